@@ -1,0 +1,102 @@
+# mod_ragchat: apxs build, tests and benchmarks.  See README.md.
+APXS     ?= apxs
+CC       ?= cc
+PYTHON   ?= /usr/bin/python3
+BUILD    := build
+comma    := ,
+
+# Parts with no httpd types: linked into unit tests and fuzzers without httpd.
+PURE_NAMES := sse clean json util markdown pdf multipart text
+PURE_SRCS   = $(filter $(addprefix src/,$(PURE_NAMES:=.c)),$(wildcard src/*.c))
+SRCS        = mod_ragchat.c $(wildcard src/*.c)
+HDRS        = $(wildcard src/*.h)
+
+PKG_LIBS   := -lcurl -ljansson -lcmark-gfm -lcmark-gfm-extensions -lhpdf \
+              $(shell pkg-config --libs poppler-glib 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags poppler-glib 2>/dev/null)
+WARN       := -Wall -Wextra -Werror
+APR_CFLAGS := $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
+APR_LIBS   := $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
+
+.PHONY: all deps install run test test-unit test-integration test-asan test-e2e \
+        test-fuzz lint bench clean
+
+all: $(BUILD)/mod_ragchat.so
+
+deps:
+	@scripts/deps.sh
+
+# apxs compiles every source into one shared object.
+$(BUILD)/mod_ragchat.so: $(SRCS) $(HDRS) Makefile
+	@mkdir -p $(BUILD)
+	$(APXS) -c -o mod_ragchat.la $(foreach w,$(WARN) -std=gnu11,-Wc$(comma)$(w)) -Isrc \
+	    $(PKG_CFLAGS) $(SRCS) $(PKG_LIBS)
+	cp .libs/mod_ragchat.so $@
+
+# The same module with AddressSanitizer, for one run of the integration suite.
+$(BUILD)/asan/mod_ragchat.so: $(SRCS) $(HDRS) Makefile
+	@mkdir -p $(BUILD)/asan
+	$(CC) -shared -fPIC -g -O1 -fno-omit-frame-pointer -fsanitize=address -std=gnu11 \
+	    $(WARN) -Isrc -I$(shell $(APXS) -q INCLUDEDIR) $(APR_CFLAGS) $(PKG_CFLAGS) \
+	    $(SRCS) -o $@ $(PKG_LIBS)
+
+install: $(BUILD)/mod_ragchat.so
+	$(APXS) -i -n ragchat $(BUILD)/mod_ragchat.so
+	install -m 644 conf/ragchat.load /etc/apache2/mods-available/ragchat.load
+	install -m 644 conf/ragchat.conf /etc/apache2/mods-available/ragchat.conf
+	mkdir -p /usr/share/ragchat && cp -r htdocs /usr/share/ragchat/
+
+run: deps all
+	@scripts/run.sh
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
+
+$(BUILD)/unit/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/unit.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) -g -O1 -std=gnu11 $(WARN) -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -Isrc -Itests/unit $(APR_CFLAGS) $(PKG_CFLAGS) $< $(PURE_SRCS) -o $@ \
+	    $(PKG_LIBS) $(APR_LIBS)
+
+test-unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do ASAN_OPTIONS=detect_leaks=1 $$t; done
+
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(HDRS)
+	@mkdir -p $(BUILD)/fuzz
+	clang -g -O1 -std=gnu11 $(WARN) -fsanitize=fuzzer,address,undefined \
+	    -Isrc $(APR_CFLAGS) $(PKG_CFLAGS) $< $(PURE_SRCS) -o $@ $(PKG_LIBS) $(APR_LIBS)
+
+# Each fuzzer runs for a bounded time over its seed corpus.
+FUZZ_SECONDS ?= 30
+test-fuzz: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(BUILD)/corpus/$$n; \
+	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
+	        $(BUILD)/corpus/$$n tests/fuzz/corpus/$$n 2>&1 | tail -3; \
+	    test $${PIPESTATUS[0]} -eq 0; done
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --inline-suppr --suppress=missingIncludeSystem --std=c11 \
+	    -I src -I $(shell $(APXS) -q INCLUDEDIR) mod_ragchat.c src/*.c
+
+test-integration: all
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+test-asan: $(BUILD)/asan/mod_ragchat.so
+	RAGCHAT_ASAN=1 RAGCHAT_MODULE=$(CURDIR)/$(BUILD)/asan/mod_ragchat.so \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+test-e2e: all
+	RAGCHAT_DEPS_E2E=1 scripts/deps.sh
+	cd tests/e2e && node --test
+
+test: deps all lint test-unit test-fuzz test-integration test-asan test-e2e
+
+bench: deps all
+	RAGCHAT_DEPS_BENCH=1 scripts/deps.sh
+	$(PYTHON) bench/run_all.py
+
+clean:
+	rm -rf $(BUILD) .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages (and the e2e suite's npm packages) that building,
+# running and testing mod_ragchat need. Idempotent: quick when all are present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pkgs=(apache2 apache2-dev libaprutil1-dbd-sqlite3 libcurl4-openssl-dev libjansson-dev
+      libcmark-gfm-dev libcmark-gfm-extensions-dev libhpdf-dev libsqlite3-dev
+      libpoppler-glib-dev fonts-dejavu-core sqlite3 curl
+      python3-pytest python3-requests poppler-utils clang libclang-rt-14-dev
+      cppcheck valgrind)
+if [ "${RAGCHAT_DEPS_BENCH:-}" = 1 ]; then
+    pkgs+=(python3-markdown2 python3-xhtml2pdf wrk)
+fi
+if [ "${RAGCHAT_DEPS_E2E:-}" = 1 ]; then
+    pkgs+=(chromium)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: missing packages: ${missing[*]} (run as root, or install them)" >&2
+        exit 1
+    fi
+    echo "deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${RAGCHAT_DEPS_E2E:-}" = 1 ] && [ ! -d tests/e2e/node_modules/playwright-core ]; then
+    command -v npm >/dev/null || { echo "deps: npm is required for the e2e suite" >&2; exit 1; }
+    (cd tests/e2e && npm ci --no-audit --no-fund)
+fi
+exit 0

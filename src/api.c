@@ -1,0 +1,313 @@
+/* JSON routes: the user, threads and feedback. Every lookup is scoped to the
+ * requesting user: another user's id answers 404, never 403, so ids leak nothing. */
+#include "api.h"
+#include "json.h"
+#include "markdown.h"
+
+#include "http_log.h"
+#include "http_protocol.h"
+#include "apr_strings.h"
+
+APLOG_USE_MODULE(ragchat);
+
+#define RC_THREAD_STEPS_MAX 5000
+#define RC_LIST_MAX 100
+#define RC_NAME_MAX 1000
+
+rc_db *rc_api_db(rc_req *q)
+{
+    rc_db *db = rc_db_acquire(q->r);
+
+    if (!db || !rc_req_user_id(q, db)) {
+        rc_send_error(q->r, HTTP_SERVICE_UNAVAILABLE, "database", "the database is unavailable");
+        return NULL;
+    }
+    return db;
+}
+
+rc_thread *rc_api_owned_thread(rc_req *q, rc_db *db, const char *id)
+{
+    int failed = 0;
+    rc_thread *t = rc_store_thread_get(db, id, q->user_id, q->user, &failed);
+
+    if (!t) {
+        if (failed) {
+            rc_send_error(q->r, HTTP_SERVICE_UNAVAILABLE, "database", "the database is unavailable");
+        }
+        else {
+            rc_send_error(q->r, HTTP_NOT_FOUND, "not_found", "no such thread");
+        }
+    }
+    return t;
+}
+
+rc_step *rc_api_owned_step(rc_req *q, rc_db *db, const char *id)
+{
+    int failed = 0;
+    rc_step *s = rc_store_step_get(db, id, q->user_id, q->user, &failed);
+
+    if (!s) {
+        if (failed) {
+            rc_send_error(q->r, HTTP_SERVICE_UNAVAILABLE, "database", "the database is unavailable");
+        }
+        else {
+            rc_send_error(q->r, HTTP_NOT_FOUND, "not_found", "no such message");
+        }
+    }
+    return s;
+}
+
+int rc_handle_me(rc_req *q)
+{
+    rc_dir_conf *c = q->conf;
+    json_t *types = json_array();
+    int i;
+
+    if (strcmp(q->r->method, "GET")) {
+        return rc_send_method_not_allowed(q->r, "GET");
+    }
+    if (c->upload_types) {
+        for (i = 0; i < c->upload_types->nelts; i++) {
+            json_array_append_new(types,
+                                  json_string(APR_ARRAY_IDX(c->upload_types, i, const char *)));
+        }
+    }
+    else {
+        char *d = apr_pstrdup(q->r->pool, RC_DEFAULT_UPLOAD_TYPES), *st = NULL, *t;
+        for (t = apr_strtok(d, " ", &st); t; t = apr_strtok(NULL, " ", &st)) {
+            json_array_append_new(types, json_string(t));
+        }
+    }
+    return rc_send_json(q->r, HTTP_OK,
+        json_pack("{s:o,s:s,s:o,s:o,s:o,s:s,s:s,s:{s:I,s:i,s:o}}",
+                  "user", rc_json_string(q->user),
+                  "csrf", q->csrf ? q->csrf : "",
+                  "title", rc_json_string(rc_conf_title(c)),
+                  "welcome", rc_json_string(rc_conf_welcome(c)),
+                  "assistant", rc_json_string(rc_conf_assistant(c)),
+                  "auth", rc_conf_auth(c) == RC_AUTH_FORM ? "form" : "apache",
+                  "backend", rc_conf_is_builtin(c) ? "builtin" : "remote",
+                  "upload", "max_size", (json_int_t)rc_conf_upload_max_size(c),
+                  "max_files", rc_conf_upload_max_files(c), "types", types));
+}
+
+static json_t *thread_json(const rc_thread *t)
+{
+    return json_pack("{s:s,s:o,s:s}", "id", t->id, "name", rc_json_string(t->name),
+                     "createdAt", t->created);
+}
+
+static int list_threads(rc_req *q)
+{
+    request_rec *r = q->r;
+    const char *lim = rc_query_param(r, "limit");
+    const char *before = rc_query_param(r, "before");
+    const char *query = rc_query_param(r, "q");
+    int limit = lim ? atoi(lim) : 30;
+    apr_array_header_t *list;
+    json_t *arr;
+    rc_db *db;
+    int i;
+
+    if (limit < 1 || limit > RC_LIST_MAX) {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "bad_limit",
+                             "limit must be between 1 and %d", RC_LIST_MAX);
+    }
+    if (query && strlen(query) > 200) {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "bad_query", "the search is too long");
+    }
+    if (!(db = rc_api_db(q))) {
+        return OK;
+    }
+    /* One more than asked tells whether another page follows. */
+    list = rc_store_threads_list(db, q->user_id, q->user, query, before, limit + 1);
+    if (!list) {
+        return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database", "the database is unavailable");
+    }
+    arr = json_array();
+    for (i = 0; i < list->nelts && i < limit; i++) {
+        json_array_append_new(arr, thread_json(APR_ARRAY_IDX(list, i, rc_thread *)));
+    }
+    return rc_send_json(r, HTTP_OK, json_pack("{s:o,s:o}", "threads", arr, "next_before",
+        list->nelts > limit
+            ? json_string(APR_ARRAY_IDX(list, limit - 1, rc_thread *)->created)
+            : json_null()));
+}
+
+int rc_handle_threads(rc_req *q)
+{
+    if (strcmp(q->r->method, "GET")) {
+        return rc_send_method_not_allowed(q->r, "GET");
+    }
+    return list_threads(q);
+}
+
+static json_t *metadata_json(const char *text)
+{
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+
+    if (!json_is_object(j)) {
+        json_decref(j);
+        j = json_object();
+    }
+    return j;
+}
+
+static json_t *step_json(apr_pool_t *p, const rc_step *s)
+{
+    const char *out = s->output ? s->output : "";
+    json_t *j = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o}",
+                          "id", s->id,
+                          "type", rc_json_string(s->type),
+                          "name", rc_json_string(s->name),
+                          "output", rc_json_string(out),
+                          "createdAt", rc_json_string(s->created),
+                          "start", rc_json_string(s->start),
+                          "end", rc_json_string(s->end),
+                          "isError", s->is_error,
+                          "metadata", metadata_json(s->metadata));
+
+    if (s->type && strcmp(s->type, "user_message") != 0) {
+        json_object_set_new(j, "html", rc_json_string(rc_markdown_to_html(p, out, strlen(out))));
+    }
+    json_object_set_new(j, "feedback", s->feedback_value
+        ? json_pack("{s:i,s:o}", "value", atoi(s->feedback_value),
+                    "comment", s->feedback_comment ? rc_json_string(s->feedback_comment)
+                                                   : json_null())
+        : json_null());
+    return j;
+}
+
+static int get_thread(rc_req *q, rc_db *db, rc_thread *t)
+{
+    apr_array_header_t *steps = rc_store_thread_steps(db, t->id, RC_THREAD_STEPS_MAX);
+    apr_array_header_t *els = rc_store_thread_elements(db, t->id, 1000);
+    json_t *j, *arr, *earr;
+    apr_pool_t *p;
+    int i;
+
+    if (!steps || !els) {
+        return rc_send_error(q->r, HTTP_SERVICE_UNAVAILABLE, "database",
+                             "the database is unavailable");
+    }
+    j = thread_json(t);
+    arr = json_array();
+    apr_pool_create(&p, q->r->pool);
+    for (i = 0; i < steps->nelts; i++) {
+        json_array_append_new(arr, step_json(p, APR_ARRAY_IDX(steps, i, rc_step *)));
+        apr_pool_clear(p);    /* rendered html is copied into the JSON value */
+    }
+    apr_pool_destroy(p);
+    earr = json_array();
+    for (i = 0; i < els->nelts; i++) {
+        rc_element *e = APR_ARRAY_IDX(els, i, rc_element *);
+        json_array_append_new(earr, json_pack("{s:s,s:o,s:o,s:o,s:o}", "id", e->id,
+                                              "name", rc_json_string(e->name),
+                                              "size", e->size ? json_integer(atoll(e->size))
+                                                              : json_null(),
+                                              "mime", rc_json_string(e->mime),
+                                              "forId", rc_json_string(e->for_id)));
+    }
+    json_object_set_new(j, "steps", arr);
+    json_object_set_new(j, "elements", earr);
+    return rc_send_json(q->r, HTTP_OK, j);
+}
+
+static int rename_thread(rc_req *q, rc_db *db, rc_thread *t)
+{
+    json_t *body;
+    const char *name;
+    int rv;
+
+    if ((rv = rc_read_json(q, &body)) != OK) {
+        return rv == DONE ? OK : rv;
+    }
+    name = rc_json_get_str(body, "name");
+    if (!name || !name[strspn(name, " \t\r\n")]) {
+        return rc_send_error(q->r, HTTP_BAD_REQUEST, "bad_name", "\"name\" must be a non-empty string");
+    }
+    if (strlen(name) > RC_NAME_MAX) {
+        return rc_send_error(q->r, HTTP_BAD_REQUEST, "bad_name",
+                             "the name is longer than %d bytes", RC_NAME_MAX);
+    }
+    if (rc_store_thread_rename(db, t->id, name)) {
+        return rc_send_error(q->r, HTTP_SERVICE_UNAVAILABLE, "database", "the thread was not renamed");
+    }
+    t->name = name;
+    return rc_send_json(q->r, HTTP_OK, thread_json(t));
+}
+
+int rc_handle_thread(rc_req *q, const char *id)
+{
+    request_rec *r = q->r;
+    rc_db *db;
+    rc_thread *t;
+    int m = r->method_number;
+
+    if (m != M_GET && m != M_PATCH && m != M_DELETE) {
+        return rc_send_method_not_allowed(r, "GET, PATCH, DELETE");
+    }
+    if (!(db = rc_api_db(q)) || !(t = rc_api_owned_thread(q, db, id))) {
+        return OK;
+    }
+    if (m == M_GET) {
+        return get_thread(q, db, t);
+    }
+    if (m == M_PATCH) {
+        return rename_thread(q, db, t);
+    }
+    if (rc_store_thread_delete(db, t->id)) {
+        return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database", "the thread was not deleted");
+    }
+    r->status = HTTP_NO_CONTENT;
+    return OK;
+}
+
+int rc_handle_feedback(rc_req *q, const char *step_id)
+{
+    request_rec *r = q->r;
+    json_t *body, *value, *comment;
+    rc_db *db;
+    rc_step *s;
+    int rv;
+
+    if (r->method_number != M_PUT && r->method_number != M_DELETE) {
+        return rc_send_method_not_allowed(r, "PUT, DELETE");
+    }
+    if (!(db = rc_api_db(q)) || !(s = rc_api_owned_step(q, db, step_id))) {
+        return OK;
+    }
+    if (r->method_number == M_DELETE) {
+        if (rc_store_feedback_delete(db, s->id)) {
+            return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database", "feedback not removed");
+        }
+        r->status = HTTP_NO_CONTENT;
+        return OK;
+    }
+    if ((rv = rc_read_json(q, &body)) != OK) {
+        return rv == DONE ? OK : rv;
+    }
+    value = json_object_get(body, "value");
+    comment = json_object_get(body, "comment");
+    if (!json_is_integer(value) || (json_integer_value(value) != 0
+                                    && json_integer_value(value) != 1)) {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "bad_value",
+                             "\"value\" must be 1 (thumbs up) or 0 (thumbs down)");
+    }
+    if (comment && !json_is_null(comment)
+        && (!json_is_string(comment) || json_string_length(comment) > 10000)) {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "bad_comment",
+                             "\"comment\" must be a string of at most 10000 bytes");
+    }
+    if (s->type && strcmp(s->type, "assistant_message") != 0) {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "not_an_answer",
+                             "feedback is for the assistant's answers");
+    }
+    if (rc_store_feedback_set(db, s->id, s->thread_id, (int)json_integer_value(value),
+                              json_is_string(comment) ? json_string_value(comment) : NULL)) {
+        return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database", "feedback not saved");
+    }
+    return rc_send_json(r, HTTP_OK, json_pack("{s:I,s:O}", "value", json_integer_value(value),
+                                              "comment", json_is_string(comment) ? comment
+                                                                                : json_null()));
+}

@@ -1,0 +1,484 @@
+/* Per-directory configuration: the RagChat* directives and their merging.
+ * Every handler returns an error string or NULL, so a bad httpd.conf fails
+ * `apachectl configtest` with a message naming the directive. */
+#include "config.h"
+
+#include "http_log.h"
+#include "apr_file_io.h"
+#include "apr_lib.h"
+#include "apr_strings.h"
+#include "apr_uri.h"
+
+#include <stdlib.h>
+
+#ifndef RC_DEFAULT_HTDOCS
+#define RC_DEFAULT_HTDOCS "/usr/share/ragchat/htdocs"
+#endif
+
+void *rc_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    rc_dir_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->base = dir ? apr_pstrdup(p, dir) : NULL;
+    c->connect_timeout = c->idle_timeout = RC_UNSET;
+    c->session_timeout = c->session_max_age = RC_UNSET;
+    c->login_limit = c->login_window = RC_UNSET;
+    c->max_request = RC_UNSET;
+    c->upload_max_size = RC_UNSET;
+    c->upload_max_files = RC_UNSET;
+    return c;
+}
+
+#define MERGE_PTR(f)  (n->f = add->f ? add->f : base->f)
+#define MERGE_INT(f)  (n->f = add->f != RC_UNSET ? add->f : base->f)
+
+void *rc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    rc_dir_conf *base = basev, *add = addv;
+    rc_dir_conf *n = apr_pcalloc(p, sizeof(*n));
+    int i;
+
+    /* The app's base path is the section that configures it; a nested section
+     * that sets no RagChat directive (say <Location /chat/static> with a
+     * Header) keeps the outer base. */
+    n->owns_base = add->owns_base || base->owns_base;
+    n->base = add->owns_base || !base->owns_base ? add->base : base->base;
+
+    MERGE_PTR(backend);
+    MERGE_PTR(backend_key);
+    MERGE_PTR(model);
+    MERGE_INT(connect_timeout);
+    MERGE_INT(idle_timeout);
+    n->auth = add->auth != RC_AUTH_UNSET ? add->auth : base->auth;
+    MERGE_PTR(providers);
+    MERGE_PTR(secret);
+    MERGE_INT(session_timeout);
+    MERGE_INT(session_max_age);
+    MERGE_INT(login_limit);
+    MERGE_INT(login_window);
+    MERGE_PTR(htdocs);
+    MERGE_PTR(title);
+    MERGE_PTR(welcome);
+    MERGE_PTR(assistant_name);
+    MERGE_INT(max_request);
+    MERGE_INT(upload_max_size);
+    MERGE_INT(upload_max_files);
+    MERGE_PTR(upload_types);
+    for (i = 0; i < 6; i++) {
+        MERGE_PTR(pdf_font[i]);
+    }
+    return n;
+}
+
+/* "env:NAME" and "file:PATH" values are resolved when the config is read, so a
+ * missing secret stops the server at startup instead of failing later. */
+static const char *resolve_value(cmd_parms *cmd, const char *arg, const char **out)
+{
+    if (strncmp(arg, "env:", 4) == 0) {
+        const char *v = getenv(arg + 4);
+        if (!arg[4]) {
+            return apr_psprintf(cmd->pool, "%s: env: needs a variable name",
+                                cmd->cmd->name);
+        }
+        if (!v || !*v) {
+            return apr_psprintf(cmd->pool, "%s: environment variable %s is not set",
+                                cmd->cmd->name, arg + 4);
+        }
+        *out = apr_pstrdup(cmd->pool, v);
+        return NULL;
+    }
+    if (strncmp(arg, "file:", 5) == 0) {
+        const char *path = ap_server_root_relative(cmd->pool, arg + 5);
+        apr_file_t *f;
+        char buf[4096];
+        apr_size_t n = sizeof(buf) - 1;
+
+        if (!path || apr_file_open(&f, path, APR_FOPEN_READ, 0, cmd->pool) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "%s: cannot read %s", cmd->cmd->name, arg + 5);
+        }
+        apr_file_read(f, buf, &n);
+        apr_file_close(f);
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) {
+            n--;
+        }
+        if (n == 0) {
+            return apr_psprintf(cmd->pool, "%s: %s is empty", cmd->cmd->name, arg + 5);
+        }
+        *out = apr_pstrmemdup(cmd->pool, buf, n);
+        return NULL;
+    }
+    *out = arg;
+    return NULL;
+}
+
+static rc_dir_conf *owned(void *cfg)
+{
+    rc_dir_conf *c = cfg;
+    c->owns_base = 1;
+    return c;
+}
+
+static const char *parse_seconds(cmd_parms *cmd, const char *arg, int min, int *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    if (*end || end == arg || v < min || v > 365L * 24 * 3600) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number of seconds (>= %d)",
+                            cmd->cmd->name, arg, min);
+    }
+    *out = (int)v;
+    return NULL;
+}
+
+/* Sizes take an optional K, M or G suffix (powers of 1024). */
+static const char *parse_size(cmd_parms *cmd, const char *arg, apr_off_t *out)
+{
+    char *end;
+    apr_int64_t v = apr_strtoi64(arg, &end, 10);
+    apr_int64_t mult = 1;
+
+    if (end != arg && *end) {
+        switch (apr_toupper(*end)) {
+        case 'K': mult = 1024; break;
+        case 'M': mult = 1024 * 1024; break;
+        case 'G': mult = 1024 * 1024 * 1024; break;
+        default: mult = 0;
+        }
+        if (end[1] && !(apr_toupper(end[1]) == 'B' && !end[2])) {
+            mult = 0;
+        }
+    }
+    if (end == arg || v <= 0 || mult == 0 || v > APR_INT64_MAX / mult) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a size (bytes, or with K, M, G)",
+                            cmd->cmd->name, arg);
+    }
+    *out = v * mult;
+    return NULL;
+}
+
+static const char *set_backend(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    rc_dir_conf *c = owned(cfg);
+    apr_uri_t uri;
+    char *url;
+    apr_size_t n;
+
+    if (strcasecmp(arg, "builtin") == 0) {
+        c->backend = "builtin";
+        return NULL;
+    }
+    if (apr_uri_parse(cmd->pool, arg, &uri) != APR_SUCCESS || !uri.scheme || !uri.hostname
+        || (strcasecmp(uri.scheme, "http") && strcasecmp(uri.scheme, "https"))) {
+        return apr_psprintf(cmd->pool, "RagChatBackend: '%s' is not an http(s) URL or "
+                            "'builtin'", arg);
+    }
+    url = apr_pstrdup(cmd->pool, arg);
+    n = strlen(url);
+    while (n > 0 && url[n - 1] == '/') {
+        url[--n] = '\0';
+    }
+    c->backend = url;
+    return NULL;
+}
+
+static const char *set_backend_key(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    return resolve_value(cmd, arg, &owned(cfg)->backend_key);
+}
+
+static const char *set_model(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    (void)cmd;
+    owned(cfg)->model = arg;
+    return NULL;
+}
+
+static const char *set_timeout(cmd_parms *cmd, void *cfg, const char *conn, const char *idle)
+{
+    rc_dir_conf *c = owned(cfg);
+    const char *err = parse_seconds(cmd, conn, 1, &c->connect_timeout);
+
+    if (!err) {
+        err = parse_seconds(cmd, idle ? idle : conn, 1, &c->idle_timeout);
+    }
+    return err;
+}
+
+static const char *set_auth(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    rc_dir_conf *c = owned(cfg);
+
+    if (strcasecmp(arg, "apache") == 0) {
+        c->auth = RC_AUTH_APACHE;
+    }
+    else if (strcasecmp(arg, "form") == 0) {
+        c->auth = RC_AUTH_FORM;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "RagChatAuth: '%s' is neither 'apache' nor 'form'", arg);
+    }
+    return NULL;
+}
+
+static const char *add_provider(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    rc_dir_conf *c = owned(cfg);
+
+    if (!c->providers) {
+        c->providers = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(c->providers, const char *) = arg;
+    return NULL;
+}
+
+static const char *set_secret(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    rc_dir_conf *c = owned(cfg);
+    const char *err = resolve_value(cmd, arg, &c->secret);
+
+    if (!err && strlen(c->secret) < 32) {
+        return "RagChatSecret: the secret must be at least 32 bytes long";
+    }
+    return err;
+}
+
+static const char *set_session_timeout(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    return parse_seconds(cmd, arg, 60, &owned(cfg)->session_timeout);
+}
+
+static const char *set_session_max_age(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    return parse_seconds(cmd, arg, 60, &owned(cfg)->session_max_age);
+}
+
+static const char *set_login_limit(cmd_parms *cmd, void *cfg, const char *n,
+                                   const char *window)
+{
+    rc_dir_conf *c = owned(cfg);
+    const char *err = parse_seconds(cmd, n, 1, &c->login_limit);
+
+    if (!err && window) {
+        err = parse_seconds(cmd, window, 1, &c->login_window);
+    }
+    return err;
+}
+
+static const char *set_htdocs(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    rc_dir_conf *c = owned(cfg);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_finfo_t fi;
+
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS
+        || fi.filetype != APR_DIR) {
+        return apr_psprintf(cmd->pool, "RagChatHtdocs: '%s' is not a directory", arg);
+    }
+    c->htdocs = path;
+    return NULL;
+}
+
+static const char *set_string(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    rc_dir_conf *c = owned(cfg);
+    int off = (int)(apr_uintptr_t)cmd->info;
+
+    if (!*arg) {
+        return apr_psprintf(cmd->pool, "%s: the value may not be empty", cmd->cmd->name);
+    }
+    *(const char **)((char *)c + off) = arg;
+    return NULL;
+}
+
+static const char *set_max_request(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    return parse_size(cmd, arg, &owned(cfg)->max_request);
+}
+
+static const char *set_upload_max_size(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    return parse_size(cmd, arg, &owned(cfg)->upload_max_size);
+}
+
+static const char *set_upload_max_files(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    return parse_seconds(cmd, arg, 1, &owned(cfg)->upload_max_files);
+}
+
+static const char *add_upload_type(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    rc_dir_conf *c = owned(cfg);
+    const char *t;
+
+    if (!c->upload_types) {
+        c->upload_types = apr_array_make(cmd->pool, 8, sizeof(const char *));
+    }
+    if (*arg == '.') {
+        t = apr_pstrdup(cmd->pool, arg);
+    }
+    else if (strchr(arg, '/')) {
+        t = apr_pstrdup(cmd->pool, arg);
+    }
+    else {
+        t = apr_pstrcat(cmd->pool, ".", arg, NULL);
+    }
+    ap_str_tolower((char *)t);
+    APR_ARRAY_PUSH(c->upload_types, const char *) = t;
+    return NULL;
+}
+
+static const char *set_pdf_font(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    rc_dir_conf *c = owned(cfg);
+    int idx = (int)(apr_uintptr_t)cmd->info;
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_finfo_t fi;
+
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS
+        || fi.filetype != APR_REG) {
+        return apr_psprintf(cmd->pool, "%s: font file '%s' not found", cmd->cmd->name, arg);
+    }
+    c->pdf_font[idx] = path;
+    return NULL;
+}
+
+#define OFF(f) ((void *)(apr_uintptr_t)APR_OFFSETOF(rc_dir_conf, f))
+#define IDX(i) ((void *)(apr_uintptr_t)(i))
+
+const command_rec rc_directives[] = {
+    AP_INIT_TAKE1("RagChatBackend", set_backend, NULL, OR_ALL,
+                  "URL of the OpenAI-compatible RAG backend, or 'builtin'"),
+    AP_INIT_TAKE1("RagChatBackendKey", set_backend_key, NULL, OR_ALL,
+                  "Bearer key for the backend: a string, env:NAME or file:PATH"),
+    AP_INIT_TAKE1("RagChatModel", set_model, NULL, OR_ALL,
+                  "Model name sent to the backend as \"model\""),
+    AP_INIT_TAKE12("RagChatBackendTimeout", set_timeout, NULL, OR_ALL,
+                   "Backend connect timeout and idle timeout, in seconds"),
+    AP_INIT_TAKE1("RagChatAuth", set_auth, NULL, OR_ALL,
+                  "'apache' (trust r->user) or 'form' (the module's login page)"),
+    AP_INIT_ITERATE("RagChatAuthProvider", add_provider, NULL, OR_ALL,
+                    "Authn providers that check login passwords, tried in order"),
+    AP_INIT_TAKE1("RagChatSecret", set_secret, NULL, OR_ALL,
+                  "Session signing secret (>= 32 bytes): a string, env:NAME or file:PATH"),
+    AP_INIT_TAKE1("RagChatSessionTimeout", set_session_timeout, NULL, OR_ALL,
+                  "Idle seconds after which a session ends"),
+    AP_INIT_TAKE1("RagChatSessionMaxAge", set_session_max_age, NULL, OR_ALL,
+                  "Seconds after login after which a session ends"),
+    AP_INIT_TAKE12("RagChatLoginLimit", set_login_limit, NULL, OR_ALL,
+                   "Failed logins allowed per user or address, and the window in seconds"),
+    AP_INIT_TAKE1("RagChatHtdocs", set_htdocs, NULL, OR_ALL,
+                  "Directory of the app's HTML, JavaScript and CSS"),
+    AP_INIT_TAKE1("RagChatTitle", set_string, OFF(title), OR_ALL,
+                  "Title shown in the app"),
+    AP_INIT_TAKE1("RagChatWelcome", set_string, OFF(welcome), OR_ALL,
+                  "Greeting shown in a new conversation"),
+    AP_INIT_TAKE1("RagChatAssistantName", set_string, OFF(assistant_name), OR_ALL,
+                  "Name stored on the assistant's steps"),
+    AP_INIT_TAKE1("RagChatMaxRequestSize", set_max_request, NULL, OR_ALL,
+                  "Largest JSON request body accepted (bytes, K, M)"),
+    AP_INIT_TAKE1("RagChatUploadMaxSize", set_upload_max_size, NULL, OR_ALL,
+                  "Largest upload request (bytes, K, M, G)"),
+    AP_INIT_TAKE1("RagChatUploadMaxFiles", set_upload_max_files, NULL, OR_ALL,
+                  "Most files in one upload"),
+    AP_INIT_ITERATE("RagChatUploadTypes", add_upload_type, NULL, OR_ALL,
+                    "Allowed upload extensions (.pdf) and MIME types (text/plain)"),
+    AP_INIT_TAKE1("RagChatPdfFont", set_pdf_font, IDX(0), OR_ALL, "TrueType font for PDF text"),
+    AP_INIT_TAKE1("RagChatPdfFontBold", set_pdf_font, IDX(1), OR_ALL, "Bold PDF font"),
+    AP_INIT_TAKE1("RagChatPdfFontItalic", set_pdf_font, IDX(2), OR_ALL, "Italic PDF font"),
+    AP_INIT_TAKE1("RagChatPdfFontBoldItalic", set_pdf_font, IDX(3), OR_ALL,
+                  "Bold italic PDF font"),
+    AP_INIT_TAKE1("RagChatPdfFontMono", set_pdf_font, IDX(4), OR_ALL, "Monospace PDF font"),
+    AP_INIT_TAKE1("RagChatPdfFontFallback", set_pdf_font, IDX(5), OR_ALL,
+                  "Font for characters the others lack (CJK, emoji)"),
+    { NULL }
+};
+
+const char *rc_conf_title(const rc_dir_conf *c)
+{
+    return c->title ? c->title : RC_DEFAULT_TITLE;
+}
+
+const char *rc_conf_welcome(const rc_dir_conf *c)
+{
+    return c->welcome ? c->welcome : RC_DEFAULT_WELCOME;
+}
+
+const char *rc_conf_assistant(const rc_dir_conf *c)
+{
+    return c->assistant_name ? c->assistant_name : RC_DEFAULT_ASSISTANT;
+}
+
+rc_auth_mode rc_conf_auth(const rc_dir_conf *c)
+{
+    return c->auth != RC_AUTH_UNSET ? c->auth : RC_AUTH_APACHE;
+}
+
+#define INT_GETTER(name, field, def) \
+    int name(const rc_dir_conf *c) { return c->field != RC_UNSET ? c->field : (def); }
+
+INT_GETTER(rc_conf_connect_timeout, connect_timeout, RC_DEFAULT_CONNECT)
+INT_GETTER(rc_conf_idle_timeout, idle_timeout, RC_DEFAULT_IDLE)
+INT_GETTER(rc_conf_session_timeout, session_timeout, RC_DEFAULT_SESSION_IDLE)
+INT_GETTER(rc_conf_session_max_age, session_max_age, RC_DEFAULT_SESSION_MAXAGE)
+INT_GETTER(rc_conf_login_limit, login_limit, RC_DEFAULT_LOGIN_LIMIT)
+INT_GETTER(rc_conf_login_window, login_window, RC_DEFAULT_LOGIN_WINDOW)
+INT_GETTER(rc_conf_upload_max_files, upload_max_files, RC_DEFAULT_UPLOAD_FILES)
+
+apr_off_t rc_conf_max_request(const rc_dir_conf *c)
+{
+    return c->max_request != RC_UNSET ? c->max_request : RC_DEFAULT_MAX_REQUEST;
+}
+
+apr_off_t rc_conf_upload_max_size(const rc_dir_conf *c)
+{
+    return c->upload_max_size != RC_UNSET ? c->upload_max_size : RC_DEFAULT_UPLOAD_MAX;
+}
+
+int rc_conf_is_builtin(const rc_dir_conf *c)
+{
+    return c->backend && strcmp(c->backend, "builtin") == 0;
+}
+
+static int type_matches(const char *allowed, const char *ext, const char *mime)
+{
+    if (*allowed == '.') {
+        return ext && strcasecmp(allowed, ext) == 0;
+    }
+    return mime && strcasecmp(allowed, mime) == 0;
+}
+
+int rc_conf_upload_allowed(apr_pool_t *p, const rc_dir_conf *c, const char *filename,
+                           const char *mime)
+{
+    const char *ext = filename ? strrchr(filename, '.') : NULL;
+    char *mt = NULL, *semi;
+    int i;
+
+    if (mime) {
+        /* "text/plain; charset=utf-8" compares as "text/plain" */
+        mt = apr_pstrdup(p, mime);
+        if ((semi = strchr(mt, ';'))) {
+            *semi = '\0';
+        }
+        apr_collapse_spaces(mt, mt);
+    }
+    if (!c->upload_types) {
+        const char *d = RC_DEFAULT_UPLOAD_TYPES;
+        while (ext && *d) {
+            size_t n = strcspn(d, " ");
+            if (strlen(ext) == n && strncasecmp(d, ext, n) == 0) {
+                return 1;
+            }
+            d += n;
+            d += strspn(d, " ");
+        }
+        return 0;
+    }
+    for (i = 0; i < c->upload_types->nelts; i++) {
+        if (type_matches(APR_ARRAY_IDX(c->upload_types, i, const char *), ext, mt)) {
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,98 @@
+/* The event-stream response writer. */
+#include "filter.h"
+#include "json.h"
+
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "util_filter.h"
+
+APLOG_USE_MODULE(ragchat);
+
+rc_sse_out *rc_sse_out_create(request_rec *r)
+{
+    rc_sse_out *o = apr_pcalloc(r->pool, sizeof(*o));
+
+    o->r = r;
+    o->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    o->frame = rc_buf_make(r->pool, 1024);
+    return o;
+}
+
+void rc_sse_out_start(rc_sse_out *o)
+{
+    request_rec *r = o->r;
+
+    r->status = HTTP_OK;
+    ap_set_content_type(r, "text/event-stream; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-cache, no-store");
+    apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    /* Compression would hold tokens back until a block fills. */
+    apr_table_setn(r->subprocess_env, "no-gzip", "1");
+    apr_table_setn(r->subprocess_env, "no-brotli", "1");
+    apr_table_unset(r->headers_out, "Content-Length");
+    o->started = 1;
+}
+
+static int pass(rc_sse_out *o, const char *data, size_t len)
+{
+    request_rec *r = o->r;
+    apr_status_t rv;
+
+    if (o->gone) {
+        return -1;
+    }
+    if (r->connection->aborted) {
+        o->gone = 1;
+        return -1;
+    }
+    apr_brigade_write(o->bb, NULL, NULL, data, len);
+    APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_flush_create(r->connection->bucket_alloc));
+    rv = ap_pass_brigade(r->output_filters, o->bb);
+    apr_brigade_cleanup(o->bb);
+    if (rv != APR_SUCCESS || r->connection->aborted) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
+                      "RC0201: the client went away; the answer is still read and saved");
+        o->gone = 1;
+        return -1;
+    }
+    return 0;
+}
+
+int rc_sse_out_event(rc_sse_out *o, const char *event, const char *json, size_t len)
+{
+    rc_buf *f = o->frame;
+
+    rc_buf_clear(f);
+    if (rc_buf_appends(f, "event: ") || rc_buf_appends(f, event)
+        || rc_buf_appends(f, "\ndata: ") || rc_buf_append(f, json, len)
+        || rc_buf_append(f, "\n\n", 2)) {
+        return -1;
+    }
+    return pass(o, f->data, f->len);
+}
+
+int rc_sse_out_token(rc_sse_out *o, const char *text, size_t len)
+{
+    rc_buf *f = o->frame;
+
+    rc_buf_clear(f);
+    if (rc_buf_appends(f, "event: token\ndata: {\"t\":")
+        || rc_json_append_string(f, text, len) || rc_buf_append(f, "}\n\n", 3)) {
+        return -1;
+    }
+    return pass(o, f->data, f->len);
+}
+
+void rc_sse_out_finish(rc_sse_out *o)
+{
+    request_rec *r = o->r;
+
+    if (o->gone || r->connection->aborted) {
+        return;
+    }
+    APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+    ap_pass_brigade(r->output_filters, o->bb);
+    apr_brigade_cleanup(o->bb);
+}

@@ -1,0 +1,30 @@
+/* The event-stream response: SSE framing of our events, one flush per event,
+ * through the output filter chain (so mod_deflate, mod_http2 and friends see a
+ * FLUSH after every token and never sit on one). */
+#ifndef RC_FILTER_H
+#define RC_FILTER_H
+
+#include "httpd.h"
+#include "util.h"
+
+typedef struct {
+    request_rec *r;
+    apr_bucket_brigade *bb;
+    rc_buf *frame;          /* reused for every event */
+    int gone;               /* the client went away: further events are dropped */
+    int started;
+} rc_sse_out;
+
+rc_sse_out *rc_sse_out_create(request_rec *r);
+/* Sets the response headers of an event stream (text/event-stream, no-cache,
+ * no-gzip, no proxy buffering). Call before the first event. */
+void rc_sse_out_start(rc_sse_out *o);
+/* Sends "event: NAME\ndata: JSON\n\n" and flushes. Returns 0, or -1 once the
+ * client is gone (the caller goes on without it). */
+int rc_sse_out_event(rc_sse_out *o, const char *event, const char *json, size_t len);
+/* A token event {"t": …} built without an intermediate JSON value. */
+int rc_sse_out_token(rc_sse_out *o, const char *text, size_t len);
+/* Ends the response (EOS). */
+void rc_sse_out_finish(rc_sse_out *o);
+
+#endif

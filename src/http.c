@@ -1,0 +1,187 @@
+/* Request context and HTTP helpers shared by the route handlers. */
+#include "http.h"
+#include "json.h"
+
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "util_script.h"
+#include "apr_strings.h"
+
+APLOG_USE_MODULE(ragchat);
+
+int rc_send_json(request_rec *r, int status, json_t *j)
+{
+    char *body;
+    apr_size_t n;
+
+    rc_json_pool(r->pool, j);
+    body = rc_json_dump(r->pool, j);
+    n = strlen(body);
+    r->status = status;
+    ap_set_content_type(r, "application/json; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    ap_set_content_length(r, n);
+    if (!r->header_only) {
+        ap_rwrite(body, (int)n, r);
+    }
+    return OK;
+}
+
+int rc_send_error(request_rec *r, int status, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(r->pool, fmt, ap);
+    va_end(ap);
+    /* Client mistakes are routine: info level, so LogLevel warn stays quiet. */
+    ap_log_rerror(APLOG_MARK, status >= 500 ? APLOG_ERR : APLOG_INFO, 0, r,
+                  "RC0001: %d %s: %s", status, code, msg);
+    return rc_send_json(r, status,
+                        json_pack("{s:{s:s,s:o}}", "error", "code", code,
+                                  "message", rc_json_string(msg)));
+}
+
+int rc_send_method_not_allowed(request_rec *r, const char *allow)
+{
+    apr_table_setn(r->headers_out, "Allow", allow);
+    return rc_send_error(r, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                         "%s is not allowed here (allowed: %s)", r->method, allow);
+}
+
+int rc_read_body(request_rec *r, apr_off_t limit, char **buf, apr_size_t *len)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_bucket_brigade *bb;
+    apr_size_t total = 0, cap;
+    int seen_eos = 0;
+    char *out;
+
+    if (cl) {
+        char *end;
+        apr_off_t n;
+        if (apr_strtoff(&n, cl, &end, 10) != APR_SUCCESS || *end || n < 0) {
+            return rc_send_error(r, HTTP_BAD_REQUEST, "bad_request", "invalid Content-Length"),
+                   DONE;
+        }
+        if (n > limit) {
+            r->connection->keepalive = AP_CONN_CLOSE;
+            rc_send_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
+                          "the request body is larger than %" APR_OFF_T_FMT " bytes", limit);
+            return DONE;
+        }
+    }
+    cap = 1024;
+    out = apr_palloc(r->pool, cap + 1);
+    bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    while (!seen_eos) {
+        apr_bucket *e;
+        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
+                                         APR_BLOCK_READ, 65536);
+        if (rv != APR_SUCCESS) {
+            apr_brigade_destroy(bb);
+            rc_send_error(r, ap_map_http_request_error(rv, HTTP_BAD_REQUEST), "bad_request",
+                          "could not read the request body");
+            return DONE;
+        }
+        for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb); e = APR_BUCKET_NEXT(e)) {
+            const char *d;
+            apr_size_t n;
+            if (APR_BUCKET_IS_EOS(e)) {
+                seen_eos = 1;
+                break;
+            }
+            if (apr_bucket_read(e, &d, &n, APR_BLOCK_READ) != APR_SUCCESS) {
+                continue;
+            }
+            if ((apr_off_t)(total + n) > limit) {
+                apr_brigade_destroy(bb);
+                r->connection->keepalive = AP_CONN_CLOSE;
+                rc_send_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
+                              "the request body is larger than %" APR_OFF_T_FMT " bytes",
+                              limit);
+                return DONE;
+            }
+            if (total + n > cap) {
+                char *grown;
+                while (total + n > cap) {
+                    cap *= 2;
+                }
+                grown = apr_palloc(r->pool, cap + 1);
+                memcpy(grown, out, total);
+                out = grown;
+            }
+            memcpy(out + total, d, n);
+            total += n;
+        }
+        apr_brigade_cleanup(bb);
+    }
+    apr_brigade_destroy(bb);
+    out[total] = '\0';
+    *buf = out;
+    *len = total;
+    return OK;
+}
+
+int rc_read_json(rc_req *q, json_t **out)
+{
+    request_rec *r = q->r;
+    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+    const char *err = NULL;
+    char *body;
+    apr_size_t len;
+    json_t *j;
+    int rv;
+
+    if (ct && strncasecmp(ct, "application/json", 16) != 0) {
+        rc_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                      "send the request body as application/json");
+        return DONE;
+    }
+    if ((rv = rc_read_body(r, rc_conf_max_request(q->conf), &body, &len)) != OK) {
+        return rv;
+    }
+    j = rc_json_parse(r->pool, body, len, &err);
+    if (!j || !json_is_object(j)) {
+        rc_send_error(r, HTTP_BAD_REQUEST, "invalid_json", "%s",
+                      j ? "the request body must be a JSON object" : err);
+        return DONE;
+    }
+    *out = j;
+    return OK;
+}
+
+apr_array_header_t *rc_path_segments(apr_pool_t *p, const char *rel)
+{
+    apr_array_header_t *a = apr_array_make(p, 6, sizeof(const char *));
+    char *copy = apr_pstrdup(p, rel), *tok, *state = NULL;
+
+    for (tok = apr_strtok(copy, "/", &state); tok; tok = apr_strtok(NULL, "/", &state)) {
+        APR_ARRAY_PUSH(a, const char *) = tok;
+    }
+    return a;
+}
+
+const char *rc_query_param(request_rec *r, const char *name)
+{
+    apr_table_t *args = NULL;
+    const char *v;
+
+    if (!r->args) {
+        return NULL;
+    }
+    ap_args_to_table(r, &args);
+    v = args ? apr_table_get(args, name) : NULL;
+    return v;
+}
+
+const char *rc_req_user_id(rc_req *q, rc_db *db)
+{
+    if (!q->user_id && q->user) {
+        q->user_id = rc_store_user_id(db, q->user);
+    }
+    return q->user_id;
+}

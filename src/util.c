@@ -1,0 +1,345 @@
+/* Small pure helpers: ids, timestamps, growable buffers, hashing, comparisons. */
+#include "util.h"
+
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char hexdigits[] = "0123456789abcdef";
+
+char *rc_random_hex(apr_pool_t *p, size_t n)
+{
+    unsigned char *raw = apr_palloc(p, n);
+    char *out = apr_palloc(p, 2 * n + 1);
+    size_t i;
+
+    if (apr_generate_random_bytes(raw, n) != APR_SUCCESS) {
+        /* Never expected on Linux; fail loudly rather than hand out guessable ids. */
+        abort();
+    }
+    for (i = 0; i < n; i++) {
+        out[2 * i] = hexdigits[raw[i] >> 4];
+        out[2 * i + 1] = hexdigits[raw[i] & 15];
+    }
+    out[2 * n] = '\0';
+    return out;
+}
+
+char *rc_uuid4(apr_pool_t *p)
+{
+    unsigned char b[16];
+    char *out = apr_palloc(p, 37);
+    int i, o = 0;
+
+    if (apr_generate_random_bytes(b, sizeof(b)) != APR_SUCCESS) {
+        abort();
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            out[o++] = '-';
+        }
+        out[o++] = hexdigits[b[i] >> 4];
+        out[o++] = hexdigits[b[i] & 15];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+int rc_is_uuid(const char *s)
+{
+    int i;
+
+    if (!s) {
+        return 0;
+    }
+    for (i = 0; i < 36; i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') {
+                return 0;
+            }
+        }
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
+                   || (c >= 'A' && c <= 'F'))) {
+            return 0;
+        }
+    }
+    return s[36] == '\0';
+}
+
+char *rc_timestamp(apr_pool_t *p, apr_time_t t)
+{
+    apr_time_exp_t x;
+
+    apr_time_exp_gmt(&x, t);
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+                        x.tm_year + 1900, x.tm_mon + 1, x.tm_mday,
+                        x.tm_hour, x.tm_min, x.tm_sec, x.tm_usec);
+}
+
+static apr_status_t buf_cleanup(void *data)
+{
+    rc_buf *b = data;
+
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return APR_SUCCESS;
+}
+
+rc_buf *rc_buf_make(apr_pool_t *p, size_t initial)
+{
+    rc_buf *b = apr_pcalloc(p, sizeof(*b));
+
+    b->cap = initial ? initial : 256;
+    b->data = malloc(b->cap);
+    if (!b->data) {
+        abort();
+    }
+    b->data[0] = '\0';
+    apr_pool_cleanup_register(p, b, buf_cleanup, apr_pool_cleanup_null);
+    return b;
+}
+
+int rc_buf_append(rc_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap;
+        char *grown;
+        while (b->len + n + 1 > cap) {
+            cap *= 2;
+        }
+        grown = realloc(b->data, cap);
+        if (!grown) {
+            return -1;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int rc_buf_appends(rc_buf *b, const char *s)
+{
+    return rc_buf_append(b, s, strlen(s));
+}
+
+void rc_buf_clear(rc_buf *b)
+{
+    b->len = 0;
+    b->data[0] = '\0';
+}
+
+char *rc_buf_pstrdup(apr_pool_t *p, const rc_buf *b)
+{
+    return apr_pstrmemdup(p, b->data, b->len);
+}
+
+size_t rc_utf8_floor(const char *s, size_t n)
+{
+    size_t i = n;
+
+    /* Step back over continuation bytes to the start of the last character. */
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80 && n - i < 3) {
+        i--;
+    }
+    if (i > 0) {
+        unsigned char lead = (unsigned char)s[i - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+        if (lead >= 0x80 && n - (i - 1) < need) {
+            return i - 1;
+        }
+    }
+    return n;
+}
+
+int rc_ct_streq(const char *a, const char *b)
+{
+    size_t la, lb, i;
+    unsigned char diff = 0;
+
+    if (!a || !b) {
+        return 0;
+    }
+    la = strlen(a);
+    lb = strlen(b);
+    if (la != lb) {
+        return 0;
+    }
+    for (i = 0; i < la; i++) {
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    }
+    return diff == 0;
+}
+
+/* SHA-256, FIPS 180-4. */
+typedef struct {
+    uint32_t h[8];
+    uint64_t total;
+    unsigned char block[64];
+    size_t used;
+} sha256_ctx;
+
+static const uint32_t sha256_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
+};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha256_block(sha256_ctx *c, const unsigned char *b)
+{
+    uint32_t w[64], s[8], t1, t2;
+    int i;
+
+    for (i = 0; i < 16; i++) {
+        w[i] = (uint32_t)b[4 * i] << 24 | (uint32_t)b[4 * i + 1] << 16
+             | (uint32_t)b[4 * i + 2] << 8 | (uint32_t)b[4 * i + 3];
+    }
+    for (i = 16; i < 64; i++) {
+        uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    memcpy(s, c->h, sizeof(s));
+    for (i = 0; i < 64; i++) {
+        uint32_t e1 = ROR(s[4], 6) ^ ROR(s[4], 11) ^ ROR(s[4], 25);
+        uint32_t ch = (s[4] & s[5]) ^ (~s[4] & s[6]);
+        uint32_t e0 = ROR(s[0], 2) ^ ROR(s[0], 13) ^ ROR(s[0], 22);
+        uint32_t maj = (s[0] & s[1]) ^ (s[0] & s[2]) ^ (s[1] & s[2]);
+        t1 = s[7] + e1 + ch + sha256_k[i] + w[i];
+        t2 = e0 + maj;
+        memmove(s + 1, s, 7 * sizeof(uint32_t));
+        s[4] += t1;
+        s[0] = t1 + t2;
+    }
+    for (i = 0; i < 8; i++) {
+        c->h[i] += s[i];
+    }
+}
+
+static void sha256_init(sha256_ctx *c)
+{
+    static const uint32_t h0[8] = {
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+        0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
+    };
+    memcpy(c->h, h0, sizeof(h0));
+    c->total = 0;
+    c->used = 0;
+}
+
+static void sha256_update(sha256_ctx *c, const unsigned char *d, size_t n)
+{
+    c->total += n;
+    while (n > 0) {
+        size_t take = 64 - c->used < n ? 64 - c->used : n;
+        memcpy(c->block + c->used, d, take);
+        c->used += take;
+        d += take;
+        n -= take;
+        if (c->used == 64) {
+            sha256_block(c, c->block);
+            c->used = 0;
+        }
+    }
+}
+
+static void sha256_final(sha256_ctx *c, unsigned char out[32])
+{
+    uint64_t bits = c->total * 8;
+    unsigned char pad = 0x80, zero = 0, len[8];
+    int i;
+
+    sha256_update(c, &pad, 1);
+    while (c->used != 56) {
+        sha256_update(c, &zero, 1);
+    }
+    for (i = 0; i < 8; i++) {
+        len[i] = (unsigned char)(bits >> (56 - 8 * i));
+    }
+    sha256_update(c, len, 8);
+    for (i = 0; i < 8; i++) {
+        out[4 * i] = (unsigned char)(c->h[i] >> 24);
+        out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);
+        out[4 * i + 2] = (unsigned char)(c->h[i] >> 8);
+        out[4 * i + 3] = (unsigned char)c->h[i];
+    }
+}
+
+void rc_sha256(const void *data, size_t len, unsigned char out[32])
+{
+    sha256_ctx c;
+
+    sha256_init(&c);
+    sha256_update(&c, data, len);
+    sha256_final(&c, out);
+}
+
+void rc_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
+                    unsigned char out[32])
+{
+    unsigned char k[64], pad[64], inner[32];
+    sha256_ctx c;
+    int i;
+
+    memset(k, 0, sizeof(k));
+    if (keylen > 64) {
+        rc_sha256(key, keylen, k);
+    }
+    else {
+        memcpy(k, key, keylen);
+    }
+    for (i = 0; i < 64; i++) {
+        pad[i] = k[i] ^ 0x36;
+    }
+    sha256_init(&c);
+    sha256_update(&c, pad, 64);
+    sha256_update(&c, msg, msglen);
+    sha256_final(&c, inner);
+    for (i = 0; i < 64; i++) {
+        pad[i] = k[i] ^ 0x5c;
+    }
+    sha256_init(&c);
+    sha256_update(&c, pad, 64);
+    sha256_update(&c, inner, 32);
+    sha256_final(&c, out);
+}
+
+char *rc_b64url(apr_pool_t *p, const unsigned char *d, size_t n)
+{
+    static const char tbl[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    char *out = apr_palloc(p, (n + 2) / 3 * 4 + 1), *o = out;
+    size_t i;
+
+    for (i = 0; i + 2 < n; i += 3) {
+        *o++ = tbl[d[i] >> 2];
+        *o++ = tbl[((d[i] & 3) << 4) | (d[i + 1] >> 4)];
+        *o++ = tbl[((d[i + 1] & 15) << 2) | (d[i + 2] >> 6)];
+        *o++ = tbl[d[i + 2] & 63];
+    }
+    if (n - i == 1) {
+        *o++ = tbl[d[i] >> 2];
+        *o++ = tbl[(d[i] & 3) << 4];
+    }
+    else if (n - i == 2) {
+        *o++ = tbl[d[i] >> 2];
+        *o++ = tbl[((d[i] & 3) << 4) | (d[i + 1] >> 4)];
+        *o++ = tbl[(d[i + 1] & 15) << 2];
+    }
+    *o = '\0';
+    return out;
+}
