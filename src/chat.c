@@ -352,7 +352,8 @@ static chat_outcome run_transfer(chat_ctx *c)
                 break;
             }
         }
-        if (c->headers_done && now - c->last_data > idle) {
+        /* Idle covers the wait for the first byte as well as gaps later on. */
+        if (now - c->last_data > idle) {
             outcome = OUTCOME_TIMEOUT;
             break;
         }
