@@ -53,6 +53,7 @@ typedef struct {
     rc_buf *errbody;              /* body of a non-2xx answer */
     long status;
     int headers_done;
+    int json_reply;               /* a 2xx application/json answer: stream ignored */
     int saw_done;
     chat_outcome failure;         /* set by the SSE callback on a bad stream */
     const char *failure_msg;
@@ -180,6 +181,11 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ctx)
     c->status = status;
     c->headers_done = 1;
     c->last_data = apr_time_now();
+    {
+        char *ct = NULL;
+        curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct);
+        c->json_reply = ct && strncasecmp(ct, "application/json", 16) == 0;
+    }
     if (status >= 200 && status < 300 && !c->out->started) {
         start_stream(c);
     }
@@ -193,8 +199,9 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ctx)
     int rv;
 
     c->last_data = apr_time_now();
-    if (c->status < 200 || c->status >= 300) {
-        size_t room = RC_MAX_ERROR_BODY - c->errbody->len;
+    if (c->status < 200 || c->status >= 300 || c->json_reply) {
+        size_t max = c->json_reply ? RC_MAX_ANSWER : RC_MAX_ERROR_BODY;
+        size_t room = max - c->errbody->len;
         rc_buf_append(c->errbody, buf, len < room ? len : room);
         return len;
     }
@@ -315,6 +322,24 @@ static int stop_requested(chat_ctx *c)
     return stop;
 }
 
+/* A backend that ignored "stream": true and sent one JSON completion: its
+ * message is relayed as a single token. */
+static chat_outcome json_reply_answer(chat_ctx *c)
+{
+    json_t *j = rc_json_parse(c->r->pool, c->errbody->data, c->errbody->len, NULL);
+    json_t *choices = j ? json_object_get(j, "choices") : NULL;
+    json_t *msg = json_object_get(json_array_get(choices, 0), "message");
+    const char *text = rc_json_get_str(msg, "content");
+
+    if (!text) {
+        c->failure_msg = "the backend sent JSON without choices[0].message.content";
+        return OUTCOME_BAD_STREAM;
+    }
+    rc_buf_appends(c->answer, text);
+    rc_sse_out_token(c->out, text, strlen(text));
+    return OUTCOME_DONE;
+}
+
 /* Runs the transfer until it ends, is stopped, or goes idle too long. */
 static chat_outcome run_transfer(chat_ctx *c)
 {
@@ -383,6 +408,9 @@ static chat_outcome run_transfer(chat_ctx *c)
     }
     if (c->status < 200 || c->status >= 300) {
         return OUTCOME_HTTP_ERROR;
+    }
+    if (c->json_reply) {
+        return json_reply_answer(c);
     }
     /* A stream that ends cleanly without [DONE] is complete: many backends
      * simply close. Flush an event the backend left unterminated. */
