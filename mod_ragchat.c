@@ -203,11 +203,18 @@ static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     return OK;
 }
 
+static void ragchat_child_init(apr_pool_t *p, server_rec *s)
+{
+    (void)s;
+    rc_db_child_init(p);
+}
+
 static void ragchat_register_hooks(apr_pool_t *p)
 {
     static const char *const after_dbd[] = { "mod_dbd.c", NULL };
 
     ap_hook_post_config(ragchat_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(ragchat_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ragchat_handler, NULL, NULL, APR_HOOK_MIDDLE);
     rc_session_register_hooks(p);
 }

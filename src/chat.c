@@ -205,12 +205,14 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ctx)
         rc_buf_append(c->errbody, buf, len < room ? len : room);
         return len;
     }
+    rc_sse_out_batch(c->out);
     rv = rc_sse_feed(c->sse, buf, len);
     if (rv == RC_SSE_TOO_LARGE) {
         c->failure = OUTCOME_BAD_STREAM;
         c->failure_msg = "the backend sent an oversized event";
     }
     maybe_render(c, 0);
+    rc_sse_out_flush(c->out);
     apr_pool_clear(c->scratch);
     /* Returning less than len makes curl abort the transfer. */
     return rv ? 0 : len;
@@ -591,7 +593,16 @@ static int begin_chat(chat_ctx *c, json_t **history)
             rv = -1;
         }
     }
-    *history = rv ? NULL : history_messages(db, t->id);
+    if (rv) {
+        *history = NULL;
+    }
+    else if (c->new_thread) {
+        /* A new thread's history is this message: no need to read it back. */
+        *history = json_pack("[{s:s,s:o}]", "role", "user", "content", rc_json_string(content));
+    }
+    else {
+        *history = history_messages(db, t->id);
+    }
     rc_db_release(db);
     if (rv || !*history) {
         return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",

@@ -35,22 +35,42 @@ void rc_sse_out_start(rc_sse_out *o)
     o->started = 1;
 }
 
-static int pass(rc_sse_out *o, const char *data, size_t len)
+/* Events are framed straight into o->frame; a flush hands the whole frame to
+ * the filter chain as one transient bucket (core output copies it only if it
+ * must set it aside), then a FLUSH. */
+static int queue(rc_sse_out *o)
 {
-    request_rec *r = o->r;
-    apr_status_t rv;
-
     if (o->gone) {
         return -1;
     }
-    if (r->connection->aborted) {
+    if (o->r->connection->aborted) {
         o->gone = 1;
         return -1;
     }
-    apr_brigade_write(o->bb, NULL, NULL, data, len);
-    APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_flush_create(r->connection->bucket_alloc));
+    return o->batch ? 0 : rc_sse_out_flush(o);
+}
+
+void rc_sse_out_batch(rc_sse_out *o)
+{
+    o->batch = 1;
+}
+
+int rc_sse_out_flush(rc_sse_out *o)
+{
+    request_rec *r = o->r;
+    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+    apr_status_t rv;
+
+    o->batch = 0;
+    if (o->gone || o->frame->len == 0) {
+        rc_buf_clear(o->frame);
+        return o->gone ? -1 : 0;
+    }
+    APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_transient_create(o->frame->data, o->frame->len, ba));
+    APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_flush_create(ba));
     rv = ap_pass_brigade(r->output_filters, o->bb);
     apr_brigade_cleanup(o->bb);
+    rc_buf_clear(o->frame);
     if (rv != APR_SUCCESS || r->connection->aborted) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
                       "RC0201: the client went away; the answer is still read and saved");
@@ -64,25 +84,29 @@ int rc_sse_out_event(rc_sse_out *o, const char *event, const char *json, size_t 
 {
     rc_buf *f = o->frame;
 
-    rc_buf_clear(f);
+    if (o->gone) {
+        return -1;
+    }
     if (rc_buf_appends(f, "event: ") || rc_buf_appends(f, event)
         || rc_buf_appends(f, "\ndata: ") || rc_buf_append(f, json, len)
         || rc_buf_append(f, "\n\n", 2)) {
         return -1;
     }
-    return pass(o, f->data, f->len);
+    return queue(o);
 }
 
 int rc_sse_out_token(rc_sse_out *o, const char *text, size_t len)
 {
     rc_buf *f = o->frame;
 
-    rc_buf_clear(f);
+    if (o->gone) {
+        return -1;
+    }
     if (rc_buf_appends(f, "event: token\ndata: {\"t\":")
         || rc_json_append_string(f, text, len) || rc_buf_append(f, "}\n\n", 3)) {
         return -1;
     }
-    return pass(o, f->data, f->len);
+    return queue(o);
 }
 
 void rc_sse_out_finish(rc_sse_out *o)

@@ -10,9 +10,10 @@
 typedef struct {
     request_rec *r;
     apr_bucket_brigade *bb;
-    rc_buf *frame;          /* reused for every event */
+    rc_buf *frame;          /* events framed and not yet passed on */
     int gone;               /* the client went away: further events are dropped */
     int started;
+    int batch;              /* hold events until rc_sse_out_flush */
 } rc_sse_out;
 
 rc_sse_out *rc_sse_out_create(request_rec *r);
@@ -24,6 +25,11 @@ void rc_sse_out_start(rc_sse_out *o);
 int rc_sse_out_event(rc_sse_out *o, const char *event, const char *json, size_t len);
 /* A token event {"t": …} built without an intermediate JSON value. */
 int rc_sse_out_token(rc_sse_out *o, const char *text, size_t len);
+/* Between rc_sse_out_batch and rc_sse_out_flush, events are gathered and go
+ * out together with one FLUSH: the relay gathers the tokens of one read from
+ * the backend, which arrived together, and so costs one write, not one each. */
+void rc_sse_out_batch(rc_sse_out *o);
+int rc_sse_out_flush(rc_sse_out *o);
 /* Ends the response (EOS). */
 void rc_sse_out_finish(rc_sse_out *o);
 

@@ -38,5 +38,8 @@ typedef enum {
 
 rc_delta_kind rc_openai_delta(apr_pool_t *p, const char *data, size_t len,
                               const char **text, size_t *text_len);
+/* The same with jansson only (the reference the fast path is tested against). */
+rc_delta_kind rc_openai_delta_slow(apr_pool_t *p, const char *data, size_t len,
+                                   const char **text, size_t *text_len);
 
 #endif

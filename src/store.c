@@ -9,8 +9,16 @@
 
 #include "http_log.h"
 #include "apr_strings.h"
+#include "apr_thread_mutex.h"
 
 APLOG_USE_MODULE(ragchat);
+
+/* One writer at a time per process. apr's sqlite3 driver runs every call
+ * under one process-wide mutex; a thread waiting in SQLite's busy handler
+ * holds it, so a write transaction of another thread of the same process
+ * could never finish (a deadlock until the busy timeout). With this lock,
+ * busy waits only ever wait for other processes, which do finish. */
+static apr_thread_mutex_t *write_lock;
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
@@ -43,14 +51,22 @@ static const char *const schema[] = {
     "CREATE TABLE IF NOT EXISTS ragchat_streams (\"stepId\" TEXT PRIMARY KEY,"
     " \"threadId\" TEXT NOT NULL, \"userId\" TEXT NOT NULL, stop INTEGER NOT NULL DEFAULT 0,"
     " \"createdAt\" TEXT)",
+    /* Sessions of RagChatAuth form (session.c): id is a hash of the cookie's
+     * random id, so the table alone lets nobody in; times are epoch seconds. */
     "CREATE TABLE IF NOT EXISTS ragchat_sessions (id TEXT PRIMARY KEY,"
-    " \"userIdentifier\" TEXT NOT NULL, csrf TEXT NOT NULL, \"createdAt\" TEXT NOT NULL,"
-    " \"lastSeen\" TEXT NOT NULL, \"expiresAt\" TEXT NOT NULL, address TEXT)",
+    " \"userIdentifier\" TEXT NOT NULL, csrf TEXT NOT NULL, provider TEXT NOT NULL,"
+    " \"createdAt\" BIGINT NOT NULL, \"lastSeen\" BIGINT NOT NULL,"
+    " \"expiresAt\" BIGINT NOT NULL, \"checkedAt\" BIGINT NOT NULL, address TEXT)",
     "CREATE INDEX IF NOT EXISTS ragchat_sessions_user ON ragchat_sessions (\"userIdentifier\")",
+    "CREATE INDEX IF NOT EXISTS ragchat_sessions_expires ON ragchat_sessions (\"expiresAt\")",
+    /* Failed logins, one row per failure and key (a hash of the user name or
+     * of the address); createdAt in epoch seconds. */
     "CREATE TABLE IF NOT EXISTS ragchat_login_failures (id TEXT PRIMARY KEY,"
-    " \"key\" TEXT NOT NULL, \"createdAt\" TEXT NOT NULL)",
+    " \"key\" TEXT NOT NULL, \"createdAt\" BIGINT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS ragchat_login_failures_key"
     " ON ragchat_login_failures (\"key\", \"createdAt\")",
+    "CREATE INDEX IF NOT EXISTS ragchat_login_failures_time"
+    " ON ragchat_login_failures (\"createdAt\")",
     NULL
 };
 
@@ -63,6 +79,25 @@ const char *rc_db_post_config(void)
         return "mod_ragchat needs mod_dbd: add LoadModule dbd_module and DBDriver/DBDParams";
     }
     return NULL;
+}
+
+void rc_db_child_init(apr_pool_t *p)
+{
+    apr_thread_mutex_create(&write_lock, APR_THREAD_MUTEX_DEFAULT, p);
+}
+
+static void lock_writes(rc_db *db)
+{
+    if (!db->in_tx && write_lock) {
+        apr_thread_mutex_lock(write_lock);
+    }
+}
+
+static void unlock_writes(rc_db *db)
+{
+    if (!db->in_tx && write_lock) {
+        apr_thread_mutex_unlock(write_lock);
+    }
 }
 
 int rc_db_is_sqlite(const rc_db *db)
@@ -111,20 +146,24 @@ static int init_connection(rc_db *db)
     if (apr_hash_get(db->dbd->prepared, marker, APR_HASH_KEY_STRING)) {
         return 0;
     }
+    lock_writes(db);
     if (rc_db_is_sqlite(db)) {
         /* Several child processes write at once: WAL lets readers go on while
          * one writes, and the busy timeout makes writers wait instead of fail. */
         if (run_pragma(db, "PRAGMA busy_timeout = 10000")
             || run_pragma(db, "PRAGMA journal_mode = WAL")
             || run_plain(db, "PRAGMA synchronous = NORMAL")) {
+            unlock_writes(db);
             return -1;
         }
     }
     for (i = 0; schema[i]; i++) {
         if (run_plain(db, schema[i])) {
+            unlock_writes(db);
             return -1;
         }
     }
+    unlock_writes(db);
     apr_hash_set(db->dbd->prepared, marker, APR_HASH_KEY_STRING, (void *)marker);
     return 0;
 }
@@ -168,9 +207,28 @@ void rc_db_release(rc_db *db)
     }
 }
 
-static apr_dbd_prepared_t *prepared(rc_db *db, const char *label, const char *sql)
+/* SQLITE_SCHEMA: apr's driver prepares with the legacy sqlite3_prepare, whose
+ * statements fail for good once another connection changed the schema. */
+#define RC_SQLITE_SCHEMA 17
+
+static int stale_statement(rc_db *db, int rv)
 {
-    apr_dbd_prepared_t *st = apr_hash_get(db->dbd->prepared, label, APR_HASH_KEY_STRING);
+    const char *msg;
+
+    if (!rv || !rc_db_is_sqlite(db)) {
+        return 0;
+    }
+    /* A legacy statement's step says only SQLITE_ERROR; the reset that apr
+     * does after it leaves the real reason in the connection's message. */
+    msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rv);
+    return rv == RC_SQLITE_SCHEMA || (msg && strstr(msg, "schema has changed"));
+}
+
+static apr_dbd_prepared_t *prepared(rc_db *db, const char *label, const char *sql,
+                                    int fresh)
+{
+    apr_dbd_prepared_t *st = fresh ? NULL
+                           : apr_hash_get(db->dbd->prepared, label, APR_HASH_KEY_STRING);
     int rv;
 
     if (st) {
@@ -188,13 +246,18 @@ static apr_dbd_prepared_t *prepared(rc_db *db, const char *label, const char *sq
 int rc_db_exec(rc_db *db, const char *label, const char *sql, int *nrows,
                int nargs, const char **args)
 {
-    apr_dbd_prepared_t *st = prepared(db, label, sql);
+    apr_dbd_prepared_t *st = prepared(db, label, sql, 0);
     int n = 0, rv;
 
     if (!st) {
         return -1;
     }
+    lock_writes(db);
     rv = apr_dbd_pquery(db->dbd->driver, db->pool, db->dbd->handle, &n, st, nargs, args);
+    if (stale_statement(db, rv) && !db->in_tx && (st = prepared(db, label, sql, 1))) {
+        rv = apr_dbd_pquery(db->dbd->driver, db->pool, db->dbd->handle, &n, st, nargs, args);
+    }
+    unlock_writes(db);
     if (rv) {
         log_db_error(db, rv, label);
     }
@@ -207,7 +270,7 @@ int rc_db_exec(rc_db *db, const char *label, const char *sql, int *nrows,
 int rc_db_select(rc_db *db, const char *label, const char *sql,
                  apr_dbd_results_t **res, int nargs, const char **args)
 {
-    apr_dbd_prepared_t *st = prepared(db, label, sql);
+    apr_dbd_prepared_t *st = prepared(db, label, sql, 0);
     int rv;
 
     *res = NULL;
@@ -216,6 +279,10 @@ int rc_db_select(rc_db *db, const char *label, const char *sql,
     }
     rv = apr_dbd_pselect(db->dbd->driver, db->pool, db->dbd->handle, res, st, 0,
                          nargs, args);
+    if (stale_statement(db, rv) && !db->in_tx && (st = prepared(db, label, sql, 1))) {
+        rv = apr_dbd_pselect(db->dbd->driver, db->pool, db->dbd->handle, res, st, 0,
+                             nargs, args);
+    }
     if (rv) {
         log_db_error(db, rv, label);
     }
@@ -237,19 +304,28 @@ int rc_db_begin(rc_db *db, apr_dbd_transaction_t **tx)
     int rv;
 
     *tx = NULL;
+    lock_writes(db);
+    db->in_tx = 1;
     rv = apr_dbd_transaction_start(db->dbd->driver, db->pool, db->dbd->handle, tx);
     if (rv) {
         log_db_error(db, rv, "BEGIN");
+        db->in_tx = 0;
+        unlock_writes(db);
     }
     return rv;
 }
 
 int rc_db_end(rc_db *db, apr_dbd_transaction_t *tx, int rollback)
 {
+    int rv;
+
     if (rollback) {
         apr_dbd_transaction_mode_set(db->dbd->driver, tx, APR_DBD_TRANSACTION_ROLLBACK);
     }
-    return apr_dbd_transaction_end(db->dbd->driver, db->pool, tx);
+    rv = apr_dbd_transaction_end(db->dbd->driver, db->pool, tx);
+    db->in_tx = 0;
+    unlock_writes(db);
+    return rv;
 }
 
 /* A single-column, single-row answer; NULL when there is no row. */

@@ -12,10 +12,14 @@ typedef struct {
     apr_pool_t *pool;
     ap_dbd_t *dbd;
     int opened;          /* from ap_dbd_open: rc_db_release must close it */
+    int in_tx;           /* inside rc_db_begin/rc_db_end (holds the write lock) */
 } rc_db;
 
 /* Fetches mod_dbd's optional functions; an error string when mod_dbd is absent. */
 const char *rc_db_post_config(void);
+
+/* Per child process: the lock that serialises this process's writers. */
+void rc_db_child_init(apr_pool_t *p);
 
 /* The request's pooled connection (held until the request ends). NULL when the
  * database is unavailable (logged). */

@@ -9,6 +9,7 @@
 #include <apr_general.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
     apr_pool_t *p;
@@ -21,8 +22,18 @@ static int on_event(void *ctx, const char *event, const char *data, size_t len)
     const char *text;
     size_t n;
 
+    rc_delta_kind kind, slow;
+    const char *stext;
+    size_t sn;
+
     (void)event;
-    if (rc_openai_delta(f->p, data, len, &text, &n) == RC_DELTA_TOKEN) {
+    kind = rc_openai_delta(f->p, data, len, &text, &n);
+    /* The allocation-free fast path must agree with the jansson path. */
+    slow = rc_openai_delta_slow(f->p, data, len, &stext, &sn);
+    if (kind != slow || (kind == RC_DELTA_TOKEN && (n != sn || memcmp(text, stext, n)))) {
+        abort();
+    }
+    if (kind == RC_DELTA_TOKEN) {
         rc_buf_append(f->answer, text, n);
         rc_json_append_string(f->answer, text, n);
     }

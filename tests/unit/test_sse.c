@@ -117,6 +117,42 @@ static void test_openai(apr_pool_t *p)
     CHECK_STR(t, "a\nb");
 }
 
+/* The fast path and jansson agree on tricky but valid and invalid chunks. */
+static void test_fast_path_agrees(apr_pool_t *p)
+{
+    static const char *const cases[] = {
+        "{\"choices\":[{\"delta\":{\"content\":\"a\\u00e9\\ud83d\\ude00\\n\\\"\"}}]}",
+        "{\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
+        "\"content\":\"hi\"},\"finish_reason\":null,\"logprobs\":{\"a\":[1,2.5e-3,true]}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"x\"}}]} trailing",
+        "{\"choices\":[{\"delta\":{\"content\":\"\\ud800\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"\\u0000\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"a\",\"content\":\"b\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"\xff\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":12}}]}",
+        "{\"choices\":[5,{\"delta\":{\"content\":\"x\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"x\"}},{\"delta\":{\"content\":\"y\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"x\"}}],\"error\":null}",
+        "{\"choices\":[{\"delta\":{\"content\":\"x\"}}],\"n\":-0.5E+2,\"m\":01}",
+        "  {\"choices\" : [ { \"delta\" : { \"content\" : \"sp\" } } ] }  ",
+        "{\"choices\":[{\"delta\":{\"content\":\"tab\there\"}}]}",
+        NULL
+    };
+    int i;
+
+    for (i = 0; cases[i]; i++) {
+        const char *a, *b;
+        size_t na, nb;
+        size_t len = strlen(cases[i]);
+        rc_delta_kind ka = rc_openai_delta(p, cases[i], len, &a, &na);
+        rc_delta_kind kb = rc_openai_delta_slow(p, cases[i], len, &b, &nb);
+        CHECK(ka == kb);
+        if (ka == kb && ka == RC_DELTA_TOKEN) {
+            CHECK(na == nb && memcmp(a, b, na) == 0);
+        }
+    }
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -126,6 +162,7 @@ int main(void)
     test_framing(p);
     test_limits_and_stop(p);
     test_openai(p);
+    test_fast_path_agrees(p);
     apr_pool_destroy(p);
     apr_terminate();
     return UNIT_REPORT("sse");
