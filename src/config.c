@@ -23,6 +23,7 @@ void *rc_create_dir_conf(apr_pool_t *p, char *dir)
     c->connect_timeout = c->idle_timeout = RC_UNSET;
     c->session_timeout = c->session_max_age = RC_UNSET;
     c->login_limit = c->login_window = RC_UNSET;
+    c->session_recheck = RC_UNSET;
     c->max_request = RC_UNSET;
     c->upload_max_size = RC_UNSET;
     c->upload_max_files = RC_UNSET;
@@ -56,6 +57,7 @@ void *rc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(session_max_age);
     MERGE_INT(login_limit);
     MERGE_INT(login_window);
+    MERGE_INT(session_recheck);
     MERGE_PTR(htdocs);
     MERGE_PTR(title);
     MERGE_PTR(welcome);
@@ -253,6 +255,11 @@ static const char *set_session_max_age(cmd_parms *cmd, void *cfg, const char *ar
     return parse_seconds(cmd, arg, 60, &owned(cfg)->session_max_age);
 }
 
+static const char *set_session_recheck(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    return parse_seconds(cmd, arg, 0, &owned(cfg)->session_recheck);
+}
+
 static const char *set_login_limit(cmd_parms *cmd, void *cfg, const char *n,
                                    const char *window)
 {
@@ -365,6 +372,9 @@ const command_rec rc_directives[] = {
                   "Idle seconds after which a session ends"),
     AP_INIT_TAKE1("RagChatSessionMaxAge", set_session_max_age, NULL, OR_ALL,
                   "Seconds after login after which a session ends"),
+    AP_INIT_TAKE1("RagChatSessionRecheck", set_session_recheck, NULL, OR_ALL,
+                  "Seconds between checks that a session's user still exists in its "
+                  "authn provider (0: never)"),
     AP_INIT_TAKE12("RagChatLoginLimit", set_login_limit, NULL, OR_ALL,
                    "Failed logins allowed per user or address, and the window in seconds"),
     AP_INIT_TAKE1("RagChatHtdocs", set_htdocs, NULL, OR_ALL,
@@ -423,6 +433,7 @@ INT_GETTER(rc_conf_session_timeout, session_timeout, RC_DEFAULT_SESSION_IDLE)
 INT_GETTER(rc_conf_session_max_age, session_max_age, RC_DEFAULT_SESSION_MAXAGE)
 INT_GETTER(rc_conf_login_limit, login_limit, RC_DEFAULT_LOGIN_LIMIT)
 INT_GETTER(rc_conf_login_window, login_window, RC_DEFAULT_LOGIN_WINDOW)
+INT_GETTER(rc_conf_session_recheck, session_recheck, RC_DEFAULT_SESSION_RECHECK)
 INT_GETTER(rc_conf_upload_max_files, upload_max_files, RC_DEFAULT_UPLOAD_FILES)
 
 apr_off_t rc_conf_max_request(const rc_dir_conf *c)
