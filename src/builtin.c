@@ -1,44 +1,691 @@
-/* Built-in backend (placeholder until its issue lands). */
+/* RagChatBackend builtin: extractive retrieval over each user's uploaded
+ * documents, with SQLite FTS5, answered through the chat stream like a real
+ * backend (but saying plainly that no language model is involved).
+ *
+ * Uploads: the file is buffered (up to the upload limit), its text extracted
+ * (PDF with poppler, from memory; HTML and JSON through text.c), cut into
+ * overlapping passages and stored in ragchat_documents + the FTS5 table
+ * ragchat_chunks, in one transaction. A new upload of the same name replaces
+ * the user's earlier document of that name.
+ *
+ * Questions: the last user message (the previous one weighs half, as context)
+ * becomes a quoted, ORed FTS5 query, bound as a parameter; the best passages
+ * of this user's documents by bm25 are quoted in a markdown answer streamed
+ * in word-sized tokens, with a table of sources.
+ *
+ * The tables are created here, on a connection's first use: FTS5 exists only
+ * on SQLite, so on another driver the builtin backend answers 501. */
 #include "builtin.h"
+#include "json.h"
+#include "store.h"
+#include "text.h"
+#include "util.h"
 
-int rc_builtin_answer(rc_req *q, json_t *history, const char *thread_id,
-                      rc_sse_out *out, rc_buf *answer)
+#include "http_log.h"
+#include "http_protocol.h"
+#include "apr_strings.h"
+
+#include <poppler.h>
+
+APLOG_USE_MODULE(ragchat);
+
+#define RC_BUILTIN_HITS     5        /* passages retrieved */
+#define RC_BUILTIN_QUOTED   3        /* of which quoted at most */
+#define RC_BUILTIN_TERMS    32       /* terms of a question */
+#define RC_BUILTIN_MAX_CHUNKS 20000  /* passages of one document */
+#define RC_BUILTIN_READS    "PDF, plain text, Markdown, CSV, HTML and JSON"
+
+static const char *const builtin_schema[] = {
+    "CREATE TABLE IF NOT EXISTS ragchat_documents (id TEXT PRIMARY KEY,"
+    " \"userIdentifier\" TEXT NOT NULL, name TEXT NOT NULL, mime TEXT, size INTEGER,"
+    " chunks INTEGER NOT NULL DEFAULT 0, \"createdAt\" TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ragchat_documents_user"
+    " ON ragchat_documents (\"userIdentifier\", name)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS ragchat_chunks USING fts5(document UNINDEXED,"
+    " \"userIdentifier\" UNINDEXED, name UNINDEXED, ordinal UNINDEXED, text,"
+    " tokenize = 'porter unicode61 remove_diacritics 2')",
+    NULL
+};
+
+#define NOT_SQLITE_MSG "the built-in backend needs SQLite (FTS5): set DBDriver sqlite3, " \
+                       "or point RagChatBackend at a RAG backend"
+
+/* ---- the document tables ------------------------------------------------ */
+
+/* 1 when both tables exist (an unprepared query: nothing is cached). */
+static int builtin_tables_exist(rc_db *db)
 {
-    static const char msg[] = "The built-in backend is not available in this build.";
-    (void)q; (void)history; (void)thread_id;
-    rc_buf_appends(answer, msg);
-    rc_sse_out_token(out, msg, sizeof(msg) - 1);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row;
+    int n = 0;
+
+    if (apr_dbd_select(db->dbd->driver, db->pool, db->dbd->handle, &res,
+                       "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN"
+                       " ('ragchat_documents', 'ragchat_chunks') LIMIT 2", 0)) {
+        return 0;
+    }
+    while (apr_dbd_get_row(db->dbd->driver, db->pool, res, &row, -1) == 0) {
+        n++;
+    }
+    return n == 2;
+}
+
+/* apr's sqlite3 driver prepares with the legacy sqlite3_prepare(): after a
+ * schema change a statement prepared before it fails (SQLITE_SCHEMA) on every
+ * later use. Forgetting the cached statements of this connection makes
+ * store.c prepare them again; the old ones are finalised when it closes. */
+static void forget_prepared(rc_db *db)
+{
+    apr_hash_index_t *hi;
+    apr_array_header_t *labels = apr_array_make(db->pool, 32, sizeof(const char *));
+    int i;
+
+    for (hi = apr_hash_first(db->pool, db->dbd->prepared); hi; hi = apr_hash_next(hi)) {
+        const void *key;
+        apr_hash_this(hi, &key, NULL, NULL);
+        if (strncmp(key, "ragchat:", 8) != 0) {
+            APR_ARRAY_PUSH(labels, const char *) = key;
+        }
+    }
+    for (i = 0; i < labels->nelts; i++) {
+        apr_hash_set(db->dbd->prepared, APR_ARRAY_IDX(labels, i, const char *),
+                     APR_HASH_KEY_STRING, NULL);
+    }
+}
+
+/* Makes sure the tables exist, once per connection. 0, or an HTTP status with
+ * *err set (501 on a driver without FTS5). */
+static int builtin_schema_ready(rc_db *db, const char **err)
+{
+    static const char marker[] = "ragchat:builtin";
+    int i, n;
+
+    if (apr_hash_get(db->dbd->prepared, marker, APR_HASH_KEY_STRING)) {
+        return 0;
+    }
+    if (!rc_db_is_sqlite(db)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, "RC0701: RagChatBackend builtin "
+                      "with DBDriver %s: %s", apr_dbd_name(db->dbd->driver), NOT_SQLITE_MSG);
+        *err = NOT_SQLITE_MSG;
+        return HTTP_NOT_IMPLEMENTED;
+    }
+    if (!builtin_tables_exist(db)) {
+        for (i = 0; builtin_schema[i]; i++) {
+            int rv = apr_dbd_query(db->dbd->driver, db->dbd->handle, &n, builtin_schema[i]);
+            if (rv) {
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
+                              "RC0702: cannot create the document store (%s): %s",
+                              builtin_schema[i], apr_dbd_error(db->dbd->driver,
+                                                               db->dbd->handle, rv));
+                *err = "the document store could not be created (SQLite without FTS5?)";
+                return HTTP_SERVICE_UNAVAILABLE;
+            }
+        }
+        forget_prepared(db);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, db->r,
+                      "RC0708: created the document store (ragchat_documents, ragchat_chunks)");
+    }
+    apr_hash_set(db->dbd->prepared, marker, APR_HASH_KEY_STRING, (void *)marker);
     return 0;
 }
 
+/* ---- ingestion ----------------------------------------------------------- */
+
+typedef enum { KIND_TEXT, KIND_MARKDOWN, KIND_CSV, KIND_HTML, KIND_JSON, KIND_PDF } doc_kind;
+
 struct rc_builtin_doc {
-    int unused;
+    rc_req *q;
+    apr_pool_t *p;
+    const char *name, *mime;
+    doc_kind kind;
+    rc_buf *data;
+    apr_off_t limit;
+    int over;                    /* more than limit was written */
 };
+
+/* Totals of the request's ingested documents, for the upload message. */
+typedef struct {
+    int docs, chunks;
+} ingest_totals;
+
+#define TOTALS_KEY "ragchat:builtin-totals"
+
+static const struct {
+    const char *ext, *mime;
+    doc_kind kind;
+} known_types[] = {
+    { ".txt", "text/plain", KIND_TEXT }, { ".text", NULL, KIND_TEXT },
+    { ".log", NULL, KIND_TEXT }, { ".md", "text/markdown", KIND_MARKDOWN },
+    { ".markdown", "text/x-markdown", KIND_MARKDOWN }, { ".csv", "text/csv", KIND_CSV },
+    { ".tsv", "text/tab-separated-values", KIND_CSV }, { ".html", "text/html", KIND_HTML },
+    { ".htm", "application/xhtml+xml", KIND_HTML }, { ".xhtml", NULL, KIND_HTML },
+    { ".json", "application/json", KIND_JSON }, { ".pdf", "application/pdf", KIND_PDF },
+    { NULL, NULL, KIND_TEXT }
+};
+
+/* What a type the builtin backend cannot read is, for the 415 message. */
+static const char *type_label(apr_pool_t *p, const char *ext, const char *mime)
+{
+    static const struct { const char *ext, *what; } labels[] = {
+        { ".docx", "Word documents" }, { ".doc", "Word documents" },
+        { ".pptx", "PowerPoint presentations" }, { ".ppt", "PowerPoint presentations" },
+        { ".xlsx", "Excel workbooks" }, { ".xls", "Excel workbooks" },
+        { ".odt", "OpenDocument texts" }, { ".rtf", "RTF documents" },
+        { NULL, NULL }
+    };
+    int i;
+
+    for (i = 0; ext && labels[i].ext; i++) {
+        if (strcasecmp(ext, labels[i].ext) == 0) {
+            return apr_psprintf(p, "%s (%s)", labels[i].what, ext);
+        }
+    }
+    if (ext) {
+        return apr_psprintf(p, "%s files%s%s%s", ext, mime ? " (" : "", mime ? mime : "",
+                            mime ? ")" : "");
+    }
+    return apr_psprintf(p, "files of type %s", mime ? mime : "unknown");
+}
+
+static int kind_of(apr_pool_t *p, const char *name, const char *mime, doc_kind *kind)
+{
+    const char *ext = name ? strrchr(name, '.') : NULL;
+    char *mt = NULL;
+    int i;
+
+    if (mime) {
+        mt = apr_pstrdup(p, mime);
+        mt[strcspn(mt, "; \t")] = '\0';
+    }
+    for (i = 0; ext && known_types[i].ext; i++) {
+        if (strcasecmp(ext, known_types[i].ext) == 0) {
+            *kind = known_types[i].kind;
+            return 1;
+        }
+    }
+    for (i = 0; mt && known_types[i].ext; i++) {
+        if (known_types[i].mime && strcasecmp(mt, known_types[i].mime) == 0) {
+            *kind = known_types[i].kind;
+            return 1;
+        }
+    }
+    return 0;
+}
 
 rc_builtin_doc *rc_builtin_doc_begin(rc_req *q, apr_pool_t *p, const char *name,
                                      const char *mime, int *status, const char **err)
 {
-    (void)q; (void)p; (void)name; (void)mime;
-    *status = 501;
-    *err = "the built-in backend is not available in this build";
-    return NULL;
+    rc_builtin_doc *d;
+    doc_kind kind;
+    apr_pool_t *tmp;
+    rc_db *db;
+    int rv;
+
+    if (!kind_of(p, name, mime, &kind)) {
+        const char *ext = name ? strrchr(name, '.') : NULL;
+        *status = HTTP_UNSUPPORTED_MEDIA_TYPE;
+        *err = apr_psprintf(p, "the built-in backend cannot read %s; it reads "
+                            RC_BUILTIN_READS " (save the file as PDF or text first)",
+                            type_label(p, ext, mime));
+        return NULL;
+    }
+    /* Fail before the upload is read when the store cannot exist here. */
+    apr_pool_create(&tmp, p);
+    db = rc_db_open(q->r, tmp);
+    if (!db) {
+        apr_pool_destroy(tmp);
+        *status = HTTP_SERVICE_UNAVAILABLE;
+        *err = "the database is unavailable";
+        return NULL;
+    }
+    rv = builtin_schema_ready(db, err);
+    rc_db_release(db);
+    apr_pool_destroy(tmp);
+    if (rv) {
+        *status = rv;
+        return NULL;
+    }
+    d = apr_pcalloc(p, sizeof(*d));
+    d->q = q;
+    d->p = p;
+    d->name = apr_pstrdup(p, name && *name ? name : "document");
+    d->mime = mime ? apr_pstrdup(p, mime) : NULL;
+    d->kind = kind;
+    d->data = rc_buf_make(p, 64 * 1024);
+    d->limit = rc_conf_upload_max_size(q->conf);
+    *status = 0;
+    return d;
 }
 
 int rc_builtin_doc_write(rc_builtin_doc *d, const char *buf, apr_size_t len)
 {
-    (void)d; (void)buf; (void)len;
-    return -1;
+    if (!d || d->over) {
+        return -1;
+    }
+    if ((apr_off_t)(d->data->len + len) > d->limit) {
+        d->over = 1;
+        return -1;
+    }
+    return rc_buf_append(d->data, buf, len);
+}
+
+/* The text of a PDF held in memory: the pages' text, a blank line between
+ * pages. NULL with *err set when poppler cannot open it. */
+static char *pdf_text(rc_builtin_doc *d, size_t *outlen, const char **err)
+{
+    GBytes *bytes = g_bytes_new_static(d->data->data, d->data->len);
+    GError *gerr = NULL;
+    PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, &gerr);
+    apr_pool_t *tmp;
+    rc_buf *b;
+    char *text;
+    int i, pages;
+
+    if (!doc) {
+        int encrypted = gerr && gerr->domain == POPPLER_ERROR
+                        && gerr->code == POPPLER_ERROR_ENCRYPTED;
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, d->q->r, "RC0703: %s is not a readable PDF: %s",
+                      d->name, gerr ? gerr->message : "unknown error");
+        *err = encrypted ? "this PDF is password-protected: upload it without the password"
+                         : apr_psprintf(d->p, "this file could not be read as a PDF (%s)",
+                                        gerr ? gerr->message : "unknown error");
+        if (gerr) {
+            g_error_free(gerr);
+        }
+        g_bytes_unref(bytes);
+        return NULL;
+    }
+    apr_pool_create(&tmp, d->p);
+    b = rc_buf_make(tmp, d->data->len / 4 + 1024);
+    pages = poppler_document_get_n_pages(doc);
+    for (i = 0; i < pages; i++) {
+        PopplerPage *page = poppler_document_get_page(doc, i);
+        char *t = page ? poppler_page_get_text(page) : NULL;
+        if (t) {
+            rc_buf_appends(b, t);
+            rc_buf_appends(b, "\n\n");
+            g_free(t);
+        }
+        if (page) {
+            g_object_unref(page);
+        }
+    }
+    g_object_unref(doc);
+    g_bytes_unref(bytes);
+    text = rc_text_normalize(d->p, b->data, b->len, outlen);
+    apr_pool_destroy(tmp);
+    return text;
+}
+
+/* The document's normalised text, or NULL with *err and *status set. */
+static char *document_text(rc_builtin_doc *d, size_t *len, int *status, const char **err)
+{
+    const char *raw = d->data->data;
+    size_t n = d->data->len;
+    char *text;
+
+    *status = HTTP_UNSUPPORTED_MEDIA_TYPE;
+    switch (d->kind) {
+    case KIND_PDF:
+        return pdf_text(d, len, err);
+    case KIND_HTML:
+        return rc_text_from_html(d->p, raw, n, len);
+    case KIND_JSON:
+        text = rc_text_from_json(d->p, raw, n, len);
+        if (!text) {
+            *err = "this file is not valid JSON";
+        }
+        return text;
+    case KIND_TEXT:
+    case KIND_MARKDOWN:
+    case KIND_CSV:
+    default:
+        if (n >= 5 && memcmp(raw, "%PDF-", 5) == 0) {
+            return pdf_text(d, len, err);   /* a PDF under another name */
+        }
+        return rc_text_normalize(d->p, raw, n, len);
+    }
+}
+
+static int store_document(rc_builtin_doc *d, rc_db *db, const char *text,
+                          apr_array_header_t *chunks, int nchunks)
+{
+    rc_req *q = d->q;
+    const char *id = rc_uuid4(d->p);
+    const char *size = apr_psprintf(d->p, "%lu", (unsigned long)d->data->len);
+    const char *count = apr_itoa(d->p, nchunks);
+    apr_dbd_transaction_t *tx;
+    apr_pool_t *row;
+    int i, rv;
+
+    if (rc_db_begin(db, &tx)) {
+        return -1;
+    }
+    /* The same name again replaces the user's earlier document. */
+    rv = rc_db_exec(db, "builtin_replace_chunks",
+                    "DELETE FROM ragchat_chunks WHERE \"userIdentifier\" = %s AND document IN"
+                    " (SELECT id FROM ragchat_documents WHERE \"userIdentifier\" = %s"
+                    " AND name = %s)", NULL, RC_DB_ARGS(q->user, q->user, d->name))
+      || rc_db_exec(db, "builtin_replace_doc",
+                    "DELETE FROM ragchat_documents WHERE \"userIdentifier\" = %s AND name = %s",
+                    NULL, RC_DB_ARGS(q->user, d->name))
+      || rc_db_exec(db, "builtin_doc_insert",
+                    "INSERT INTO ragchat_documents (id, \"userIdentifier\", name, mime, size,"
+                    " chunks, \"createdAt\") VALUES (%s, %s, %s, %s, %s, %s, %s)", NULL,
+                    RC_DB_ARGS(id, q->user, d->name, d->mime, size, count,
+                               rc_timestamp(d->p, apr_time_now())));
+    apr_pool_create(&row, d->p);
+    for (i = 0; !rv && i < nchunks; i++) {
+        rc_text_chunk *c = &APR_ARRAY_IDX(chunks, i, rc_text_chunk);
+        rv = rc_db_exec(db, "builtin_chunk_insert",
+                        "INSERT INTO ragchat_chunks (document, \"userIdentifier\", name, ordinal,"
+                        " text) VALUES (%s, %s, %s, %s, %s)", NULL,
+                        RC_DB_ARGS(id, q->user, d->name, apr_itoa(row, i),
+                                   apr_pstrmemdup(row, text + c->off, c->len)));
+        apr_pool_clear(row);
+    }
+    apr_pool_destroy(row);
+    if (rc_db_end(db, tx, rv) && !rv) {
+        rv = -1;
+    }
+    return rv;
 }
 
 int rc_builtin_doc_end(rc_builtin_doc *d, const char **err)
 {
-    (void)d;
-    *err = "the built-in backend is not available in this build";
-    return 501;
+    request_rec *r;
+    apr_array_header_t *chunks;
+    ingest_totals *totals = NULL;
+    size_t len = 0;
+    char *text;
+    rc_db *db;
+    int status, nchunks, rv;
+
+    if (!d) {
+        *err = "no document";
+        return HTTP_BAD_REQUEST;
+    }
+    r = d->q->r;
+    if (d->over) {
+        *err = "the document is larger than the upload limit";
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    text = document_text(d, &len, &status, err);
+    if (!text) {
+        return status;
+    }
+    if (len == 0) {
+        *err = d->kind == KIND_PDF ? "this PDF contains no text to search (a scanned PDF "
+                                     "needs OCR first)"
+                                   : "this document contains no text to search";
+        return HTTP_BAD_REQUEST;
+    }
+    chunks = rc_text_chunks(d->p, text, len, RC_TEXT_CHUNK_TARGET, RC_TEXT_CHUNK_OVERLAP);
+    nchunks = chunks->nelts;
+    if (nchunks > RC_BUILTIN_MAX_CHUNKS) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "RC0704: %s has %d passages: only "
+                      "the first %d are indexed", d->name, nchunks, RC_BUILTIN_MAX_CHUNKS);
+        nchunks = RC_BUILTIN_MAX_CHUNKS;
+    }
+    db = rc_db_open(r, d->p);
+    if (!db) {
+        *err = "the database is unavailable";
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if ((status = builtin_schema_ready(db, err)) != 0) {
+        rc_db_release(db);
+        return status;
+    }
+    rv = store_document(d, db, text, chunks, nchunks);
+    rc_db_release(db);
+    rc_buf_clear(d->data);
+    if (rv) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "RC0705: could not store %s for %s",
+                      d->name, d->q->user);
+        *err = "the document could not be stored";
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "RC0706: ingested %s for %s: %lu bytes of "
+                  "text, %d passages", d->name, d->q->user, (unsigned long)len, nchunks);
+    apr_pool_userdata_get((void **)&totals, TOTALS_KEY, r->pool);
+    if (!totals) {
+        totals = apr_pcalloc(r->pool, sizeof(*totals));
+        apr_pool_userdata_setn(totals, TOTALS_KEY, NULL, r->pool);
+    }
+    totals->docs++;
+    totals->chunks += nchunks;
+    return 0;
 }
 
 const char *rc_builtin_upload_message(rc_req *q, apr_pool_t *p, int ndocs, int nchunks)
 {
-    (void)q; (void)p; (void)ndocs; (void)nchunks;
-    return "";
+    ingest_totals *totals = NULL;
+
+    /* The request's own count of what was stored is the authority. */
+    apr_pool_userdata_get((void **)&totals, TOTALS_KEY, q->r->pool);
+    if (totals && totals->docs > 0) {
+        ndocs = totals->docs;
+        nchunks = totals->chunks;
+    }
+    if (ndocs <= 0) {
+        return "No document was ingested.";
+    }
+    return apr_psprintf(p, "Ingested %d document%s (%d passage%s). Ask me about %s.",
+                        ndocs, ndocs == 1 ? "" : "s", nchunks, nchunks == 1 ? "" : "s",
+                        ndocs == 1 ? "it" : "them");
+}
+
+/* ---- answering ------------------------------------------------------------- */
+
+typedef struct {
+    const char *name, *ordinal, *text;
+    double score;                /* -bm25: higher is better */
+} hit;
+
+/* Sends text in word-sized tokens (a word and the whitespace after it), each
+ * appended to the answer. */
+static void stream_text(rc_sse_out *out, rc_buf *answer, const char *s)
+{
+    size_t n = strlen(s), i = 0;
+
+    while (i < n) {
+        size_t j = i;
+        while (j < n && s[j] != ' ' && s[j] != '\n') {
+            j++;
+        }
+        while (j < n && (s[j] == ' ' || s[j] == '\n')) {
+            j++;
+        }
+        rc_buf_append(answer, s + i, j - i);
+        rc_sse_out_token(out, s + i, j - i);
+        i = j;
+    }
+}
+
+/* The last user message and the one before it, from the history. */
+static void last_questions(json_t *history, const char **last, const char **prev)
+{
+    size_t i = json_is_array(history) ? json_array_size(history) : 0;
+
+    *last = *prev = NULL;
+    while (i-- > 0 && !*prev) {
+        json_t *m = json_array_get(history, i);
+        const char *role = rc_json_get_str(m, "role"), *content = rc_json_get_str(m, "content");
+        if (!role || strcmp(role, "user") || !content) {
+            continue;
+        }
+        if (!*last) {
+            *last = content;
+        }
+        else {
+            *prev = content;
+        }
+    }
+}
+
+/* Number of the user's documents (capped), or -1 on error. */
+static int count_documents(rc_db *db, const char *user)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row;
+    int n = 0;
+
+    if (rc_db_select(db, "builtin_doc_count",
+                     "SELECT COUNT(*) FROM (SELECT 1 FROM ragchat_documents"
+                     " WHERE \"userIdentifier\" = %s LIMIT 1000) AS d",
+                     &res, RC_DB_ARGS(user))) {
+        return -1;
+    }
+    while (rc_db_next(db, res, &row) == 0) {
+        const char *v = rc_db_col(db, row, 0);
+        n = v ? atoi(v) : 0;
+    }
+    return n;
+}
+
+static apr_array_header_t *search(rc_db *db, apr_pool_t *p, const char *user,
+                                  const char *query)
+{
+    apr_array_header_t *hits = apr_array_make(p, RC_BUILTIN_HITS, sizeof(hit));
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row;
+
+    if (rc_db_select(db, "builtin_search",
+                     "SELECT name, ordinal, text, rank FROM ragchat_chunks"
+                     " WHERE ragchat_chunks MATCH %s AND \"userIdentifier\" = %s"
+                     " ORDER BY rank LIMIT " APR_STRINGIFY(RC_BUILTIN_HITS),
+                     &res, RC_DB_ARGS(query, user))) {
+        return NULL;
+    }
+    while (rc_db_next(db, res, &row) == 0) {
+        hit *h = apr_array_push(hits);
+        const char *rank = rc_db_col(db, row, 3);
+        h->name = apr_pstrdup(p, rc_db_col(db, row, 0) ? rc_db_col(db, row, 0) : "?");
+        h->ordinal = apr_pstrdup(p, rc_db_col(db, row, 1) ? rc_db_col(db, row, 1) : "0");
+        h->text = apr_pstrdup(p, rc_db_col(db, row, 2) ? rc_db_col(db, row, 2) : "");
+        h->score = rank ? -atof(rank) : 0;
+    }
+    return hits;
+}
+
+static const char *passage_no(apr_pool_t *p, const hit *h)
+{
+    return apr_itoa(p, atoi(h->ordinal) + 1);
+}
+
+static const char *compose_hits(apr_pool_t *p, apr_array_header_t *hits)
+{
+    const hit *best = &APR_ARRAY_IDX(hits, 0, hit);
+    rc_buf *b = rc_buf_make(p, 4096);
+    int i, quoted;
+
+    rc_buf_appends(b, "*Built-in retrieval, no language model: these are the passages of "
+                      "your documents that best match your question, quoted as written.*\n\n");
+    for (i = 0, quoted = 0; i < hits->nelts && quoted < RC_BUILTIN_QUOTED; i++) {
+        const hit *h = &APR_ARRAY_IDX(hits, i, hit);
+        int j, dup = 0;
+        /* A passage far weaker than the best is listed, not quoted. */
+        if (i > 0 && h->score < best->score * 0.4) {
+            break;
+        }
+        for (j = 0; j < i && !dup; j++) {
+            dup = strcmp(APR_ARRAY_IDX(hits, j, hit).text, h->text) == 0;
+        }
+        if (dup) {
+            continue;      /* the same text again (a repeated section) */
+        }
+        quoted++;
+        rc_buf_appends(b, apr_psprintf(p, "> **%s**, passage %s\n>\n> %s\n\n",
+                                       rc_text_md_inline(p, h->name, strlen(h->name)),
+                                       passage_no(p, h),
+                                       rc_text_md_inline(p, h->text, strlen(h->text))));
+    }
+    /* bm25 is only comparable within one search (and tiny in a small
+     * collection): the score is shown relative to the best passage. */
+    rc_buf_appends(b, "**Sources**\n\n| Document | Passage | Score |\n|---|---:|---:|\n");
+    for (i = 0; i < hits->nelts; i++) {
+        const hit *h = &APR_ARRAY_IDX(hits, i, hit);
+        double rel = best->score > 0 ? h->score / best->score : 1.0;
+        rc_buf_appends(b, apr_psprintf(p, "| %s | %s | %.2f |\n",
+                                       rc_text_md_inline(p, h->name, strlen(h->name)),
+                                       passage_no(p, h), rel));
+    }
+    return rc_buf_pstrdup(p, b);
+}
+
+static const char *compose_no_documents(void)
+{
+    return "You have not uploaded any documents yet. This is the built-in retrieval "
+           "backend (no language model): it answers by quoting the passages of your "
+           "documents that match your question.\n\n"
+           "Upload one with the paperclip button (Attach files) next to the message box, "
+           "or drag and drop "
+           "files onto the chat (" RC_BUILTIN_READS "), then ask me about them.";
+}
+
+static const char *compose_no_match(apr_pool_t *p, int ndocs)
+{
+    return apr_psprintf(p, "I found nothing that matches your question in your %d "
+                        "document%s. This is the built-in retrieval backend (no language "
+                        "model): it only finds passages that share words with the question, "
+                        "so try other words, or upload a document that covers it.",
+                        ndocs, ndocs == 1 ? "" : "s");
+}
+
+int rc_builtin_answer(rc_req *q, json_t *history, const char *thread_id,
+                      rc_sse_out *out, rc_buf *answer)
+{
+    request_rec *r = q->r;
+    const char *last, *prev, *query, *text, *err = NULL;
+    apr_array_header_t *hits = NULL;
+    apr_pool_t *p;
+    rc_db *db;
+    int ndocs, rv = 0;
+
+    (void)thread_id;
+    apr_pool_create(&p, r->pool);
+    last_questions(history, &last, &prev);
+    db = rc_db_open(r, p);
+    if (!db) {
+        stream_text(out, answer, "The document store is unavailable right now (database "
+                                 "error); please try again.");
+        apr_pool_destroy(p);
+        return -1;
+    }
+    if (builtin_schema_ready(db, &err)) {
+        rc_db_release(db);
+        stream_text(out, answer, apr_pstrcat(p, "The built-in backend cannot answer here: ",
+                                             err, ".", NULL));
+        apr_pool_destroy(p);
+        return 0;
+    }
+    ndocs = count_documents(db, q->user);
+    query = last ? rc_text_fts_query(p, last, prev, RC_BUILTIN_TERMS) : NULL;
+    if (ndocs > 0 && query) {
+        hits = search(db, p, q->user, query);
+        if (!hits) {
+            ndocs = -1;
+        }
+    }
+    rc_db_release(db);
+
+    if (ndocs < 0) {
+        text = "The document store could not be searched (database error); please try again.";
+        rv = -1;
+    }
+    else if (ndocs == 0) {
+        text = compose_no_documents();
+    }
+    else if (!hits || hits->nelts == 0) {
+        text = compose_no_match(p, ndocs);
+    }
+    else {
+        text = compose_hits(p, hits);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "RC0707: builtin answer for %s: query [%s], "
+                  "%d documents, %d passages", q->user, query ? query : "",
+                  ndocs, hits ? hits->nelts : 0);
+    stream_text(out, answer, text);
+    apr_pool_destroy(p);
+    return rv;
 }
