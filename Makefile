@@ -1,4 +1,5 @@
 # mod_ragchat: apxs build, tests and benchmarks.  See README.md.
+SHELL    := /bin/bash
 APXS     ?= apxs
 CC       ?= cc
 PYTHON   ?= /usr/bin/python3
