@@ -30,8 +30,10 @@ deps:
 # apxs compiles every source into one shared object.
 $(BUILD)/mod_ragchat.so: $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(BUILD)
-	$(APXS) -c -o mod_ragchat.la $(foreach w,$(WARN) -std=gnu11,-Wc$(comma)$(w)) -Isrc \
-	    $(PKG_CFLAGS) $(SRCS) $(PKG_LIBS)
+	@echo "apxs -c mod_ragchat.c src/*.c (log: $(BUILD)/apxs.log)"
+	@$(APXS) -c -o mod_ragchat.la $(foreach w,$(WARN) -std=gnu11,-Wc$(comma)$(w)) -Isrc \
+	    $(PKG_CFLAGS) $(SRCS) $(PKG_LIBS) > $(BUILD)/apxs.log 2>&1 \
+	    || { grep -E 'error|warning' $(BUILD)/apxs.log || cat $(BUILD)/apxs.log; exit 1; }
 	cp .libs/mod_ragchat.so $@
 
 # The same module with AddressSanitizer, for one run of the integration suite.
