@@ -41,7 +41,7 @@ static int valid_id(const char *id)
 /* The base path without a trailing slash ("" when mounted at "/"). */
 static const char *base_path(request_rec *r, const rc_dir_conf *conf)
 {
-    const char *b = conf->base ? conf->base : "";
+    const char *b = conf->mount ? conf->mount : conf->base ? conf->base : "";
     size_t n = strlen(b);
 
     while (n > 0 && b[n - 1] == '/') {

@@ -39,11 +39,11 @@ void *rc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     rc_dir_conf *n = apr_pcalloc(p, sizeof(*n));
     int i;
 
-    /* The app's base path is the section that configures it; a nested section
-     * that sets no RagChat directive (say <Location /chat/static> with a
-     * Header) keeps the outer base. */
-    n->owns_base = add->owns_base || base->owns_base;
-    n->base = add->owns_base || !base->owns_base ? add->base : base->base;
+    /* The app is mounted where its backend is set: a nested section that
+     * changes other directives (a title for <Location /chat/api>, a Header
+     * for /chat/static) keeps the app's base path. */
+    n->base = add->base;
+    n->mount = add->backend ? add->mount : base->mount;
 
     MERGE_PTR(backend);
     MERGE_PTR(backend_key);
@@ -113,13 +113,6 @@ static const char *resolve_value(cmd_parms *cmd, const char *arg, const char **o
     return NULL;
 }
 
-static rc_dir_conf *owned(void *cfg)
-{
-    rc_dir_conf *c = cfg;
-    c->owns_base = 1;
-    return c;
-}
-
 static const char *parse_seconds(cmd_parms *cmd, const char *arg, int min, int *out)
 {
     char *end;
@@ -161,11 +154,12 @@ static const char *parse_size(cmd_parms *cmd, const char *arg, apr_off_t *out)
 
 static const char *set_backend(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    rc_dir_conf *c = owned(cfg);
+    rc_dir_conf *c = cfg;
     apr_uri_t uri;
     char *url;
     apr_size_t n;
 
+    c->mount = c->base;
     if (strcasecmp(arg, "builtin") == 0) {
         c->backend = "builtin";
         return NULL;
@@ -186,19 +180,19 @@ static const char *set_backend(cmd_parms *cmd, void *cfg, const char *arg)
 
 static const char *set_backend_key(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    return resolve_value(cmd, arg, &owned(cfg)->backend_key);
+    return resolve_value(cmd, arg, &((rc_dir_conf *)cfg)->backend_key);
 }
 
 static const char *set_model(cmd_parms *cmd, void *cfg, const char *arg)
 {
     (void)cmd;
-    owned(cfg)->model = arg;
+    ((rc_dir_conf *)cfg)->model = arg;
     return NULL;
 }
 
 static const char *set_timeout(cmd_parms *cmd, void *cfg, const char *conn, const char *idle)
 {
-    rc_dir_conf *c = owned(cfg);
+    rc_dir_conf *c = cfg;
     const char *err = parse_seconds(cmd, conn, 1, &c->connect_timeout);
 
     if (!err) {
@@ -209,7 +203,7 @@ static const char *set_timeout(cmd_parms *cmd, void *cfg, const char *conn, cons
 
 static const char *set_auth(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    rc_dir_conf *c = owned(cfg);
+    rc_dir_conf *c = cfg;
 
     if (strcasecmp(arg, "apache") == 0) {
         c->auth = RC_AUTH_APACHE;
@@ -225,7 +219,7 @@ static const char *set_auth(cmd_parms *cmd, void *cfg, const char *arg)
 
 static const char *add_provider(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    rc_dir_conf *c = owned(cfg);
+    rc_dir_conf *c = cfg;
 
     if (!c->providers) {
         c->providers = apr_array_make(cmd->pool, 2, sizeof(const char *));
@@ -236,7 +230,7 @@ static const char *add_provider(cmd_parms *cmd, void *cfg, const char *arg)
 
 static const char *set_secret(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    rc_dir_conf *c = owned(cfg);
+    rc_dir_conf *c = cfg;
     const char *err = resolve_value(cmd, arg, &c->secret);
 
     if (!err && strlen(c->secret) < 32) {
@@ -247,23 +241,23 @@ static const char *set_secret(cmd_parms *cmd, void *cfg, const char *arg)
 
 static const char *set_session_timeout(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    return parse_seconds(cmd, arg, 60, &owned(cfg)->session_timeout);
+    return parse_seconds(cmd, arg, 60, &((rc_dir_conf *)cfg)->session_timeout);
 }
 
 static const char *set_session_max_age(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    return parse_seconds(cmd, arg, 60, &owned(cfg)->session_max_age);
+    return parse_seconds(cmd, arg, 60, &((rc_dir_conf *)cfg)->session_max_age);
 }
 
 static const char *set_session_recheck(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    return parse_seconds(cmd, arg, 0, &owned(cfg)->session_recheck);
+    return parse_seconds(cmd, arg, 0, &((rc_dir_conf *)cfg)->session_recheck);
 }
 
 static const char *set_login_limit(cmd_parms *cmd, void *cfg, const char *n,
                                    const char *window)
 {
-    rc_dir_conf *c = owned(cfg);
+    rc_dir_conf *c = cfg;
     const char *err = parse_seconds(cmd, n, 1, &c->login_limit);
 
     if (!err && window) {
@@ -274,7 +268,7 @@ static const char *set_login_limit(cmd_parms *cmd, void *cfg, const char *n,
 
 static const char *set_htdocs(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    rc_dir_conf *c = owned(cfg);
+    rc_dir_conf *c = cfg;
     const char *path = ap_server_root_relative(cmd->pool, arg);
     apr_finfo_t fi;
 
@@ -288,7 +282,7 @@ static const char *set_htdocs(cmd_parms *cmd, void *cfg, const char *arg)
 
 static const char *set_string(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    rc_dir_conf *c = owned(cfg);
+    rc_dir_conf *c = cfg;
     int off = (int)(apr_uintptr_t)cmd->info;
 
     if (!*arg) {
@@ -300,22 +294,22 @@ static const char *set_string(cmd_parms *cmd, void *cfg, const char *arg)
 
 static const char *set_max_request(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    return parse_size(cmd, arg, &owned(cfg)->max_request);
+    return parse_size(cmd, arg, &((rc_dir_conf *)cfg)->max_request);
 }
 
 static const char *set_upload_max_size(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    return parse_size(cmd, arg, &owned(cfg)->upload_max_size);
+    return parse_size(cmd, arg, &((rc_dir_conf *)cfg)->upload_max_size);
 }
 
 static const char *set_upload_max_files(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    return parse_seconds(cmd, arg, 1, &owned(cfg)->upload_max_files);
+    return parse_seconds(cmd, arg, 1, &((rc_dir_conf *)cfg)->upload_max_files);
 }
 
 static const char *add_upload_type(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    rc_dir_conf *c = owned(cfg);
+    rc_dir_conf *c = cfg;
     const char *t;
 
     if (!c->upload_types) {
@@ -337,7 +331,7 @@ static const char *add_upload_type(cmd_parms *cmd, void *cfg, const char *arg)
 
 static const char *set_pdf_font(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    rc_dir_conf *c = owned(cfg);
+    rc_dir_conf *c = cfg;
     int idx = (int)(apr_uintptr_t)cmd->info;
     const char *path = ap_server_root_relative(cmd->pool, arg);
     apr_finfo_t fi;

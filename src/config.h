@@ -10,8 +10,9 @@
 typedef enum { RC_AUTH_UNSET = 0, RC_AUTH_APACHE, RC_AUTH_FORM } rc_auth_mode;
 
 typedef struct {
-    const char *base;            /* the <Location> path the app is mounted at */
-    int owns_base;               /* a RagChat* directive was set in this section */
+    const char *base;            /* the path of this section (<Location>, <Directory>) */
+    const char *mount;           /* the path of the section that set RagChatBackend:
+                                    the app's base path */
 
     const char *backend;         /* URL without trailing slash, or "builtin" */
     const char *backend_key;

@@ -1,0 +1,156 @@
+"""Configuration: a bad directive fails `apache2 -t` with a message naming it,
+a missing mod_dbd stops the server at startup, and nested sections merge
+directive by directive without moving the app's base path."""
+import os
+import re
+import socket
+import subprocess
+import time
+
+import pytest
+
+import harness
+from conftest import ApiClient, HttpdServer, wait_for
+
+SERVER_OPTIONS = {
+    "extra_server": """
+<Location /chat/api>
+    RagChatTitle "Inner title"
+</Location>
+<Location /chat/static>
+    Header set X-Static-Section yes
+</Location>
+<Location /other>
+    SetHandler ragchat
+    RagChatBackend http://127.0.0.1:9
+    RagChatAuth apache
+    RagChatTitle "Other app"
+    RagChatMaxRequestSize 2K
+    AuthType Basic
+    AuthName "ragchat"
+    AuthBasicProvider file
+    AuthUserFile "{root}/htpasswd"
+    Require valid-user
+</Location>
+""",
+    "extra_location": "RagChatTitle \"Outer title\"\nRagChatMaxRequestSize 64K",
+}
+
+
+@pytest.fixture(scope="module")
+def server(make_server, backend_proc):
+    # The other app's AuthUserFile names the server root, known only once made.
+    s = make_server(start=False, **dict(SERVER_OPTIONS, extra_server=""))
+    s.extra_server = SERVER_OPTIONS["extra_server"].replace("{root}", s.root)
+    s.start()
+    return s
+
+
+def configtest(server, location_lines):
+    """Runs `apache2 -t` on the server's config with extra Location lines."""
+    server.extra_location = location_lines
+    server.port = server.port or 1
+    server.write_config()
+    return subprocess.run(["/usr/sbin/apache2", "-t", "-f", server.conf_path],
+                          capture_output=True, text=True, env=server.env(), timeout=30)
+
+
+@pytest.fixture(scope="module")
+def unstarted(backend_proc):
+    s = HttpdServer(backend=backend_proc, start=False)
+    yield s
+    s.cleanup()
+
+
+@pytest.mark.parametrize("line, message", [
+    ("RagChatBackend ftp://example.org", r"RagChatBackend: 'ftp://example.org' is not an http"),
+    ("RagChatBackend", r"RagChatBackend takes one argument"),
+    ("RagChatBackendTimeout soon", r"RagChatBackendTimeout: 'soon' is not a number of seconds"),
+    ("RagChatBackendTimeout 0 5", r"RagChatBackendTimeout: '0' is not a number of seconds"),
+    ("RagChatAuth magic", r"RagChatAuth: 'magic' is neither 'apache' nor 'form'"),
+    ("RagChatSecret short", r"RagChatSecret: the secret must be at least 32 bytes"),
+    ("RagChatBackendKey env:RAGCHAT_SURELY_UNSET_VAR",
+     r"RagChatBackendKey: environment variable RAGCHAT_SURELY_UNSET_VAR is not set"),
+    ("RagChatBackendKey file:/nonexistent/key", r"RagChatBackendKey: cannot read /nonexistent/key"),
+    ("RagChatUploadMaxSize 12Q", r"RagChatUploadMaxSize: '12Q' is not a size"),
+    ("RagChatMaxRequestSize -5", r"RagChatMaxRequestSize: '-5' is not a size"),
+    ("RagChatUploadMaxFiles many", r"RagChatUploadMaxFiles: 'many' is not a number"),
+    ("RagChatHtdocs /nonexistent/htdocs", r"RagChatHtdocs: '/nonexistent/htdocs' is not a directory"),
+    ("RagChatPdfFont /nonexistent.ttf", r"RagChatPdfFont: font file '/nonexistent.ttf' not found"),
+])
+def test_bad_value_fails_configtest(unstarted, line, message):
+    r = configtest(unstarted, line)
+    assert r.returncode != 0, r.stdout + r.stderr
+    assert re.search(message, r.stderr), r.stderr
+
+
+def test_good_config_passes_configtest(unstarted):
+    r = configtest(unstarted, "RagChatBackendTimeout 5 60\nRagChatUploadMaxSize 10M\n"
+                              "RagChatUploadTypes .pdf text/plain\nRagChatModel gpt-x")
+    assert r.returncode == 0, r.stderr
+    assert "Syntax OK" in r.stderr
+
+
+def test_missing_mod_dbd_is_a_startup_error(unstarted):
+    unstarted.extra_location = ""
+    unstarted.port = harness.free_port()
+    unstarted.write_config()
+    with open(unstarted.conf_path) as f:
+        conf = f.read()
+    conf = "\n".join(l for l in conf.split("\n")
+                     if "dbd_module" not in l and not l.startswith("DBD"))
+    path = os.path.join(unstarted.root, "nodbd.conf")
+    with open(path, "w") as f:
+        f.write(conf)
+    r = subprocess.run(["/usr/sbin/apache2", "-f", path, "-k", "start"], capture_output=True,
+                       text=True, env=unstarted.env(), timeout=30)
+    log_path = os.path.join(unstarted.root, "logs", "error.log")
+
+    def logged():
+        return os.path.exists(log_path) and "RC0003: mod_ragchat needs mod_dbd" in open(log_path).read()
+
+    assert wait_for(logged, timeout=10), r.stderr
+    # The server did not stay up: nothing answers on its port.
+    time.sleep(0.3)
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", unstarted.port), timeout=1).close()
+
+
+def test_nested_section_overrides_one_directive(server):
+    api = ApiClient(server, "alice")
+    me = api.me()
+    # <Location /chat/api> changes the title, and the app still answers at /chat.
+    assert me["title"] == "Inner title"
+    r = api.get("/")
+    assert r.status_code == 200 and "<html" in r.text.lower()
+
+
+def test_nested_section_keeps_the_rest(server):
+    api = ApiClient(server, "alice")
+    # RagChatMaxRequestSize 64K of the outer section still applies below /chat/api.
+    r = api.post("/api/chat", json={"thread_id": None, "content": "x" * (70 * 1024)})
+    assert r.status_code == 413, r.text
+    # A Header from <Location /chat/static> decorates the app's own assets.
+    r = api.get("/static/app.css")
+    assert r.status_code == 200 and r.headers.get("X-Static-Section") == "yes"
+
+
+def test_two_apps_on_one_server(server):
+    import requests
+    auth = ("alice", server.users["alice"])
+    other = requests.get(server.origin + "/other/api/me", auth=auth, timeout=10)
+    assert other.status_code == 200 and other.json()["title"] == "Other app"
+    chat = requests.get(server.origin + "/chat/api/me", auth=auth, timeout=10)
+    assert chat.json()["title"] == "Inner title"
+    # Each keeps its own limits: 2K here.
+    r = requests.post(server.origin + "/other/api/chat", auth=auth, timeout=10,
+                      headers={"X-CSRF-Token": other.json()["csrf"]},
+                      json={"thread_id": None, "content": "y" * 4096})
+    assert r.status_code == 413
+
+
+def test_base_without_slash_redirects(server):
+    import requests
+    r = requests.get(server.origin + "/chat", auth=("alice", server.users["alice"]),
+                     allow_redirects=False, timeout=10)
+    assert r.status_code == 301 and r.headers["Location"].endswith("/chat/")
