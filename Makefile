@@ -75,9 +75,10 @@ FUZZ_SECONDS ?= 30
 test-fuzz: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(BUILD)/corpus/$$n; \
 	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
-	        $(BUILD)/corpus/$$n tests/fuzz/corpus/$$n 2>&1 | tail -3; \
-	    test $${PIPESTATUS[0]} -eq 0; done
+	    rc=0; $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
+	        $(BUILD)/corpus/$$n tests/fuzz/corpus/$$n > $(BUILD)/fuzz/$$n.log 2>&1 || rc=$$?; \
+	    grep -E '^Done [0-9]+ runs|ERROR|SUMMARY' $(BUILD)/fuzz/$$n.log; \
+	    test $$rc -eq 0 || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; done
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
