@@ -1,9 +1,566 @@
-/* Exports (placeholder until the export issue lands). */
+/* Exports: one answer (B/api/steps/{id}/export.pdf|.md) or a whole thread as a
+ * transcript (B/api/threads/{id}/export.pdf|.md).
+ *
+ * The reference app exported an answer as "response.pdf" after md_to_pdf()'s
+ * cleaning; here the same cleaning (rc_clean_export) feeds the module's own
+ * markdown -> PDF engine, the document is rendered into request-pool memory
+ * and sent with a Content-Length, and the file is named after the thread and
+ * the date so that a downloads folder stays readable. Ownership is checked
+ * through rc_api_owned_*: another user's id answers 404 like an unknown one. */
 #include "export.h"
+#include "api.h"
+#include "clean.h"
+#include "json.h"
+#include "pdf.h"
+#include "util.h"
+
+#include "http_log.h"
 #include "http_protocol.h"
+#include "apr_lib.h"
+#include "apr_strings.h"
+#include "apr_time.h"
+
+APLOG_USE_MODULE(ragchat);
+
+#define RC_EXPORT_STEPS_MAX  5000   /* the same bound as GET B/api/threads/{id} */
+#define RC_FILENAME_NAME_MAX 80     /* bytes of the thread name in a file name */
+
+/* ---- time stamps -------------------------------------------------------- */
+
+static int digits(const char *s, int n)
+{
+    int v = 0, i;
+
+    for (i = 0; i < n; i++) {
+        if (!apr_isdigit(s[i])) {
+            return -1;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Parses the "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" stamps of the data layer as UTC
+ * (a space instead of the T is accepted too: rows written by other tools).
+ * 0 on success. */
+static int parse_stamp(const char *s, apr_time_exp_t *x, apr_time_t *t)
+{
+    memset(x, 0, sizeof(*x));
+    if (!s || strlen(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ')
+        || s[13] != ':' || s[16] != ':') {
+        return -1;
+    }
+    x->tm_year = digits(s, 4) - 1900;
+    x->tm_mon = digits(s + 5, 2) - 1;
+    x->tm_mday = digits(s + 8, 2);
+    x->tm_hour = digits(s + 11, 2);
+    x->tm_min = digits(s + 14, 2);
+    x->tm_sec = digits(s + 17, 2);
+    if (x->tm_year < 0 || x->tm_mon < 0 || x->tm_mon > 11 || x->tm_mday < 1
+        || x->tm_mday > 31 || x->tm_hour < 0 || x->tm_hour > 23 || x->tm_min < 0
+        || x->tm_min > 59 || x->tm_sec < 0 || x->tm_sec > 60) {
+        return -1;
+    }
+    if (s[19] == '.') {
+        int i, us = 0;
+        for (i = 0; i < 6 && apr_isdigit(s[20 + i]); i++) {
+            us = us * 10 + (s[20 + i] - '0');
+        }
+        for (; i < 6; i++) {
+            us *= 10;
+        }
+        x->tm_usec = us;
+    }
+    return apr_time_exp_gmt_get(t, x) == APR_SUCCESS ? 0 : -1;
+}
+
+/* "2026-11-26 18:09 UTC", or the stored text when it is not a time stamp. */
+static const char *human_stamp(apr_pool_t *p, const char *s)
+{
+    apr_time_exp_t x;
+    apr_time_t t;
+
+    if (parse_stamp(s, &x, &t)) {
+        return s ? rc_utf8_sanitize(p, s, strlen(s)) : "";
+    }
+    return apr_psprintf(p, "%04d-%02d-%02d %02d:%02d UTC", x.tm_year + 1900, x.tm_mon + 1,
+                        x.tm_mday, x.tm_hour, x.tm_min);
+}
+
+/* "2026-11-26" or NULL. */
+static const char *stamp_date(apr_pool_t *p, const char *s)
+{
+    apr_time_exp_t x;
+    apr_time_t t;
+
+    if (parse_stamp(s, &x, &t)) {
+        return NULL;
+    }
+    return apr_psprintf(p, "%04d-%02d-%02d", x.tm_year + 1900, x.tm_mon + 1, x.tm_mday);
+}
+
+static apr_time_t stamp_time(const char *s)
+{
+    apr_time_exp_t x;
+    apr_time_t t;
+
+    return parse_stamp(s, &x, &t) ? 0 : t;
+}
+
+/* ---- names --------------------------------------------------------------- */
+
+/* Valid UTF-8 on one line: control characters and runs of white space become
+ * one space, ends trimmed. Thread names are first user messages and may hold
+ * newlines, which a heading, a PDF title or a header cannot. */
+static char *one_line(apr_pool_t *p, const char *s)
+{
+    char *u = rc_utf8_sanitize(p, s ? s : "", s ? strlen(s) : 0);
+    char *o = u, *w = u;
+    int space = 0;
+
+    for (; *o; o++) {
+        unsigned char c = (unsigned char)*o;
+        if (c < 0x20 || c == 0x7f || c == ' ') {
+            space = 1;
+            continue;
+        }
+        if (space && w != u) {
+            *w++ = ' ';
+        }
+        space = 0;
+        *w++ = (char)c;
+    }
+    *w = '\0';
+    return u;
+}
+
+static const char *thread_title(apr_pool_t *p, const rc_thread *t)
+{
+    const char *n = one_line(p, t ? t->name : NULL);
+    return *n ? n : "Conversation";
+}
+
+/* The thread name as the stem of a file name: characters that file systems
+ * or download dialogs refuse become spaces, at most RC_FILENAME_NAME_MAX bytes
+ * (cut at a word when one ends near the limit), no leading or trailing dots. */
+static char *file_stem(apr_pool_t *p, const char *title)
+{
+    char *s = apr_pstrdup(p, title), *c;
+    size_t n, cut;
+
+    for (c = s; *c; c++) {
+        if (strchr("/\\:*?\"<>|", *c)) {
+            *c = ' ';
+        }
+    }
+    s = one_line(p, s);
+    while (*s == '.' || *s == ' ') {
+        s++;
+    }
+    n = strlen(s);
+    if (n > RC_FILENAME_NAME_MAX) {
+        cut = rc_utf8_floor(s, RC_FILENAME_NAME_MAX);
+        n = cut;
+        while (n > cut / 2 && s[n] != ' ') {
+            n--;
+        }
+        if (s[n] != ' ') {
+            n = cut;
+        }
+        s[n] = '\0';
+    }
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '.')) {
+        s[--n] = '\0';
+    }
+    return *s ? s : apr_pstrdup(p, "Conversation");
+}
+
+/* ASCII stand-ins of U+00C0..U+00FF for the plain filename="" form. */
+static const char *const latin1_ascii[64] = {
+    "A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I", "I", "I", "I",
+    "D", "N", "O", "O", "O", "O", "O", "x", "O", "U", "U", "U", "U", "Y", "Th", "ss",
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    "d", "n", "o", "o", "o", "o", "o", "_", "o", "u", "u", "u", "u", "y", "th", "y"
+};
+
+static unsigned utf8_decode(const unsigned char *s, size_t len)
+{
+    if (len == 2) {
+        return ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+    }
+    if (len == 3) {
+        return ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+    }
+    return ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6)
+           | (s[3] & 0x3Fu);
+}
+
+/* The quoted-string filename for clients without RFC 6266 filename*: ASCII
+ * only, no quote, backslash or percent (some browsers decode %XX there), runs
+ * of replaced characters folded into one "_". s is valid UTF-8. */
+static char *ascii_filename(apr_pool_t *p, const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s), i = 0, w = 0;
+    char *o = apr_palloc(p, 2 * n + 1);
+
+    while (i < n) {
+        const char *rep;
+        size_t len = 1;
+        char one[2] = { 0, 0 };
+
+        if (u[i] < 0x80) {
+            one[0] = (u[i] < 0x20 || u[i] == 0x7f || u[i] == '\\' || u[i] == '%') ? '_'
+                   : u[i] == '"' ? '\'' : (char)u[i];
+            rep = one;
+        }
+        else {
+            unsigned cp;
+            len = rc_utf8_seq_len(u + i, n - i);
+            if (!len) {
+                len = 1;
+                rep = "_";
+            }
+            else {
+                cp = utf8_decode(u + i, len);
+                rep = cp >= 0xC0 && cp <= 0xFF ? latin1_ascii[cp - 0xC0]
+                    : (cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 ? "-"
+                    : (cp >= 0x2018 && cp <= 0x201F) || cp == 0x2032 ? "'"
+                    : cp == 0xA0 || cp == 0x202F || (cp >= 0x2000 && cp <= 0x200A) ? " "
+                    : "_";
+            }
+        }
+        if (!(rep[0] == '_' && !rep[1] && w > 0 && o[w - 1] == '_')) {
+            size_t k = strlen(rep);
+            memcpy(o + w, rep, k);
+            w += k;
+        }
+        i += len;
+    }
+    o[w] = '\0';
+    return o;
+}
+
+/* RFC 8187 ext-value: UTF-8''percent-encoded, attr-char kept as is. */
+static char *ext_filename(apr_pool_t *p, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s), i, w = 0;
+    char *o = apr_palloc(p, 3 * n + 1);
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (apr_isalnum(c) || strchr("!#$&+-.^_`|~", c)) {
+            o[w++] = (char)c;
+        }
+        else {
+            o[w++] = '%';
+            o[w++] = hex[c >> 4];
+            o[w++] = hex[c & 15];
+        }
+    }
+    o[w] = '\0';
+    return o;
+}
+
+/* "attachment; filename="Stem - 2026-11-26.pdf"; filename*=UTF-8''Stem%20%E2%80%93%20…" */
+static const char *content_disposition(apr_pool_t *p, const char *title, const char *date,
+                                       const char *ext)
+{
+    const char *stem = file_stem(p, title);
+    const char *astem = ascii_filename(p, stem), *c;
+    const char *full = date ? apr_pstrcat(p, stem, " \xE2\x80\x93 ", date, ".", ext, NULL)
+                            : apr_pstrcat(p, stem, ".", ext, NULL);
+    const char *plain;
+
+    /* A name in a script without ASCII stand-ins would be all "_". */
+    for (c = astem; *c && !apr_isalnum(*c); c++) {
+    }
+    if (!*c) {
+        astem = "Conversation";
+    }
+    plain = date ? apr_pstrcat(p, astem, " - ", date, ".", ext, NULL)
+                 : apr_pstrcat(p, astem, ".", ext, NULL);
+
+    return apr_psprintf(p, "attachment; filename=\"%s\"; filename*=UTF-8''%s", plain,
+                        ext_filename(p, full));
+}
+
+/* ---- markdown text -------------------------------------------------------- */
+
+static int is_user_step(const rc_step *s)
+{
+    return s->type && strcmp(s->type, "user_message") == 0;
+}
+
+/* What a step says in an export: an answer with the reference's export
+ * cleaning (JSON preamble and status lines gone), a user's message as typed. */
+static const char *step_markdown(apr_pool_t *p, const rc_step *s)
+{
+    const char *out = s->output ? s->output : "";
+    size_t n = strlen(out);
+
+    if (is_user_step(s)) {
+        return rc_utf8_sanitize(p, out, n);
+    }
+    out = rc_clean_export(p, out, n);
+    return rc_utf8_sanitize(p, out, strlen(out));
+}
+
+static const char *speaker(rc_req *q, const rc_step *s)
+{
+    const char *n = one_line(q->r->pool, s->name);
+
+    if (*n) {
+        return n;
+    }
+    return is_user_step(s) ? (q->user ? q->user : "User") : rc_conf_assistant(q->conf);
+}
+
+/* The fence (``` or ~~~ run) of a fenced code block still open at the end of
+ * md, or NULL. A transcript joins texts one after the other: a message with
+ * an unterminated fence would otherwise swallow every turn that follows. */
+static const char *open_fence(apr_pool_t *p, const char *md)
+{
+    const char *line = md;
+    char fc = 0;
+    size_t flen = 0;
+
+    while (*line) {
+        const char *end = strchr(line, '\n'), *c = line;
+        size_t ind = 0, run = 0;
+        if (!end) {
+            end = line + strlen(line);
+        }
+        while (c < end && *c == ' ' && ind < 4) {
+            c++;
+            ind++;
+        }
+        if (ind < 4 && c < end && (*c == '`' || *c == '~')) {
+            char ch = *c;
+            while (c + run < end && c[run] == ch) {
+                run++;
+            }
+            if (run >= 3) {
+                const char *rest = c + run;
+                if (!fc) {
+                    /* A backtick fence's info string may not hold a backtick. */
+                    if (ch == '~' || !memchr(rest, '`', (size_t)(end - rest))) {
+                        fc = ch;
+                        flen = run;
+                    }
+                }
+                else if (ch == fc && run >= flen) {
+                    while (rest < end && (*rest == ' ' || *rest == '\t' || *rest == '\r')) {
+                        rest++;
+                    }
+                    if (rest == end) {
+                        fc = 0;
+                    }
+                }
+            }
+        }
+        line = *end ? end + 1 : end;
+    }
+    if (!fc) {
+        return NULL;
+    }
+    {
+        char *f = apr_palloc(p, flen + 1);
+        memset(f, fc, flen);
+        f[flen] = '\0';
+        return f;
+    }
+}
+
+/* ---- sending -------------------------------------------------------------- */
+
+static void common_headers(request_rec *r, const char *disposition)
+{
+    apr_table_setn(r->headers_out, "Content-Disposition", disposition);
+    apr_table_setn(r->headers_out, "Cache-Control", "private, no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+}
+
+static int send_body(request_rec *r, const char *type, const char *disposition,
+                     const char *body, apr_size_t len)
+{
+    r->status = HTTP_OK;
+    ap_set_content_type(r, type);
+    common_headers(r, disposition);
+    ap_set_content_length(r, (apr_off_t)len);
+    if (!r->header_only && len) {
+        ap_rwrite(body, (int)len, r);
+    }
+    return OK;
+}
+
+/* 500 with the JSON error body, logged once under this file's tag (not
+ * through rc_send_error, which would log a second, generic line). */
+static int pdf_failed(rc_req *q, const char *what, const char *id, const char *err)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, "RC0501: PDF export of %s %s failed: %s",
+                  what, id, err ? err : "unknown error");
+    return rc_send_json(q->r, HTTP_INTERNAL_SERVER_ERROR,
+                        json_pack("{s:{s:s,s:s}}", "error", "code", "export_failed",
+                                  "message", "the PDF could not be made"));
+}
+
+static void pdf_fonts(const rc_dir_conf *c, rc_pdf_fonts *f)
+{
+    f->regular = c->pdf_font[0];
+    f->bold = c->pdf_font[1];
+    f->italic = c->pdf_font[2];
+    f->bold_italic = c->pdf_font[3];
+    f->mono = c->pdf_font[4];
+    f->fallback = c->pdf_font[5];
+}
+
+/* ---- the two exports ------------------------------------------------------- */
+
+static int export_step(rc_req *q, rc_db *db, const char *id, int pdf)
+{
+    request_rec *r = q->r;
+    apr_pool_t *p = r->pool;
+    rc_step *s = rc_api_owned_step(q, db, id);
+    rc_thread *t;
+    const char *md, *title, *disp;
+    int failed = 0;
+
+    if (!s) {
+        return OK;
+    }
+    t = rc_store_thread_get(db, s->thread_id, q->user_id, q->user, &failed);
+    if (failed) {
+        return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
+                             "the database is unavailable");
+    }
+    md = step_markdown(p, s);
+    title = thread_title(p, t);
+    disp = content_disposition(p, title, stamp_date(p, s->created ? s->created
+                                                    : t ? t->created : NULL),
+                               pdf ? "pdf" : "md");
+    if (!pdf) {
+        const char *body = *md ? apr_pstrcat(p, md, "\n", NULL) : "";
+        return send_body(r, "text/markdown; charset=utf-8", disp, body, strlen(body));
+    }
+    else {
+        rc_pdf_fonts fonts;
+        rc_pdf_meta meta;
+        const char *out = NULL, *err = NULL;
+        apr_size_t outlen = 0;
+
+        pdf_fonts(q->conf, &fonts);
+        meta.title = title;
+        meta.author = q->user;
+        meta.created = stamp_time(s->created);
+        if (!meta.created) {
+            meta.created = t ? stamp_time(t->created) : 0;
+        }
+        if (rc_pdf_from_markdown(p, md, strlen(md), &fonts, &meta, &out, &outlen, &err) != 0
+            || !out) {
+            return pdf_failed(q, "message", s->id, err);
+        }
+        return send_body(r, "application/pdf", disp, out, outlen);
+    }
+}
+
+static int export_thread(rc_req *q, rc_db *db, const char *id, int pdf)
+{
+    request_rec *r = q->r;
+    apr_pool_t *p = r->pool;
+    rc_thread *t = rc_api_owned_thread(q, db, id);
+    apr_array_header_t *steps;
+    rc_pdf_turn *turns;
+    const char *title, *disp;
+    int i, n = 0;
+
+    if (!t) {
+        return OK;
+    }
+    if (!(steps = rc_store_thread_steps(db, t->id, RC_EXPORT_STEPS_MAX))) {
+        return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
+                             "the database is unavailable");
+    }
+    title = thread_title(p, t);
+    disp = content_disposition(p, title, stamp_date(p, t->created), pdf ? "pdf" : "md");
+    turns = apr_pcalloc(p, sizeof(*turns) * (steps->nelts + 1));
+    for (i = 0; i < steps->nelts; i++) {
+        rc_step *s = APR_ARRAY_IDX(steps, i, rc_step *);
+        /* Only the conversation: a Chainlit database may also hold run and
+         * tool steps, which its own UI does not show either. */
+        if (!s->type || (strcmp(s->type, "user_message") != 0
+                         && strcmp(s->type, "assistant_message") != 0)) {
+            continue;
+        }
+        turns[n].role = is_user_step(s) ? "user" : "assistant";
+        turns[n].name = speaker(q, s);
+        turns[n].timestamp = human_stamp(p, s->created);
+        turns[n].markdown = step_markdown(p, s);
+        n++;
+    }
+    if (!pdf) {
+        rc_buf *b = rc_buf_make(p, 4096);
+        int bad = 0;
+        bad |= rc_buf_appends(b, "# ");
+        bad |= rc_buf_appends(b, title);
+        bad |= rc_buf_appends(b, "\n");
+        for (i = 0; i < n; i++) {
+            const char *fence = open_fence(p, turns[i].markdown);
+            bad |= rc_buf_appends(b, i ? "\n---\n\n### " : "\n### ");
+            bad |= rc_buf_appends(b, turns[i].name);
+            bad |= rc_buf_appends(b, " \xE2\x80\x94 ");
+            bad |= rc_buf_appends(b, turns[i].timestamp);
+            bad |= rc_buf_appends(b, "\n\n");
+            if (*turns[i].markdown) {
+                bad |= rc_buf_appends(b, turns[i].markdown);
+                bad |= rc_buf_appends(b, "\n");
+                if (fence) {
+                    bad |= rc_buf_appends(b, fence);
+                    bad |= rc_buf_appends(b, "\n");
+                }
+            }
+        }
+        if (bad) {
+            return rc_send_error(r, HTTP_INTERNAL_SERVER_ERROR, "no_memory",
+                                 "the transcript is too large");
+        }
+        return send_body(r, "text/markdown; charset=utf-8", disp, b->data, b->len);
+    }
+    else {
+        rc_pdf_fonts fonts;
+        rc_pdf_meta meta;
+        const char *out = NULL, *err = NULL;
+        apr_size_t outlen = 0;
+
+        pdf_fonts(q->conf, &fonts);
+        meta.title = title;
+        meta.author = q->user;
+        meta.created = stamp_time(t->created);
+        if (rc_pdf_transcript(p, turns, n, &fonts, &meta, &out, &outlen, &err) != 0 || !out) {
+            return pdf_failed(q, "thread", t->id, err);
+        }
+        return send_body(r, "application/pdf", disp, out, outlen);
+    }
+}
 
 int rc_handle_export(rc_req *q, const char *kind, const char *id, const char *format)
 {
-    (void)kind; (void)id; (void)format;
-    return rc_send_error(q->r, HTTP_NOT_IMPLEMENTED, "not_implemented", "exports are not available yet");
+    int pdf = format && strcmp(format, "pdf") == 0;
+    int steps = kind && strcmp(kind, "steps") == 0;
+    rc_db *db;
+
+    if (!pdf && !(format && strcmp(format, "md") == 0)) {
+        return rc_send_error(q->r, HTTP_NOT_FOUND, "not_found", "no such export format");
+    }
+    if (!steps && !(kind && strcmp(kind, "threads") == 0)) {
+        return rc_send_error(q->r, HTTP_NOT_FOUND, "not_found", "no such route");
+    }
+    if (q->r->method_number != M_GET) {
+        return rc_send_method_not_allowed(q->r, "GET, HEAD");
+    }
+    if (!(db = rc_api_db(q))) {
+        return OK;
+    }
+    return steps ? export_step(q, db, id, pdf) : export_thread(q, db, id, pdf);
 }
