@@ -121,7 +121,8 @@ def test_make_run_serves_logs_in_and_keeps_data(datadir):
         cred = run.read_until(r'Log in:\s+user "([^"]+)", password "([^"]+)"', 5)
         user, password = cred.group(1), cred.group(2)
         assert (user, password) == ("admin", "admin")
-        assert "WARNING" in run.output and "default credentials" in run.output
+        # The warning is the line after the credentials: wait for it too.
+        assert run.read_until(r"WARNING:.*default credentials", 5)
 
         # / leads to the app, which wants a login first.
         r = requests.get("http://127.0.0.1:%d/" % port, timeout=10)
