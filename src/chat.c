@@ -7,6 +7,7 @@
  * backend is read to the end all the same). No pooled database connection is
  * held while the answer streams. */
 #include "chat.h"
+#include "backend.h"
 #include "clean.h"
 #include "filter.h"
 #include "json.h"
@@ -259,50 +260,22 @@ static const char *backend_body(chat_ctx *c, json_t *msgs)
     return rc_json_dump(c->r->pool, body);
 }
 
-static apr_status_t curl_cleanup(void *data)
-{
-    curl_easy_cleanup((CURL *)data);
-    return APR_SUCCESS;
-}
-
-static apr_status_t slist_cleanup(void *data)
-{
-    curl_slist_free_all((struct curl_slist *)data);
-    return APR_SUCCESS;
-}
-
 static CURL *make_curl(chat_ctx *c, const char *body)
 {
-    rc_dir_conf *conf = c->q->conf;
-    struct curl_slist *hdrs = NULL;
-    CURL *h = curl_easy_init();
+    static const char *const headers[] = {
+        "Content-Type: application/json", "Accept: text/event-stream", NULL
+    };
+    CURL *h = rc_backend_curl(c->r, c->q->conf, "/v1/chat/completions", headers);
 
     if (!h) {
         return NULL;
     }
-    apr_pool_cleanup_register(c->r->pool, h, curl_cleanup, apr_pool_cleanup_null);
-    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-    hdrs = curl_slist_append(hdrs, "Accept: text/event-stream");
-    hdrs = curl_slist_append(hdrs, "Expect:");
-    if (conf->backend_key) {
-        hdrs = curl_slist_append(hdrs, apr_pstrcat(c->r->pool, "Authorization: Bearer ",
-                                                   conf->backend_key, NULL));
-    }
-    apr_pool_cleanup_register(c->r->pool, hdrs, slist_cleanup, apr_pool_cleanup_null);
-    curl_easy_setopt(h, CURLOPT_URL, apr_pstrcat(c->r->pool, conf->backend,
-                                                 "/v1/chat/completions", NULL));
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)rc_conf_connect_timeout(conf));
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "identity");
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "mod_ragchat/1.0");
     c->curl = h;
     return h;
 }
@@ -422,33 +395,6 @@ static chat_outcome run_transfer(chat_ctx *c)
     return OUTCOME_DONE;
 }
 
-/* The message a failed backend gave, when it gave one. */
-static const char *backend_error_message(chat_ctx *c)
-{
-    json_t *j;
-    const char *m = NULL;
-
-    if (!c->errbody->len) {
-        return NULL;
-    }
-    j = rc_json_parse(c->r->pool, c->errbody->data, c->errbody->len, NULL);
-    if (j) {
-        json_t *e = json_object_get(j, "error");
-        m = json_is_string(e) ? json_string_value(e) : rc_json_get_str(e, "message");
-        if (!m) {
-            m = rc_json_get_str(j, "detail");
-        }
-        if (!m) {
-            m = rc_json_get_str(j, "message");
-        }
-    }
-    if (!m) {
-        size_t n = rc_utf8_floor(c->errbody->data, c->errbody->len < 300 ? c->errbody->len : 300);
-        m = rc_utf8_sanitize(c->r->pool, c->errbody->data, n);
-    }
-    return m;
-}
-
 static const char *outcome_message(chat_ctx *c, chat_outcome o)
 {
     const char *m;
@@ -460,7 +406,7 @@ static const char *outcome_message(chat_ctx *c, chat_outcome o)
         return c->headers_done ? "the backend stopped sending (idle timeout)"
                                : "the backend did not answer in time";
     case OUTCOME_HTTP_ERROR:
-        m = backend_error_message(c);
+        m = rc_backend_error_message(c->r->pool, c->errbody->data, c->errbody->len);
         return apr_psprintf(c->r->pool, "the backend answered %ld%s%s", c->status,
                             m ? ": " : "", m ? m : "");
     case OUTCOME_BROKEN:

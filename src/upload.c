@@ -13,6 +13,7 @@
  * backend's message. With RagChatBackend builtin the parts go to the built-in
  * ingestion instead of a backend. */
 #include "upload.h"
+#include "backend.h"
 #include "builtin.h"
 #include "json.h"
 #include "multipart.h"
@@ -399,44 +400,20 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
     return 0;
 }
 
-static apr_status_t curl_cleanup(void *data)
-{
-    curl_easy_cleanup((CURL *)data);
-    return APR_SUCCESS;
-}
-
-static apr_status_t slist_cleanup(void *data)
-{
-    curl_slist_free_all((struct curl_slist *)data);
-    return APR_SUCCESS;
-}
-
 static CURL *make_curl(upload_ctx *u)
 {
-    rc_dir_conf *conf = u->q->conf;
-    apr_pool_t *p = u->r->pool;
-    struct curl_slist *hdrs = NULL;
-    CURL *h = curl_easy_init();
+    /* The length is unknown until the client's body ended: chunked. */
+    const char *headers[] = {
+        apr_pstrcat(u->r->pool, "Content-Type: multipart/form-data; boundary=",
+                    u->out_boundary, NULL),
+        "Transfer-Encoding: chunked", "Accept: application/json", NULL
+    };
+    CURL *h = rc_backend_curl(u->r, u->q->conf, "/upload", headers);
 
     if (!h) {
         return NULL;
     }
-    apr_pool_cleanup_register(p, h, curl_cleanup, apr_pool_cleanup_null);
-    hdrs = curl_slist_append(hdrs, apr_pstrcat(p, "Content-Type: multipart/form-data; boundary=",
-                                               u->out_boundary, NULL));
-    /* The length is unknown until the client's body ended: chunked. */
-    hdrs = curl_slist_append(hdrs, "Transfer-Encoding: chunked");
-    hdrs = curl_slist_append(hdrs, "Accept: application/json");
-    hdrs = curl_slist_append(hdrs, "Expect:");
-    if (conf->backend_key) {
-        hdrs = curl_slist_append(hdrs, apr_pstrcat(p, "Authorization: Bearer ",
-                                                   conf->backend_key, NULL));
-    }
-    apr_pool_cleanup_register(p, hdrs, slist_cleanup, apr_pool_cleanup_null);
-    curl_easy_setopt(h, CURLOPT_URL, apr_pstrcat(p, conf->backend, "/upload", NULL));
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
     curl_easy_setopt(h, CURLOPT_READDATA, u);
     curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, (long)RC_UP_CURL_BUF);
@@ -447,49 +424,8 @@ static CURL *make_curl(upload_ctx *u)
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, u);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)rc_conf_connect_timeout(conf));
-    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "identity");
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "mod_ragchat/1.0");
     u->curl = h;
     return h;
-}
-
-/* The message a failed backend gave, when it gave one. */
-static const char *answer_message(upload_ctx *u, int *is_json)
-{
-    json_t *j, *e;
-    const char *m = NULL;
-
-    *is_json = 0;
-    if (!u->answer->len) {
-        return NULL;
-    }
-    j = rc_json_parse(u->r->pool, u->answer->data, u->answer->len, NULL);
-    if (j && json_is_object(j)) {
-        *is_json = 1;
-        e = json_object_get(j, "error");
-        m = json_is_string(e) ? json_string_value(e) : rc_json_get_str(e, "message");
-        if (!m) {
-            m = rc_json_get_str(j, "message");
-        }
-        if (!m) {
-            m = rc_json_get_str(j, "detail");
-        }
-    }
-    return m;
-}
-
-static const char *error_text(upload_ctx *u)
-{
-    int is_json;
-    const char *m = answer_message(u, &is_json);
-
-    if (!m && !is_json && u->answer->len) {
-        size_t n = rc_utf8_floor(u->answer->data, u->answer->len < 300 ? u->answer->len : 300);
-        m = rc_utf8_sanitize(u->r->pool, u->answer->data, n);
-    }
-    return m;
 }
 
 /* Sends the body to the backend while it arrives. Returns 0 when the backend
@@ -521,7 +457,7 @@ static int run_backend(upload_ctx *u)
                                    : "the backend did not answer in time");
     }
     if (u->http_status >= 300 || (u->http_status && u->http_status < 200)) {
-        m = error_text(u);
+        m = rc_backend_error_message(r->pool, u->answer->data, u->answer->len);
         return fail(u, HTTP_BAD_GATEWAY, "backend_error", "the backend answered %ld%s%s",
                     u->http_status, m ? ": " : "", m ? m : "");
     }
@@ -722,7 +658,7 @@ int rc_handle_upload(rc_req *q)
     upload_ctx *u = apr_pcalloc(r->pool, sizeof(*u));
     const char *boundary = NULL, *message, *user_step = NULL, *asst_step = NULL;
     json_t *files, *resp;
-    int i, is_json;
+    int i;
 
     u->q = q;
     u->r = r;
@@ -788,7 +724,7 @@ int rc_handle_upload(rc_req *q)
         message = rc_builtin_upload_message(q, r->pool, ndocs, 0);
     }
     else {
-        message = answer_message(u, &is_json);
+        message = rc_backend_json_message(r->pool, u->answer->data, u->answer->len);
         if (!message) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                           "RC0402: the backend accepted the upload without a message");
