@@ -7,7 +7,7 @@ BUILD    := build
 comma    := ,
 
 # Parts with no httpd types: linked into unit tests and fuzzers without httpd.
-PURE_NAMES := sse clean json util markdown pdf multipart text
+PURE_NAMES := sse clean json util markdown pdf pdf_text multipart text
 PURE_SRCS   = $(filter $(addprefix src/,$(PURE_NAMES:=.c)),$(wildcard src/*.c))
 SRCS        = mod_ragchat.c $(wildcard src/*.c)
 HDRS        = $(wildcard src/*.h)
