@@ -180,23 +180,6 @@ else
     SECRET_NOTE="$SECRET_FILE"
 fi
 
-# The built-in backend's tables, created before httpd starts: apr's sqlite3
-# driver prepares with the legacy API, so creating tables while the server runs
-# would invalidate statements other connections have cached (the module does
-# create them itself when they are missing, see src/builtin.c).
-if [ "$BACKEND" = builtin ] && command -v sqlite3 >/dev/null; then
-    sqlite3 "$DB" <<'SQL' >/dev/null || die "cannot prepare $DB"
-PRAGMA journal_mode = WAL;
-CREATE TABLE IF NOT EXISTS ragchat_documents (id TEXT PRIMARY KEY,
- "userIdentifier" TEXT NOT NULL, name TEXT NOT NULL, mime TEXT, size INTEGER,
- chunks INTEGER NOT NULL DEFAULT 0, "createdAt" TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS ragchat_documents_user ON ragchat_documents ("userIdentifier", name);
-CREATE VIRTUAL TABLE IF NOT EXISTS ragchat_chunks USING fts5(document UNINDEXED,
- "userIdentifier" UNINDEXED, name UNINDEXED, ordinal UNINDEXED, text,
- tokenize = 'porter unicode61 remove_diacritics 2');
-SQL
-fi
-
 USER_GROUP=""
 if [ "$AS_ROOT" = 1 ]; then
     USER_GROUP=$'User www-data\nGroup www-data'

@@ -35,98 +35,23 @@ APLOG_USE_MODULE(ragchat);
 #define RC_BUILTIN_MAX_CHUNKS 20000  /* passages of one document */
 #define RC_BUILTIN_READS    "PDF, plain text, Markdown, CSV, HTML and JSON"
 
-static const char *const builtin_schema[] = {
-    "CREATE TABLE IF NOT EXISTS ragchat_documents (id TEXT PRIMARY KEY,"
-    " \"userIdentifier\" TEXT NOT NULL, name TEXT NOT NULL, mime TEXT, size INTEGER,"
-    " chunks INTEGER NOT NULL DEFAULT 0, \"createdAt\" TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS ragchat_documents_user"
-    " ON ragchat_documents (\"userIdentifier\", name)",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS ragchat_chunks USING fts5(document UNINDEXED,"
-    " \"userIdentifier\" UNINDEXED, name UNINDEXED, ordinal UNINDEXED, text,"
-    " tokenize = 'porter unicode61 remove_diacritics 2')",
-    NULL
-};
-
 #define NOT_SQLITE_MSG "the built-in backend needs SQLite (FTS5): set DBDriver sqlite3, " \
                        "or point RagChatBackend at a RAG backend"
 
 /* ---- the document tables ------------------------------------------------ */
 
-/* 1 when both tables exist (an unprepared query: nothing is cached). */
-static int builtin_tables_exist(rc_db *db)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row;
-    int n = 0;
-
-    if (apr_dbd_select(db->dbd->driver, db->pool, db->dbd->handle, &res,
-                       "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN"
-                       " ('ragchat_documents', 'ragchat_chunks') LIMIT 2", 0)) {
-        return 0;
-    }
-    while (apr_dbd_get_row(db->dbd->driver, db->pool, res, &row, -1) == 0) {
-        n++;
-    }
-    return n == 2;
-}
-
-/* apr's sqlite3 driver prepares with the legacy sqlite3_prepare(): after a
- * schema change a statement prepared before it fails (SQLITE_SCHEMA) on every
- * later use. Forgetting the cached statements of this connection makes
- * store.c prepare them again; the old ones are finalised when it closes. */
-static void forget_prepared(rc_db *db)
-{
-    apr_hash_index_t *hi;
-    apr_array_header_t *labels = apr_array_make(db->pool, 32, sizeof(const char *));
-    int i;
-
-    for (hi = apr_hash_first(db->pool, db->dbd->prepared); hi; hi = apr_hash_next(hi)) {
-        const void *key;
-        apr_hash_this(hi, &key, NULL, NULL);
-        if (strncmp(key, "ragchat:", 8) != 0) {
-            APR_ARRAY_PUSH(labels, const char *) = key;
-        }
-    }
-    for (i = 0; i < labels->nelts; i++) {
-        apr_hash_set(db->dbd->prepared, APR_ARRAY_IDX(labels, i, const char *),
-                     APR_HASH_KEY_STRING, NULL);
-    }
-}
-
-/* Makes sure the tables exist, once per connection. 0, or an HTTP status with
- * *err set (501 on a driver without FTS5). */
+/* The document tables are created with the rest of the schema when a
+ * connection opens (store.c), on SQLite only: FTS5 is SQLite's. 0, or 501
+ * with *err set on another driver. */
 static int builtin_schema_ready(rc_db *db, const char **err)
 {
-    static const char marker[] = "ragchat:builtin";
-    int i, n;
-
-    if (apr_hash_get(db->dbd->prepared, marker, APR_HASH_KEY_STRING)) {
+    if (rc_db_is_sqlite(db)) {
         return 0;
     }
-    if (!rc_db_is_sqlite(db)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, "RC0701: RagChatBackend builtin "
-                      "with DBDriver %s: %s", apr_dbd_name(db->dbd->driver), NOT_SQLITE_MSG);
-        *err = NOT_SQLITE_MSG;
-        return HTTP_NOT_IMPLEMENTED;
-    }
-    if (!builtin_tables_exist(db)) {
-        for (i = 0; builtin_schema[i]; i++) {
-            int rv = apr_dbd_query(db->dbd->driver, db->dbd->handle, &n, builtin_schema[i]);
-            if (rv) {
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
-                              "RC0702: cannot create the document store (%s): %s",
-                              builtin_schema[i], apr_dbd_error(db->dbd->driver,
-                                                               db->dbd->handle, rv));
-                *err = "the document store could not be created (SQLite without FTS5?)";
-                return HTTP_SERVICE_UNAVAILABLE;
-            }
-        }
-        forget_prepared(db);
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, db->r,
-                      "RC0708: created the document store (ragchat_documents, ragchat_chunks)");
-    }
-    apr_hash_set(db->dbd->prepared, marker, APR_HASH_KEY_STRING, (void *)marker);
-    return 0;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, "RC0701: RagChatBackend builtin "
+                  "with DBDriver %s: %s", apr_dbd_name(db->dbd->driver), NOT_SQLITE_MSG);
+    *err = NOT_SQLITE_MSG;
+    return HTTP_NOT_IMPLEMENTED;
 }
 
 /* ---- ingestion ----------------------------------------------------------- */

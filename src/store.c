@@ -70,6 +70,20 @@ static const char *const schema[] = {
     NULL
 };
 
+/* SQLite only: the built-in backend's document store (FTS5). Created with the
+ * rest, before any statement is prepared on the connection. */
+static const char *const sqlite_schema[] = {
+    "CREATE TABLE IF NOT EXISTS ragchat_documents (id TEXT PRIMARY KEY,"
+    " \"userIdentifier\" TEXT NOT NULL, name TEXT NOT NULL, mime TEXT, size INTEGER,"
+    " chunks INTEGER NOT NULL DEFAULT 0, \"createdAt\" TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ragchat_documents_user"
+    " ON ragchat_documents (\"userIdentifier\", name)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS ragchat_chunks USING fts5(document UNINDEXED,"
+    " \"userIdentifier\" UNINDEXED, name UNINDEXED, ordinal UNINDEXED, text,"
+    " tokenize = 'porter unicode61 remove_diacritics 2')",
+    NULL
+};
+
 const char *rc_db_post_config(void)
 {
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
@@ -159,6 +173,12 @@ static int init_connection(rc_db *db)
     }
     for (i = 0; schema[i]; i++) {
         if (run_plain(db, schema[i])) {
+            unlock_writes(db);
+            return -1;
+        }
+    }
+    for (i = 0; rc_db_is_sqlite(db) && sqlite_schema[i]; i++) {
+        if (run_plain(db, sqlite_schema[i])) {
             unlock_writes(db);
             return -1;
         }
