@@ -12,7 +12,7 @@ PURE_SRCS   = $(filter $(addprefix src/,$(PURE_NAMES:=.c)),$(wildcard src/*.c))
 SRCS        = mod_ragchat.c $(wildcard src/*.c)
 HDRS        = $(wildcard src/*.h)
 
-PKG_LIBS   := -lcurl -ljansson -lcmark-gfm -lcmark-gfm-extensions -lhpdf \
+PKG_LIBS   := -lcurl -ljansson -lsqlite3 -lcmark-gfm -lcmark-gfm-extensions -lhpdf \
               $(shell pkg-config --libs poppler-glib 2>/dev/null)
 PKG_CFLAGS := $(shell pkg-config --cflags poppler-glib 2>/dev/null)
 WARN       := -Wall -Wextra -Werror

@@ -451,8 +451,13 @@ static int save_answer(chat_ctx *c, const char *text, chat_outcome o, const char
 
     db = rc_db_open(c->r, p);
     if (db) {
-        rv = rc_store_step_insert(db, &s);
-        rc_store_stream_end(db, c->assistant_step_id);
+        apr_dbd_transaction_t *tx;
+        if (!(rv = rc_db_begin(db, &tx))) {
+            rv = rc_store_step_insert(db, &s) || rc_store_stream_end(db, c->assistant_step_id);
+            if (rc_db_end(db, tx, rv) && !rv) {
+                rv = -1;
+            }
+        }
         rc_db_release(db);
     }
     if (rv) {

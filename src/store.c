@@ -11,6 +11,8 @@
 #include "apr_strings.h"
 #include "apr_thread_mutex.h"
 
+#include <sqlite3.h>
+
 APLOG_USE_MODULE(ragchat);
 
 /* One writer at a time per process. apr's sqlite3 driver runs every call
@@ -152,6 +154,24 @@ static int run_pragma(rc_db *db, const char *sql)
     return 0;
 }
 
+/* SQLite's own busy handler sleeps 1, 2, 5, 10… ms between tries, far longer
+ * than a WAL write transaction lasts (tens of microseconds): short naps keep a
+ * writer that meets another process's transaction from losing milliseconds.
+ * Gives up after about 10 s, like the busy_timeout it replaces. */
+static int busy_wait(void *data, int tries)
+{
+    (void)data;
+    if (tries < 200) {
+        apr_sleep(50);                 /* the first 10 ms: 50 us naps */
+        return 1;
+    }
+    if (tries < 200 + 2000) {
+        apr_sleep(5000);               /* then 5 ms naps, 10 s in all */
+        return 1;
+    }
+    return 0;
+}
+
 static int init_connection(rc_db *db)
 {
     static const char marker[] = "ragchat:init";
@@ -164,8 +184,9 @@ static int init_connection(rc_db *db)
     if (rc_db_is_sqlite(db)) {
         /* Several child processes write at once: WAL lets readers go on while
          * one writes, and the busy timeout makes writers wait instead of fail. */
-        if (run_pragma(db, "PRAGMA busy_timeout = 10000")
-            || run_pragma(db, "PRAGMA journal_mode = WAL")
+        sqlite3_busy_handler(apr_dbd_native_handle(db->dbd->driver, db->dbd->handle),
+                             busy_wait, NULL);
+        if (run_pragma(db, "PRAGMA journal_mode = WAL")
             || run_plain(db, "PRAGMA synchronous = NORMAL")) {
             unlock_writes(db);
             return -1;
