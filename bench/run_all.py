@@ -14,7 +14,8 @@ BENCHES = [
     ("upload 1 GiB vs curl straight to the backend", [sys.executable, "bench/upload_bench.py"]),
     ("PDF export vs the reference pipeline", [sys.executable, "bench/pdf_bench.py"]),
     ("browser: 500-message thread, first load",
-     ["node", "--test", "tests/e2e/"], {"RAGCHAT_E2E_BENCH": "1"}),
+     ["node", "--test", "--test-concurrency=1", "tests/e2e/bench.test.mjs"],
+     {"RAGCHAT_E2E_BENCH": "1"}),
 ]
 
 
@@ -24,8 +25,8 @@ def main():
         title, cmd = entry[0], entry[1]
         env = dict(os.environ, **(entry[2] if len(entry) > 2 else {}))
         print("\n=== %s ===" % title, flush=True)
-        if not os.path.exists(os.path.join(ROOT, cmd[1].rstrip("/"))):
-            print("missing: %s" % cmd[1])
+        if not os.path.exists(os.path.join(ROOT, cmd[-1])):
+            print("missing: %s" % cmd[-1])
             failed.append(title)
             continue
         if subprocess.run(cmd, cwd=ROOT, env=env).returncode != 0:
