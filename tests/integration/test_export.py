@@ -15,7 +15,10 @@ import pytest
 
 from conftest import assert_error_json, final_event
 
-SAMPLES = os.environ.get("RAGCHAT_SAMPLES", "/work/shared/samples")
+# ../shared/samples beside the project's root, as in DESIGN.md.
+SAMPLES = os.environ.get("RAGCHAT_SAMPLES", os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))), "shared", "samples"))
 STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d UTC"
 STATUS_1 = "`[retrieval working...]`"
 STATUS_2 = "`[summarising working...]`"
