@@ -94,7 +94,7 @@ test-asan: $(BUILD)/asan/mod_ragchat.so
 
 test-e2e: all
 	RAGCHAT_DEPS_E2E=1 scripts/deps.sh
-	cd tests/e2e && node --test --test-concurrency=1
+	cd tests/e2e && node --test --test-concurrency=1 $$(ls *.test.mjs | grep -v '^bench\.')
 
 test: deps all lint test-unit test-fuzz test-integration test-asan test-e2e
 

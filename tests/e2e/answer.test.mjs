@@ -2,21 +2,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { startServer, launch, newPage, login, appReady, ask, answered, currentThread, script, api, artifact } from './helpers.mjs';
+import { newPage, login, appReady, ask, answered, currentThread, script, api, artifact, openSession, closeSession } from './helpers.mjs';
 
 let server, browser, page, stepId, firstStep;
 
 before(async () => {
-  server = await startServer({ auth: 'form' });
-  browser = await launch();
-  page = await newPage(browser);
+  ({ server, browser, page } = await openSession());
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.base).origin });
-  await login(page, server);
 });
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+after(() => closeSession({ server, browser }));
 
 test('first load of B/ transfers at most 100 KB', async () => {
   const fresh = await browser.newContext({ viewport: { width: 1280, height: 860 } });

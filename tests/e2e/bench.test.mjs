@@ -1,23 +1,16 @@
-// Benchmark (RAGCHAT_E2E_BENCH=1 only): a thread of 500 messages opens in < 300 ms.
+// Benchmark, run by `make bench` (not by `make test`): a thread of 500 messages opens in < 300 ms.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { BENCH, startServer, launch, newPage, login, appReady, sql, stamp } from './helpers.mjs';
+import { appReady, sql, stamp, openSession, closeSession } from './helpers.mjs';
 
 let server, browser, page;
-const opts = { skip: BENCH ? false : 'benchmark: set RAGCHAT_E2E_BENCH=1' };
+const opts = {};
 
 before(async () => {
-  if (!BENCH) return;
-  server = await startServer({ auth: 'form' });
-  browser = await launch();
-  page = await newPage(browser);
-  await login(page, server);
+  ({ server, browser, page } = await openSession());
 });
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+after(() => closeSession({ server, browser }));
 
 const ANSWERS = [
   'A short answer with **bold**, `code` and a [link](https://example.org).',

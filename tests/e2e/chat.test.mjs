@@ -1,19 +1,14 @@
 // Login, streaming, live markdown, stop, reload/resume, errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, login, appReady, ask, answered, currentThread, script, release, api, artifact } from './helpers.mjs';
+import { login, appReady, ask, answered, currentThread, script, release, api, artifact, openSession, closeSession } from './helpers.mjs';
 
 let server, browser, page;
 
 before(async () => {
-  server = await startServer({ auth: 'form' });
-  browser = await launch();
-  page = await newPage(browser);
+  ({ server, browser, page } = await openSession({ login: false }));
 });
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+after(() => closeSession({ server, browser }));
 
 test('login: a wrong password shows the error and keeps the user name; the right one opens the app', async () => {
   await page.goto(server.base);

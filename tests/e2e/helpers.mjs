@@ -10,7 +10,6 @@ import { chromium } from 'playwright-core';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ARTIFACTS = path.join(REPO, 'artifacts');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-export const BENCH = process.env.RAGCHAT_E2E_BENCH === '1';
 
 /* Starts `harness.py serve` and resolves with its JSON line plus stop(). */
 export async function startServer({ auth = 'form', extra = [] } = {}) {
@@ -155,4 +154,19 @@ export async function assertInert(page, assert) {
     return out;
   });
   assert.deepEqual(bad, [], 'no handler attribute or injected script in the DOM');
+}
+
+/* A server, a browser and a page, logged in as alice unless login is false:
+ * what every suite's before() needs. */
+export async function openSession({ auth = 'form', login: signIn = true } = {}) {
+  const server = await startServer({ auth });
+  const browser = await launch();
+  const page = await newPage(browser);
+  if (signIn) await login(page, server);
+  return { server, browser, page };
+}
+
+export async function closeSession({ server, browser } = {}) {
+  if (browser) await browser.close();
+  if (server) await server.stop();
 }

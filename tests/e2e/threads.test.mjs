@@ -2,21 +2,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { startServer, launch, newPage, login, appReady, ask, answered, currentThread, sql, stamp, api } from './helpers.mjs';
+import { newPage, appReady, ask, answered, currentThread, sql, stamp, api, openSession, closeSession } from './helpers.mjs';
 
 let server, browser, page;
 const DAY = 864e5;
 
 before(async () => {
-  server = await startServer({ auth: 'form' });
-  browser = await launch();
-  page = await newPage(browser);
-  await login(page, server);
+  ({ server, browser, page } = await openSession());
 });
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+after(() => closeSession({ server, browser }));
 
 test('threads are grouped by age and load page after page on scroll', async () => {
   await ask(page, 'The newest chat');

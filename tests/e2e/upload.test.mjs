@@ -1,20 +1,14 @@
 // Uploads: file chooser, drop, paste, chips, progress, limits and errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, login, appReady, currentThread, script, api, artifact } from './helpers.mjs';
+import { appReady, currentThread, script, api, artifact, openSession, closeSession } from './helpers.mjs';
 
 let server, browser, page;
 
 before(async () => {
-  server = await startServer({ auth: 'form' });
-  browser = await launch();
-  page = await newPage(browser);
-  await login(page, server);
+  ({ server, browser, page } = await openSession());
 });
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+after(() => closeSession({ server, browser }));
 
 /* Records every value the progress bar shows. */
 async function watchProgress(p) {

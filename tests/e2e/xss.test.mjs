@@ -1,7 +1,7 @@
 // Hostile text in a message, an answer, a thread name and a file name stays inert.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, login, appReady, ask, answered, currentThread, script, api, assertInert } from './helpers.mjs';
+import { appReady, ask, answered, currentThread, script, api, assertInert, openSession, closeSession } from './helpers.mjs';
 
 let server, browser, page;
 const IMG = '<img src=x onerror=alert(1)>';
@@ -9,15 +9,9 @@ const SCRIPT = '<script>alert(1)</script>';
 const MORE = '"><svg onload=alert(2)><a href="javascript:alert(3)">x</a>';
 
 before(async () => {
-  server = await startServer({ auth: 'form' });
-  browser = await launch();
-  page = await newPage(browser);
-  await login(page, server);
+  ({ server, browser, page } = await openSession());
 });
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+after(() => closeSession({ server, browser }));
 
 test('payloads in a message and in the answer are shown as text', async () => {
   const msg = `Hi ${IMG} and ${SCRIPT} ${MORE}`;
