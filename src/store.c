@@ -745,8 +745,9 @@ apr_array_header_t *rc_store_thread_elements(rc_db *db, const char *thread_id, i
     apr_array_header_t *out;
 
     if (rc_db_select(db, "thread_elements",
-                     "SELECT id, name, mime, size, \"forId\", type FROM elements"
-                     " WHERE \"threadId\" = %s ORDER BY id LIMIT %s",
+                     "SELECT e.id, e.name, e.mime, e.size, e.\"forId\", e.type FROM elements e"
+                     " LEFT JOIN steps s ON s.id = e.\"forId\""
+                     " WHERE e.\"threadId\" = %s ORDER BY s.\"createdAt\", e.name, e.id LIMIT %s",
                      &res, RC_DB_ARGS(thread_id, apr_itoa(db->pool, limit)))) {
         return NULL;
     }
