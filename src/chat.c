@@ -329,6 +329,9 @@ static chat_outcome run_transfer(chat_ctx *c)
         return OUTCOME_BROKEN;
     }
     c->last_data = apr_time_now();
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, c->r,
+                  "RC0205: answer %s: calling the backend %" APR_TIME_T_FMT " us after the "
+                  "request arrived", c->assistant_step_id, c->last_data - c->r->request_time);
     curl_multi_add_handle(m, c->curl);
     while (running) {
         CURLMsg *msg;
