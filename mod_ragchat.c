@@ -195,7 +195,7 @@ static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     rc_markdown_init();
-    rc_auth_post_config(pconf);
+    rc_auth_post_config(s);
     if ((err = rc_session_post_config(pconf, ptemp, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "RC0005: %s", err);
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -15,15 +15,27 @@
 
 APLOG_USE_MODULE(ragchat);
 
-static unsigned char process_key[32];
+#define RC_KEY_LEN 32
+static const unsigned char *process_key;
 
-void rc_auth_post_config(apr_pool_t *pconf)
+void rc_auth_post_config(server_rec *s)
 {
-    (void)pconf;
-    /* Generated in the parent before the children fork, so all share it. */
-    if (apr_generate_random_bytes(process_key, sizeof(process_key)) != APR_SUCCESS) {
-        memset(process_key, 0, sizeof(process_key));
+    static const char note[] = "ragchat-csrf-key";
+    void *key = NULL;
+
+    /* Made once in the parent, before the children fork, so all share it; kept
+     * in the process pool, which outlives graceful restarts, so a restart does
+     * not invalidate the tokens of open pages. */
+    apr_pool_userdata_get(&key, note, s->process->pool);
+    if (!key) {
+        key = apr_pcalloc(s->process->pool, RC_KEY_LEN);
+        if (apr_generate_random_bytes(key, RC_KEY_LEN) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                         "RC0006: no random bytes for the CSRF key");
+        }
+        apr_pool_userdata_set(key, note, apr_pool_cleanup_null, s->process->pool);
     }
+    process_key = key;
 }
 
 const char *rc_auth_csrf_for(rc_req *q, const char *subject)
@@ -35,7 +47,7 @@ const char *rc_auth_csrf_for(rc_req *q, const char *subject)
         rc_hmac_sha256(q->conf->secret, strlen(q->conf->secret), msg, strlen(msg), mac);
     }
     else {
-        rc_hmac_sha256(process_key, sizeof(process_key), msg, strlen(msg), mac);
+        rc_hmac_sha256(process_key, RC_KEY_LEN, msg, strlen(msg), mac);
     }
     return rc_b64url(q->r->pool, mac, sizeof(mac));
 }

@@ -16,7 +16,8 @@ int rc_auth_check_csrf(rc_req *q, const char *form_token);
 int rc_auth_cross_site(request_rec *r);
 /* The CSRF token bound to this user (apache mode) or session (form mode). */
 const char *rc_auth_csrf_for(rc_req *q, const char *subject);
-/* Startup: a per-server random key for CSRF tokens when RagChatSecret is unset. */
-void rc_auth_post_config(apr_pool_t *pconf);
+/* Startup: a random key for CSRF tokens when RagChatSecret is unset, the same
+ * for every child and across graceful restarts. */
+void rc_auth_post_config(server_rec *s);
 
 #endif

@@ -154,3 +154,17 @@ def test_base_without_slash_redirects(server):
     r = requests.get(server.origin + "/chat", auth=("alice", server.users["alice"]),
                      allow_redirects=False, timeout=10)
     assert r.status_code == 301 and r.headers["Location"].endswith("/chat/")
+
+
+def test_graceful_restart_keeps_csrf_tokens(server, backend):
+    api = ApiClient(server, "alice")
+    token = api.csrf
+    subprocess.run(["/usr/sbin/apache2", "-f", server.conf_path, "-k", "graceful"],
+                   check=True, env=server.env(), timeout=30)
+    # The new generation of children answers with the same token, and an open
+    # page's token still works.
+    assert wait_for(lambda: ApiClient(server, "alice").me(refresh=True)["csrf"] == token,
+                    timeout=10)
+    backend.script({"tokens": ["still ", "here"]})
+    r = api.post("/api/chat", json={"thread_id": None, "content": "after restart"})
+    assert r.status_code == 200 and "still here" in r.text
