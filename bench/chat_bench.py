@@ -177,7 +177,10 @@ def main():
         server = harness.HttpdServer(
             backend_url="http://127.0.0.1:%d" % bport, proxy=True, timeouts=(10, 60),
             auth="form",
-            extra_server="ProxyPass /proxy/ http://127.0.0.1:%d/ flushpackets=on\n" % bport)
+            extra_server=("ProxyPass /proxy/ http://127.0.0.1:%d/ flushpackets=on\n" % bport)
+            # Sized for 50 open streams (each holds a worker thread, with either
+            # module): every child started up front, none reaped between phases.
+            + "StartServers 4\nMinSpareThreads 75\nMaxSpareThreads 100\n")
         cookie, csrf = form_login(server, "alice")
         common = {"Content-Type": "application/json"}
         paths = [
