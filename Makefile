@@ -12,12 +12,14 @@ PURE_SRCS   = $(filter $(addprefix src/,$(PURE_NAMES:=.c)),$(wildcard src/*.c))
 SRCS        = mod_ragchat.c $(wildcard src/*.c)
 HDRS        = $(wildcard src/*.h)
 
-PKG_LIBS   := -lcurl -ljansson -lsqlite3 -lcmark-gfm -lcmark-gfm-extensions -lhpdf \
+# Expanded when used (=, not :=): on a fresh machine `make test` runs `deps`
+# first, and only then do pkg-config and the -dev packages exist.
+PKG_LIBS    = -lcurl -ljansson -lsqlite3 -lcmark-gfm -lcmark-gfm-extensions -lhpdf \
               $(shell pkg-config --libs poppler-glib 2>/dev/null)
-PKG_CFLAGS := $(shell pkg-config --cflags poppler-glib 2>/dev/null)
+PKG_CFLAGS  = $(shell pkg-config --cflags poppler-glib 2>/dev/null)
 WARN       := -Wall -Wextra -Werror
-APR_CFLAGS := $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
-APR_LIBS   := $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
+APR_CFLAGS  = $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
+APR_LIBS    = $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
 
 .PHONY: all deps install run test test-unit test-integration test-asan test-e2e \
         test-fuzz lint bench clean

@@ -4,11 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(apache2 apache2-dev libaprutil1-dbd-sqlite3 libcurl4-openssl-dev libjansson-dev
+pkgs=(build-essential pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3 libcurl4-openssl-dev libjansson-dev
       libcmark-gfm-dev libcmark-gfm-extensions-dev libhpdf-dev libsqlite3-dev
       libpoppler-glib-dev fonts-dejavu-core sqlite3 curl
       python3-pytest python3-requests poppler-utils clang libclang-rt-14-dev
-      cppcheck valgrind)
+      cppcheck)
 if [ "${RAGCHAT_DEPS_BENCH:-}" = 1 ]; then
     pkgs+=(python3-markdown2 python3-xhtml2pdf wrk)
 fi
