@@ -406,14 +406,32 @@ static int pdf_failed(rc_req *q, const char *what, const char *id, const char *e
                                   "message", "the PDF could not be made"));
 }
 
-static void pdf_fonts(const rc_dir_conf *c, rc_pdf_fonts *f)
+/* What both PDF exports set: the configured fonts, the title, the user as
+ * author, the creation time. */
+static void pdf_setup(rc_req *q, const char *title, apr_time_t created,
+                      rc_pdf_fonts *f, rc_pdf_meta *m)
 {
+    const rc_dir_conf *c = q->conf;
+
     f->regular = c->pdf_font[0];
     f->bold = c->pdf_font[1];
     f->italic = c->pdf_font[2];
     f->bold_italic = c->pdf_font[3];
     f->mono = c->pdf_font[4];
     f->fallback = c->pdf_font[5];
+    m->title = title;
+    m->author = q->user;
+    m->created = created;
+}
+
+/* The rendered PDF (rv 0), or the error of a failed rendering. */
+static int send_pdf(rc_req *q, int rv, const char *out, apr_size_t outlen, const char *disp,
+                    const char *what, const char *id, const char *err)
+{
+    if (rv != 0 || !out) {
+        return pdf_failed(q, what, id, err);
+    }
+    return send_body(q->r, "application/pdf", disp, out, outlen);
 }
 
 /* ---- the two exports ------------------------------------------------------- */
@@ -449,19 +467,13 @@ static int export_step(rc_req *q, rc_db *db, const char *id, int pdf)
         rc_pdf_meta meta;
         const char *out = NULL, *err = NULL;
         apr_size_t outlen = 0;
+        apr_time_t created = stamp_time(s->created);
 
-        pdf_fonts(q->conf, &fonts);
-        meta.title = title;
-        meta.author = q->user;
-        meta.created = stamp_time(s->created);
-        if (!meta.created) {
-            meta.created = t ? stamp_time(t->created) : 0;
-        }
-        if (rc_pdf_from_markdown(p, md, strlen(md), &fonts, &meta, &out, &outlen, &err) != 0
-            || !out) {
-            return pdf_failed(q, "message", s->id, err);
-        }
-        return send_body(r, "application/pdf", disp, out, outlen);
+        int rv;
+
+        pdf_setup(q, title, created ? created : t ? stamp_time(t->created) : 0, &fonts, &meta);
+        rv = rc_pdf_from_markdown(p, md, strlen(md), &fonts, &meta, &out, &outlen, &err);
+        return send_pdf(q, rv, out, outlen, disp, "message", s->id, err);
     }
 }
 
@@ -533,14 +545,11 @@ static int export_thread(rc_req *q, rc_db *db, const char *id, int pdf)
         const char *out = NULL, *err = NULL;
         apr_size_t outlen = 0;
 
-        pdf_fonts(q->conf, &fonts);
-        meta.title = title;
-        meta.author = q->user;
-        meta.created = stamp_time(t->created);
-        if (rc_pdf_transcript(p, turns, n, &fonts, &meta, &out, &outlen, &err) != 0 || !out) {
-            return pdf_failed(q, "thread", t->id, err);
-        }
-        return send_body(r, "application/pdf", disp, out, outlen);
+        int rv;
+
+        pdf_setup(q, title, stamp_time(t->created), &fonts, &meta);
+        rv = rc_pdf_transcript(p, turns, n, &fonts, &meta, &out, &outlen, &err);
+        return send_pdf(q, rv, out, outlen, disp, "thread", t->id, err);
     }
 }
 
