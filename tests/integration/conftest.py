@@ -66,11 +66,17 @@ def make_server(request, backend_proc):
         s.stop()
         bad += [l for l in s.bad_log_lines(allow) if l not in bad]
         reps = s.asan_reports()
+        # Secrets never reach the log: the backend key, the session secret, passwords.
+        log = s.error_log()
+        leaked = [name for name, v in [("backend key", s.key), ("RagChatSecret", s.secret)]
+                  + [("password of " + u, pw) for u, pw in s.users.items()] if v and v in log]
+        if leaked:
+            problems.append("secrets in the error log of %s: %s" % (s.root, ", ".join(leaked)))
         if bad:
             problems.append("error log of %s:\n  %s" % (s.root, "\n  ".join(bad)))
         if reps:
             problems.append("AddressSanitizer (%s):\n%s" % (s.root, "\n".join(reps)))
-        if not bad and not reps:
+        if not bad and not reps and not leaked:
             s.cleanup()
     assert not problems, "\n".join(problems)
 
