@@ -13,6 +13,8 @@ BENCHES = [
     ("chat streaming vs mod_proxy_http and direct", [sys.executable, "bench/chat_bench.py"]),
     ("upload 1 GiB vs curl straight to the backend", [sys.executable, "bench/upload_bench.py"]),
     ("PDF export vs the reference pipeline", [sys.executable, "bench/pdf_bench.py"]),
+    ("soak: memory of a child over 13,500 mixed requests", [sys.executable,
+                                                            "bench/soak_bench.py"]),
     ("browser: 500-message thread",
      ["node", "--test", "--test-concurrency=1", "tests/e2e/bench.test.mjs"]),
 ]
@@ -24,7 +26,7 @@ def main():
         title, cmd = entry[0], entry[1]
         env = dict(os.environ, **(entry[2] if len(entry) > 2 else {}))
         print("\n=== %s ===" % title, flush=True)
-        if not os.path.exists(os.path.join(ROOT, cmd[-1])):
+        if not os.path.exists(os.path.join(ROOT, cmd[-1].split()[0])):
             print("missing: %s" % cmd[-1])
             failed.append(title)
             continue
