@@ -12,6 +12,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "backend.h"
 #include "chat.h"
 #include "config.h"
 #include "export.h"
@@ -207,6 +208,7 @@ static void ragchat_child_init(apr_pool_t *p, server_rec *s)
 {
     (void)s;
     rc_db_child_init(p);
+    rc_backend_child_init(p);
 }
 
 static void ragchat_register_hooks(apr_pool_t *p)

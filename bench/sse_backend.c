@@ -50,59 +50,75 @@ static int write_all(int fd, const char *b, size_t n)
     return 0;
 }
 
-static void *serve(void *arg)
+/* One request from buf (have bytes read so far, more read as needed); its
+ * answer in chunked encoding so the connection can be kept alive, as real
+ * backends (uvicorn) and mod_proxy_http's connection pool do. Returns the
+ * bytes of buf consumed, or -1 to close. */
+static long serve_one(int fd, char *buf, size_t cap, size_t *have)
 {
-    int fd = (int)(long)arg, one = 1;
-    char buf[65536], chunk[256];
-    size_t have = 0;
-    char *end = NULL;
-    long clen, tokens, gap, i;
+    char chunk[300], *end = NULL;
+    long clen, tokens, gap, i, used;
     static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                               "Cache-Control: no-cache\r\nConnection: close\r\n\r\n";
+                               "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n";
 
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    while (!end && have < sizeof(buf) - 1) {
-        ssize_t r = read(fd, buf + have, sizeof(buf) - 1 - have);
-        if (r <= 0) {
-            goto leave;
+    buf[*have] = '\0';
+    while (!(end = strstr(buf, "\r\n\r\n"))) {
+        ssize_t r;
+        if (*have >= cap - 1 || (r = read(fd, buf + *have, cap - 1 - *have)) <= 0) {
+            return -1;
         }
-        have += (size_t)r;
-        buf[have] = '\0';
-        end = strstr(buf, "\r\n\r\n");
-    }
-    if (!end) {
-        goto leave;
+        *have += (size_t)r;
+        buf[*have] = '\0';
     }
     clen = header_value(buf, "Content-Length", 0);
-    /* Read the whole (small) request body after the headers. */
-    while ((long)(have - (size_t)(end + 4 - buf)) < clen && have < sizeof(buf) - 1) {
-        ssize_t r = read(fd, buf + have, sizeof(buf) - 1 - have);
-        if (r <= 0) {
-            goto leave;
+    used = (long)(end + 4 - buf) + clen;
+    while ((long)*have < used) {
+        ssize_t r;
+        if (*have >= cap - 1 || (r = read(fd, buf + *have, cap - 1 - *have)) <= 0) {
+            return -1;
         }
-        have += (size_t)r;
-        buf[have] = '\0';
-        end = strstr(buf, "\r\n\r\n");
+        *have += (size_t)r;
+        buf[*have] = '\0';
     }
     tokens = body_value(end, "tokens=", 2000);
     gap = body_value(end, "gapus=", 0);
     if (write_all(fd, head, sizeof(head) - 1)) {
-        goto leave;
+        return -1;
     }
-    for (i = 0; i < tokens; i++) {
-        int n = snprintf(chunk, sizeof(chunk),
-                         "data: {\"id\":\"b\",\"object\":\"chat.completion.chunk\","
-                         "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tok%ld \"},"
-                         "\"finish_reason\":null}]}\n\n", i);
-        if (write_all(fd, chunk, (size_t)n)) {
-            goto leave;
+    for (i = 0; i <= tokens; i++) {
+        char data[256];
+        int n = i < tokens
+            ? snprintf(data, sizeof(data),
+                       "data: {\"id\":\"b\",\"object\":\"chat.completion.chunk\","
+                       "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tok%ld \"},"
+                       "\"finish_reason\":null}]}\n\n", i)
+            : snprintf(data, sizeof(data), "data: [DONE]\n\n");
+        int m = snprintf(chunk, sizeof(chunk), "%x\r\n%s\r\n", n, data);
+        if (write_all(fd, chunk, (size_t)m)) {
+            return -1;
         }
-        if (gap > 0) {
+        if (gap > 0 && i < tokens) {
             usleep((useconds_t)gap);
         }
     }
-    write_all(fd, "data: [DONE]\n\n", 14);
-leave:
+    if (write_all(fd, "0\r\n\r\n", 5)) {
+        return -1;
+    }
+    return used;
+}
+
+static void *serve(void *arg)
+{
+    int fd = (int)(long)arg, one = 1;
+    char buf[65536];
+    size_t have = 0;
+    long used;
+
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    while ((used = serve_one(fd, buf, sizeof(buf), &have)) > 0) {
+        memmove(buf, buf + used, have - (size_t)used);
+        have -= (size_t)used;
+    }
     close(fd);
     return NULL;
 }

@@ -4,6 +4,9 @@
 #include "util.h"
 
 #include "apr_strings.h"
+#include "apr_thread_proc.h"
+
+#include <stdlib.h>
 
 static apr_status_t curl_cleanup(void *data)
 {
@@ -17,16 +20,13 @@ static apr_status_t slist_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-CURL *rc_backend_curl(request_rec *r, const rc_dir_conf *conf, const char *path,
-                      const char *const *headers)
+/* The settings every backend request shares; the header list is freed with
+ * the request (a reused handle is reset before its next use). */
+static void setup_handle(request_rec *r, const rc_dir_conf *conf, CURL *h, const char *path,
+                         const char *const *headers)
 {
     struct curl_slist *hdrs = NULL;
-    CURL *h = curl_easy_init();
 
-    if (!h) {
-        return NULL;
-    }
-    apr_pool_cleanup_register(r->pool, h, curl_cleanup, apr_pool_cleanup_null);
     for (; headers && *headers; headers++) {
         hdrs = curl_slist_append(hdrs, *headers);
     }
@@ -44,7 +44,74 @@ CURL *rc_backend_curl(request_rec *r, const rc_dir_conf *conf, const char *path,
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "identity");
     curl_easy_setopt(h, CURLOPT_USERAGENT, "mod_ragchat/1.0");
+}
+
+CURL *rc_backend_curl(request_rec *r, const rc_dir_conf *conf, const char *path,
+                      const char *const *headers)
+{
+    CURL *h = curl_easy_init();
+
+    if (!h) {
+        return NULL;
+    }
+    apr_pool_cleanup_register(r->pool, h, curl_cleanup, apr_pool_cleanup_null);
+    setup_handle(r, conf, h, path, headers);
     return h;
+}
+
+/* ---- per-thread handles of the chat relay ------------------------------------ */
+
+typedef struct {
+    CURLM *multi;
+    CURL *easy;
+} thread_handles;
+
+static apr_threadkey_t *handles_key;
+
+static void free_thread_handles(void *data)
+{
+    thread_handles *t = data;
+
+    if (t) {
+        curl_easy_cleanup(t->easy);
+        curl_multi_cleanup(t->multi);
+        free(t);
+    }
+}
+
+void rc_backend_child_init(apr_pool_t *p)
+{
+    apr_threadkey_private_create(&handles_key, free_thread_handles, p);
+}
+
+CURL *rc_backend_thread_curl(request_rec *r, const rc_dir_conf *conf, const char *path,
+                             const char *const *headers, CURLM **multi)
+{
+    thread_handles *t = NULL;
+
+    if (!handles_key) {
+        return NULL;
+    }
+    apr_threadkey_private_get((void **)&t, handles_key);
+    if (!t) {
+        t = calloc(1, sizeof(*t));
+        if (!t || !(t->multi = curl_multi_init()) || !(t->easy = curl_easy_init())) {
+            if (t) {
+                curl_multi_cleanup(t->multi);
+                free(t);
+            }
+            return NULL;
+        }
+        /* One idle connection to the backend is what one thread can reuse. */
+        curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, 1L);
+        apr_threadkey_private_set(t, handles_key);
+    }
+    else {
+        curl_easy_reset(t->easy);
+    }
+    setup_handle(r, conf, t->easy, path, headers);
+    *multi = t->multi;
+    return t->easy;
 }
 
 const char *rc_backend_json_message(apr_pool_t *p, const char *body, size_t len)

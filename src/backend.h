@@ -14,6 +14,15 @@
 CURL *rc_backend_curl(request_rec *r, const rc_dir_conf *conf, const char *path,
                       const char *const *headers);
 
+/* The chat relay's handles, one pair per thread, kept from one request to the
+ * next: a keep-alive backend is not reconnected for every answer, and no
+ * handle is built per request. The easy handle comes set up like
+ * rc_backend_curl's; *multi is the thread's multi handle. NULL on failure. */
+CURL *rc_backend_thread_curl(request_rec *r, const rc_dir_conf *conf, const char *path,
+                             const char *const *headers, CURLM **multi);
+/* Per child: the thread key of those handles (freed when a thread ends). */
+void rc_backend_child_init(apr_pool_t *p);
+
 /* The message of a backend's JSON answer: "error" (a string, or its
  * "message"), else "message", else FastAPI's "detail". NULL when the body is
  * not a JSON object or holds none of them. */

@@ -47,6 +47,7 @@ typedef struct {
     rc_req *q;
     request_rec *r;
     CURL *curl;
+    CURLM *multi;                 /* the thread's, reused (backend.c) */
     rc_sse_out *out;
     rc_sse_parser *sse;
     apr_pool_t *scratch;          /* cleared after every read from the backend */
@@ -206,15 +207,11 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ctx)
         rc_buf_append(c->errbody, buf, len < room ? len : room);
         return len;
     }
-    rc_sse_out_batch(c->out);
     rv = rc_sse_feed(c->sse, buf, len);
     if (rv == RC_SSE_TOO_LARGE) {
         c->failure = OUTCOME_BAD_STREAM;
         c->failure_msg = "the backend sent an oversized event";
     }
-    maybe_render(c, 0);
-    rc_sse_out_flush(c->out);
-    apr_pool_clear(c->scratch);
     /* Returning less than len makes curl abort the transfer. */
     return rv ? 0 : len;
 }
@@ -265,7 +262,8 @@ static CURL *make_curl(chat_ctx *c, const char *body)
     static const char *const headers[] = {
         "Content-Type: application/json", "Accept: text/event-stream", NULL
     };
-    CURL *h = rc_backend_curl(c->r, c->q->conf, "/v1/chat/completions", headers);
+    CURL *h = rc_backend_thread_curl(c->r, c->q->conf, "/v1/chat/completions", headers,
+                                     &c->multi);
 
     if (!h) {
         return NULL;
@@ -318,7 +316,7 @@ static chat_outcome json_reply_answer(chat_ctx *c)
 /* Runs the transfer until it ends, is stopped, or goes idle too long. */
 static chat_outcome run_transfer(chat_ctx *c)
 {
-    CURLM *m = curl_multi_init();
+    CURLM *m = c->multi;
     apr_time_t idle = apr_time_from_sec(rc_conf_idle_timeout(c->q->conf));
     apr_time_t next_poll = apr_time_now() + RC_STOP_POLL;
     chat_outcome outcome = OUTCOME_DONE;
@@ -338,7 +336,13 @@ static chat_outcome run_transfer(chat_ctx *c)
         int left;
         apr_time_t now;
 
+        /* Whatever one perform reads (several reads, several HTTP chunks) arrived
+         * together: its events go out with one flush, its scratch is freed. */
+        rc_sse_out_batch(c->out);
         curl_multi_perform(m, &running);
+        maybe_render(c, 0);
+        rc_sse_out_flush(c->out);
+        apr_pool_clear(c->scratch);
         while ((msg = curl_multi_info_read(m, &left))) {
             if (msg->msg == CURLMSG_DONE) {
                 code = msg->data.result;
@@ -363,7 +367,6 @@ static chat_outcome run_transfer(chat_ctx *c)
         curl_multi_poll(m, NULL, 0, 100, NULL);
     }
     curl_multi_remove_handle(m, c->curl);
-    curl_multi_cleanup(m);
 
     if (outcome != OUTCOME_DONE) {
         return outcome;
