@@ -26,8 +26,9 @@ int rc_sse_out_event(rc_sse_out *o, const char *event, const char *json, size_t 
 /* A token event {"t": …} built without an intermediate JSON value. */
 int rc_sse_out_token(rc_sse_out *o, const char *text, size_t len);
 /* Between rc_sse_out_batch and rc_sse_out_flush, events are gathered and go
- * out together with one FLUSH: the relay gathers the tokens of one read from
- * the backend, which arrived together, and so costs one write, not one each. */
+ * out together with one FLUSH: the relay gathers the tokens of one pass over
+ * the backend's socket, which arrived together, and so costs one write, not
+ * one per token. */
 void rc_sse_out_batch(rc_sse_out *o);
 int rc_sse_out_flush(rc_sse_out *o);
 /* Ends the response (EOS). */
