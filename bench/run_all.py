@@ -13,6 +13,8 @@ BENCHES = [
     ("chat streaming vs mod_proxy_http and direct", [sys.executable, "bench/chat_bench.py"]),
     ("upload 1 GiB vs curl straight to the backend", [sys.executable, "bench/upload_bench.py"]),
     ("PDF export vs the reference pipeline", [sys.executable, "bench/pdf_bench.py"]),
+    ("PDF look: page 1 of ours and the reference's, side by side in artifacts/pdf-compare/",
+     [sys.executable, "bench/pdf_compare.py"]),
     ("soak: memory of a child over 13,500 mixed requests", [sys.executable,
                                                             "bench/soak_bench.py"]),
     ("browser: 500-message thread",

@@ -10,7 +10,7 @@ pkgs=(build-essential pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3 lib
       python3-pytest python3-requests poppler-utils clang libclang-rt-14-dev
       cppcheck)
 if [ "${RAGCHAT_DEPS_BENCH:-}" = 1 ]; then
-    pkgs+=(python3-markdown2 python3-xhtml2pdf wrk)
+    pkgs+=(python3-markdown2 python3-xhtml2pdf imagemagick)
 fi
 if [ "${RAGCHAT_DEPS_E2E:-}" = 1 ]; then
     pkgs+=(chromium)
