@@ -348,6 +348,24 @@ static int scan_literal(scan *c, const char *lit, size_t n)
     return 1;
 }
 
+/* After a member or element: 1 when a ',' leads to another, 0 when `close`
+ * ends the container (its depth given back), -1 on anything else. */
+static int scan_after_item(scan *c, char close)
+{
+    scan_ws(c);
+    if (c->s < c->end && *c->s == ',') {
+        c->s++;
+        scan_ws(c);
+        return 1;
+    }
+    if (c->s < c->end && *c->s == close) {
+        c->s++;
+        c->depth--;
+        return 0;
+    }
+    return -1;
+}
+
 /* Calls on_member for each member of the object at c->s; on_member scans the
  * value (or returns -1 to refuse the chunk). */
 typedef int (*member_fn)(scan *c, const char *key, size_t klen, void *ctx);
@@ -382,18 +400,9 @@ static int scan_object(scan *c, member_fn fn, void *ctx)
         if (rv <= 0) {
             return rv;
         }
-        scan_ws(c);
-        if (c->s < c->end && *c->s == ',') {
-            c->s++;
-            scan_ws(c);
-            continue;
+        if ((rv = scan_after_item(c, '}')) <= 0) {
+            return rv == 0;
         }
-        if (c->s < c->end && *c->s == '}') {
-            c->s++;
-            c->depth--;
-            return 1;
-        }
-        return 0;
     }
 }
 
@@ -416,18 +425,9 @@ static int scan_array(scan *c, int (*first)(scan *c, void *ctx), void *ctx)
         if (rv <= 0) {
             return rv;
         }
-        scan_ws(c);
-        if (c->s < c->end && *c->s == ',') {
-            c->s++;
-            scan_ws(c);
-            continue;
+        if ((rv = scan_after_item(c, ']')) <= 0) {
+            return rv == 0;
         }
-        if (c->s < c->end && *c->s == ']') {
-            c->s++;
-            c->depth--;
-            return 1;
-        }
-        return 0;
     }
 }
 
