@@ -79,11 +79,10 @@ size_t rc_utf8_seq_len(const unsigned char *s, size_t avail)
     return 0;
 }
 
-char *rc_utf8_sanitize(apr_pool_t *p, const char *s, size_t n)
+size_t rc_utf8_invalid_bytes(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, o = 0, bad = 0;
-    char *out;
+    size_t i = 0, bad = 0;
 
     while (i < n) {
         size_t l = rc_utf8_seq_len(u + i, n - i);
@@ -95,7 +94,15 @@ char *rc_utf8_sanitize(apr_pool_t *p, const char *s, size_t n)
             i += l;
         }
     }
-    out = apr_palloc(p, n + bad * 2 + 1);
+    return bad;
+}
+
+char *rc_utf8_sanitize(apr_pool_t *p, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i, o = 0;
+    char *out = apr_palloc(p, n + rc_utf8_invalid_bytes(s, n) * 2 + 1);
+
     for (i = 0; i < n;) {
         size_t l = rc_utf8_seq_len(u + i, n - i);
         if (l == 0) {

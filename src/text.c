@@ -44,23 +44,13 @@ static void norm_emit(norm_state *st, const char *s, size_t l)
 char *rc_text_normalize(apr_pool_t *p, const char *s, size_t n, size_t *outlen)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t i, bad = 0;
+    size_t i;
     norm_state st;
 
     /* Output: at most the input, plus 2 bytes per invalid byte (U+FFFD), plus
      * a separator before each character (never more than the whitespace or
      * control bytes that produced it, but count one spare). */
-    for (i = 0; i < n;) {
-        size_t l = rc_utf8_seq_len(u + i, n - i);
-        if (l == 0) {
-            bad++;
-            i++;
-        }
-        else {
-            i += l;
-        }
-    }
-    st.out = apr_palloc(p, n + 2 * bad + 3);
+    st.out = apr_palloc(p, n + 2 * rc_utf8_invalid_bytes(s, n) + 3);
     st.o = 0;
     st.nl = st.sp = 0;
     i = (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
