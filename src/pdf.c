@@ -943,6 +943,18 @@ static void render_paragraph(doc *d, cmark_node *n)
     after(d, tight ? 1.5f : PARA_GAP);
 }
 
+/* A grey line across the text column, `below` points under the current line
+ * (headings h1/h2 and thematic breaks), then 2 points of room. */
+static void hline(doc *d, float below, float grey, float width)
+{
+    HPDF_Page_SetRGBStroke(d->page, grey, grey, grey + 0.02f);
+    HPDF_Page_SetLineWidth(d->page, width);
+    HPDF_Page_MoveTo(d->page, d->left, d->y - below);
+    HPDF_Page_LineTo(d->page, d->right, d->y - below);
+    HPDF_Page_Stroke(d->page);
+    strip(d, 2);
+}
+
 static void render_heading(doc *d, cmark_node *n)
 {
     int lvl = cmark_node_get_heading_level(n);
@@ -952,12 +964,7 @@ static void render_heading(doc *d, cmark_node *n)
     need(d, size * LEAD_HEAD + 3 * SZ_BODY * LEAD_BODY);
     render_inline_block(d, n, S_BOLD | (lvl == 6 ? S_GREY : 0), size, LEAD_HEAD);
     if (lvl <= 2) {
-        HPDF_Page_SetRGBStroke(d->page, 0.85f, 0.85f, 0.87f);
-        HPDF_Page_SetLineWidth(d->page, 0.6f);
-        HPDF_Page_MoveTo(d->page, d->left, d->y - 1.5f);
-        HPDF_Page_LineTo(d->page, d->right, d->y - 1.5f);
-        HPDF_Page_Stroke(d->page);
-        strip(d, 2);
+        hline(d, 1.5f, 0.85f, 0.6f);
     }
     after(d, 4);
 }
@@ -1064,12 +1071,7 @@ static void render_rule(doc *d)
 {
     gap(d, 8);
     need(d, 2);
-    HPDF_Page_SetRGBStroke(d->page, 0.8f, 0.8f, 0.82f);
-    HPDF_Page_SetLineWidth(d->page, 0.8f);
-    HPDF_Page_MoveTo(d->page, d->left, d->y - 1);
-    HPDF_Page_LineTo(d->page, d->right, d->y - 1);
-    HPDF_Page_Stroke(d->page);
-    strip(d, 2);
+    hline(d, 1, 0.8f, 0.8f);
     after(d, 8);
 }
 
