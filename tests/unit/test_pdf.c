@@ -193,10 +193,27 @@ static void done(rendered *r)
     }
 }
 
-static void test_short(apr_pool_t *p)
+/* Renders a shared sample, checking that it loads and gives a valid PDF.
+ * 1 when r->file holds the PDF for the poppler checks that follow. */
+static int render_sample(apr_pool_t *p, const char *name, const rc_pdf_meta *meta,
+                         rendered *r)
 {
     apr_size_t len;
-    char *md = sample(p, "short.md", &len);
+    char *md = sample(p, name, &len);
+
+    memset(r, 0, sizeof(*r));
+    CHECK(md != NULL);
+    if (!md) {
+        return 0;
+    }
+    *r = render(p, md, len, NULL, meta);
+    CHECK(r->rc == 0);
+    CHECK(valid_pdf(r->pdf, r->len));
+    return r->file != NULL;
+}
+
+static void test_short(apr_pool_t *p)
+{
     rc_pdf_meta meta = { "Rotate the key", "alice", 0 };
     rendered r;
     const char *text, *info, *fonts;
@@ -206,18 +223,11 @@ static void test_short(apr_pool_t *p)
         "graceful", "Authorization: Bearer <key>", "roll back", "Page 1 of 1", NULL
     };
 
-    CHECK(md != NULL);
-    if (!md) {
-        return;
-    }
     meta.created = apr_time_from_sec(1795716540);  /* 2026-11-26 18:09 UTC */
-    r = render(p, md, len, NULL, &meta);
-    CHECK(r.rc == 0);
-    CHECK(valid_pdf(r.pdf, r.len));
-    CHECK(r.len < 30 * 1024);
-    if (!r.file) {
+    if (!render_sample(p, "short.md", &meta, &r)) {
         return;
     }
+    CHECK(r.len < 30 * 1024);
     text = run(p, apr_pstrcat(p, "pdftotext -layout ", r.file, " -", NULL));
     CHECK(in_order(text, words));
     info = run(p, apr_pstrcat(p, "pdfinfo ", r.file, NULL));
@@ -237,8 +247,6 @@ static void test_short(apr_pool_t *p)
 
 static void test_long(apr_pool_t *p)
 {
-    apr_size_t len;
-    char *md = sample(p, "long.md", &len);
     rendered r;
     const char *text, *s;
     int pages, headers = 0;
@@ -248,14 +256,7 @@ static void test_long(apr_pool_t *p)
         "3. Service inventory", "web-front-1", "4. Incidents", NULL
     };
 
-    CHECK(md != NULL);
-    if (!md) {
-        return;
-    }
-    r = render(p, md, len, NULL, NULL);
-    CHECK(r.rc == 0);
-    CHECK(valid_pdf(r.pdf, r.len));
-    if (!r.file) {
+    if (!render_sample(p, "long.md", NULL, &r)) {
         return;
     }
     pages = pages_of(p, r.file);
@@ -274,8 +275,6 @@ static void test_long(apr_pool_t *p)
 
 static void test_unicode(apr_pool_t *p)
 {
-    apr_size_t len;
-    char *md = sample(p, "unicode.md", &len);
     rendered r;
     const char *text, *fonts;
     static const char *const words[] = {
@@ -285,14 +284,7 @@ static void test_unicode(apr_pool_t *p)
         "\xC3\x85ngstr\xC3\xB6m", NULL
     };
 
-    CHECK(md != NULL);
-    if (!md) {
-        return;
-    }
-    r = render(p, md, len, NULL, NULL);
-    CHECK(r.rc == 0);
-    CHECK(valid_pdf(r.pdf, r.len));
-    if (!r.file) {
+    if (!render_sample(p, "unicode.md", NULL, &r)) {
         return;
     }
     text = run(p, apr_pstrcat(p, "pdftotext ", r.file, " -", NULL));
