@@ -61,22 +61,13 @@ int rc_handle_me(rc_req *q)
 {
     rc_dir_conf *c = q->conf;
     json_t *types = json_array();
-    int i;
+    const char *const *t;
 
     if (strcmp(q->r->method, "GET")) {
         return rc_send_method_not_allowed(q->r, "GET");
     }
-    if (c->upload_types) {
-        for (i = 0; i < c->upload_types->nelts; i++) {
-            json_array_append_new(types,
-                                  json_string(APR_ARRAY_IDX(c->upload_types, i, const char *)));
-        }
-    }
-    else {
-        char *d = apr_pstrdup(q->r->pool, RC_DEFAULT_UPLOAD_TYPES), *st = NULL, *t;
-        for (t = apr_strtok(d, " ", &st); t; t = apr_strtok(NULL, " ", &st)) {
-            json_array_append_new(types, json_string(t));
-        }
+    for (t = rc_conf_upload_types(q->r->pool, c); *t; t++) {
+        json_array_append_new(types, json_string(*t));
     }
     return rc_send_json(q->r, HTTP_OK,
         json_pack("{s:o,s:s,s:o,s:o,s:o,s:s,s:s,s:{s:I,s:i,s:o}}",

@@ -445,6 +445,27 @@ int rc_conf_is_builtin(const rc_dir_conf *c)
     return c->backend && strcmp(c->backend, "builtin") == 0;
 }
 
+/* The reference's document types: what users upload to a RAG backend. */
+static const char *const default_upload_types[] = {
+    ".pdf", ".txt", ".md", ".markdown", ".docx", ".pptx", ".xlsx", ".csv", ".html", ".htm",
+    ".json", NULL
+};
+
+const char *const *rc_conf_upload_types(apr_pool_t *p, const rc_dir_conf *c)
+{
+    const char **list;
+    int i;
+
+    if (!c->upload_types) {
+        return default_upload_types;
+    }
+    list = apr_pcalloc(p, (c->upload_types->nelts + 1) * sizeof(*list));
+    for (i = 0; i < c->upload_types->nelts; i++) {
+        list[i] = APR_ARRAY_IDX(c->upload_types, i, const char *);
+    }
+    return list;
+}
+
 static int type_matches(const char *allowed, const char *ext, const char *mime)
 {
     if (*allowed == '.') {
@@ -457,8 +478,8 @@ int rc_conf_upload_allowed(apr_pool_t *p, const rc_dir_conf *c, const char *file
                            const char *mime)
 {
     const char *ext = filename ? strrchr(filename, '.') : NULL;
+    const char *const *t;
     char *mt = NULL, *semi;
-    int i;
 
     if (mime) {
         /* "text/plain; charset=utf-8" compares as "text/plain" */
@@ -468,20 +489,8 @@ int rc_conf_upload_allowed(apr_pool_t *p, const rc_dir_conf *c, const char *file
         }
         apr_collapse_spaces(mt, mt);
     }
-    if (!c->upload_types) {
-        const char *d = RC_DEFAULT_UPLOAD_TYPES;
-        while (ext && *d) {
-            size_t n = strcspn(d, " ");
-            if (strlen(ext) == n && strncasecmp(d, ext, n) == 0) {
-                return 1;
-            }
-            d += n;
-            d += strspn(d, " ");
-        }
-        return 0;
-    }
-    for (i = 0; i < c->upload_types->nelts; i++) {
-        if (type_matches(APR_ARRAY_IDX(c->upload_types, i, const char *), ext, mt)) {
+    for (t = rc_conf_upload_types(p, c); *t; t++) {
+        if (type_matches(*t, ext, mt)) {
             return 1;
         }
     }

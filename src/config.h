@@ -56,9 +56,6 @@ typedef struct {
 #define RC_DEFAULT_SESSION_RECHECK 60
 #define RC_DEFAULT_UPLOAD_MAX  (50 * 1000 * 1000)
 #define RC_DEFAULT_UPLOAD_FILES 20
-#define RC_DEFAULT_UPLOAD_TYPES \
-    ".pdf .txt .md .markdown .docx .pptx .xlsx .csv .html .htm .json"
-
 extern const command_rec rc_directives[];
 
 void *rc_create_dir_conf(apr_pool_t *p, char *dir);
@@ -78,6 +75,9 @@ int rc_conf_login_window(const rc_dir_conf *c);
 int rc_conf_session_recheck(const rc_dir_conf *c);
 apr_off_t rc_conf_upload_max_size(const rc_dir_conf *c);
 int rc_conf_upload_max_files(const rc_dir_conf *c);
+/* RagChatUploadTypes, or the default list: ".ext" and "type/subtype" entries,
+ * NULL-terminated. */
+const char *const *rc_conf_upload_types(apr_pool_t *p, const rc_dir_conf *c);
 /* 1 when a file of this name and declared type is allowed by RagChatUploadTypes. */
 int rc_conf_upload_allowed(apr_pool_t *p, const rc_dir_conf *c, const char *filename,
                            const char *mime);

@@ -103,9 +103,13 @@ static int fail(upload_ctx *u, int status, const char *code, const char *fmt, ..
 
 static const char *allowed_types(upload_ctx *u)
 {
-    const apr_array_header_t *t = u->q->conf->upload_types;
+    const char *const *t = rc_conf_upload_types(u->r->pool, u->q->conf);
+    const char *list = *t ? *t++ : "";
 
-    return t ? apr_array_pstrcat(u->r->pool, t, ' ') : RC_DEFAULT_UPLOAD_TYPES;
+    for (; *t; t++) {
+        list = apr_pstrcat(u->r->pool, list, " ", *t, NULL);
+    }
+    return list;
 }
 
 /* ---- the re-encoded body --------------------------------------------------- */
