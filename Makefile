@@ -6,11 +6,13 @@ PYTHON   ?= /usr/bin/python3
 BUILD    := build
 comma    := ,
 
-# Parts with no httpd types: linked into unit tests and fuzzers without httpd.
-PURE_NAMES := sse clean json util markdown pdf pdf_text multipart text
-PURE_SRCS   = $(filter $(addprefix src/,$(PURE_NAMES:=.c)),$(wildcard src/*.c))
-SRCS        = mod_ragchat.c $(wildcard src/*.c)
-HDRS        = $(wildcard src/*.h)
+# src/core: the parts with no httpd types, found by folder; unit tests and
+# fuzzers link exactly these.  src/httpd: the glue that runs inside httpd.
+CORE_SRCS   = $(wildcard src/core/*.c)
+HTTPD_SRCS  = $(wildcard src/httpd/*.c)
+SRCS        = mod_ragchat.c $(CORE_SRCS) $(HTTPD_SRCS)
+HDRS        = $(wildcard src/*/*.h)
+INCLUDES   := -Isrc/core -Isrc/httpd
 
 # Expanded when used (=, not :=): on a fresh machine `make test` runs `deps`
 # first, and only then do pkg-config and the -dev packages exist.
@@ -32,8 +34,8 @@ deps:
 # apxs compiles every source into one shared object.
 $(BUILD)/mod_ragchat.so: $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(BUILD)
-	@echo "apxs -c mod_ragchat.c src/*.c (log: $(BUILD)/apxs.log)"
-	@$(APXS) -c -o mod_ragchat.la $(foreach w,$(WARN) -std=gnu11,-Wc$(comma)$(w)) -Isrc \
+	@echo "apxs -c mod_ragchat.c src/core/*.c src/httpd/*.c (log: $(BUILD)/apxs.log)"
+	@$(APXS) -c -o mod_ragchat.la $(foreach w,$(WARN) -std=gnu11,-Wc$(comma)$(w)) $(INCLUDES) \
 	    $(PKG_CFLAGS) $(SRCS) $(PKG_LIBS) > $(BUILD)/apxs.log 2>&1 \
 	    || { grep -E 'error|warning' $(BUILD)/apxs.log || cat $(BUILD)/apxs.log; exit 1; }
 	cp .libs/mod_ragchat.so $@
@@ -42,7 +44,7 @@ $(BUILD)/mod_ragchat.so: $(SRCS) $(HDRS) Makefile
 $(BUILD)/asan/mod_ragchat.so: $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(BUILD)/asan
 	$(CC) -shared -fPIC -g -O1 -fno-omit-frame-pointer -fsanitize=address -std=gnu11 \
-	    $(WARN) -Isrc -I$(shell $(APXS) -q INCLUDEDIR) $(APR_CFLAGS) $(PKG_CFLAGS) \
+	    $(WARN) $(INCLUDES) -I$(shell $(APXS) -q INCLUDEDIR) $(APR_CFLAGS) $(PKG_CFLAGS) \
 	    $(SRCS) -o $@ $(PKG_LIBS)
 
 install: $(BUILD)/mod_ragchat.so
@@ -56,10 +58,10 @@ run: deps all
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 
-$(BUILD)/unit/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/unit.h
+$(BUILD)/unit/%: tests/unit/%.c $(CORE_SRCS) $(HDRS) tests/unit/unit.h
 	@mkdir -p $(BUILD)/unit
 	$(CC) -g -O1 -std=gnu11 $(WARN) -fsanitize=address,undefined -fno-omit-frame-pointer \
-	    -Isrc -Itests/unit $(APR_CFLAGS) $(PKG_CFLAGS) $< $(PURE_SRCS) -o $@ \
+	    -Isrc/core -Itests/unit $(APR_CFLAGS) $(PKG_CFLAGS) $< $(CORE_SRCS) -o $@ \
 	    $(PKG_LIBS) $(APR_LIBS)
 
 test-unit: $(UNIT_TESTS)
@@ -67,10 +69,10 @@ test-unit: $(UNIT_TESTS)
 
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(HDRS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(HDRS)
 	@mkdir -p $(BUILD)/fuzz
 	clang -g -O1 -std=gnu11 $(WARN) -fsanitize=fuzzer,address,undefined \
-	    -Isrc $(APR_CFLAGS) $(PKG_CFLAGS) $< $(PURE_SRCS) -o $@ $(PKG_LIBS) $(APR_LIBS)
+	    -Isrc/core $(APR_CFLAGS) $(PKG_CFLAGS) $< $(CORE_SRCS) -o $@ $(PKG_LIBS) $(APR_LIBS)
 
 # Each fuzzer runs for a bounded time over its seed corpus.
 FUZZ_SECONDS ?= 30
@@ -82,10 +84,13 @@ test-fuzz: $(FUZZERS)
 	    grep -E '^Done [0-9]+ runs|ERROR|SUMMARY' $(BUILD)/fuzz/$$n.log; \
 	    test $$rc -eq 0 || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; done
 
+# The core stays pure: no httpd header in src/core (APR is fine).
 lint:
+	@! grep -nE '#include *[<"](httpd|http_[a-z_]*|ap_[a-z_]*|util_[a-z_]*|mod_[a-z_]*)\.h' src/core/*.[ch] \
+	    || { echo "lint: src/core must not include httpd headers" >&2; exit 1; }
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --suppress=missingIncludeSystem --suppress=missingInclude \
-	    --std=c11 -I src mod_ragchat.c src/*.c tests/unit/*.c tests/fuzz/*.c bench/*.c
+	    --std=c11 $(INCLUDES) mod_ragchat.c src/core/*.c src/httpd/*.c tests/unit/*.c tests/fuzz/*.c bench/*.c
 
 test-integration: all
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
@@ -105,4 +110,4 @@ bench: deps all
 	$(PYTHON) bench/run_all.py
 
 clean:
-	rm -rf $(BUILD) .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs
+	rm -rf $(BUILD) .libs *.la *.lo *.slo *.o src/*/*.lo src/*/*.slo src/*/*.o src/*/.libs

@@ -7,6 +7,7 @@ montage/convert is installed).
 Usage: pdf_compare.py [FILE.md ...] [--page N] [--dpi D]
        (default: short.md, long.md and unicode.md of the shared samples)
 """
+import glob
 import os
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ DRIVER = os.path.join(ROOT, "build", "bench", "pdf_bench")
 def build():
     if os.path.exists(DRIVER):
         newest = max(os.path.getmtime(os.path.join(ROOT, f))
-                     for f in ("src/pdf.c", "src/pdf_text.c", "src/markdown.c", "bench/pdf_bench.c"))
+                     for f in glob.glob(os.path.join(ROOT, "src", "core", "*.c")) + ["bench/pdf_bench.c"])
         if os.path.getmtime(DRIVER) >= newest:
             return
     sys.path.insert(0, os.path.join(ROOT, "bench"))

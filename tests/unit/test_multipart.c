@@ -1,4 +1,4 @@
-/* Unit tests of the streaming multipart/form-data scanner (src/multipart.c). */
+/* Unit tests of the streaming multipart/form-data scanner (src/core/multipart.c). */
 #include "multipart.h"
 #include "unit.h"
 

@@ -9,7 +9,7 @@
 #include "chat.h"
 #include "backend.h"
 #include "clean.h"
-#include "filter.h"
+#include "sse_out.h"
 #include "json.h"
 #include "markdown.h"
 #include "sse.h"

@@ -4,7 +4,7 @@
 #define RC_BUILTIN_H
 
 #include "http.h"
-#include "filter.h"
+#include "sse_out.h"
 #include "util.h"
 #include <jansson.h>
 

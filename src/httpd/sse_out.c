@@ -1,5 +1,5 @@
 /* The event-stream response writer. */
-#include "filter.h"
+#include "sse_out.h"
 #include "json.h"
 
 #include "http_log.h"

@@ -1,8 +1,8 @@
 /* The event-stream response: SSE framing of our events, one flush per event,
  * through the output filter chain (so mod_deflate, mod_http2 and friends see a
  * FLUSH after every token and never sit on one). */
-#ifndef RC_FILTER_H
-#define RC_FILTER_H
+#ifndef RC_SSE_OUT_H
+#define RC_SSE_OUT_H
 
 #include "httpd.h"
 #include "util.h"
