@@ -15,10 +15,13 @@
 #include "backend.h"
 #include "chat.h"
 #include "config.h"
+#include "config_check.h"
+#include "csrf.h"
 #include "export.h"
 #include "http.h"
 #include "markdown.h"
-#include "session.h"
+#include "login.h"
+#include "provider_env.h"
 #include "static.h"
 #include "store.h"
 #include "upload.h"
@@ -130,7 +133,7 @@ static int route(rc_req *q)
     if (seg->nelts == 1 && strcmp(first, "logout") == 0) {
         return rc_handle_logout(q);      /* checks its own form token */
     }
-    if (is_state_changing(r) && (rv = rc_auth_check_csrf(q, NULL)) != OK) {
+    if (is_state_changing(r) && (rv = rc_csrf_check(q, NULL)) != OK) {
         return rv == DONE ? OK : rv;
     }
     if (seg->nelts == 0) {
@@ -196,8 +199,8 @@ static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     rc_markdown_init();
-    rc_auth_post_config(s);
-    if ((err = rc_session_post_config(pconf, ptemp, s)) != NULL) {
+    rc_csrf_post_config(s);
+    if ((err = rc_config_check(pconf, ptemp, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "RC0005: %s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -218,7 +221,7 @@ static void ragchat_register_hooks(apr_pool_t *p)
     ap_hook_post_config(ragchat_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ragchat_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ragchat_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    rc_session_register_hooks(p);
+    rc_provider_env_register(p);
 }
 
 AP_DECLARE_MODULE(ragchat) = {

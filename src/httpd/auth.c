@@ -1,56 +1,9 @@
-/* Who is asking, and the CSRF defence.
- *
- * In apache mode the site's own authentication ran before us: the user is
- * r->user, and the CSRF token is an HMAC of the user name, so every child
- * process derives the same token without shared state. Basic credentials are
- * sent by browsers on cross-site requests too, hence the token. */
+/* Who is asking: in apache mode the site's own authentication ran before
+ * us and the user is r->user; in form mode the session cookie says
+ * (session.c). */
 #include "auth.h"
+#include "csrf.h"
 #include "session.h"
-#include "util.h"
-
-#include "http_core.h"
-#include "http_log.h"
-#include "http_protocol.h"
-#include "apr_strings.h"
-
-APLOG_USE_MODULE(ragchat);
-
-#define RC_KEY_LEN 32
-static const unsigned char *process_key;
-
-void rc_auth_post_config(server_rec *s)
-{
-    static const char note[] = "ragchat-csrf-key";
-    void *key = NULL;
-
-    /* Made once in the parent, before the children fork, so all share it; kept
-     * in the process pool, which outlives graceful restarts, so a restart does
-     * not invalidate the tokens of open pages. */
-    apr_pool_userdata_get(&key, note, s->process->pool);
-    if (!key) {
-        key = apr_pcalloc(s->process->pool, RC_KEY_LEN);
-        if (apr_generate_random_bytes(key, RC_KEY_LEN) != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                         "RC0006: no random bytes for the CSRF key");
-        }
-        apr_pool_userdata_set(key, note, apr_pool_cleanup_null, s->process->pool);
-    }
-    process_key = key;
-}
-
-const char *rc_auth_csrf_for(rc_req *q, const char *subject)
-{
-    unsigned char mac[32];
-    const char *msg = apr_pstrcat(q->r->pool, "ragchat-csrf\n", subject, NULL);
-
-    if (q->conf->secret) {
-        rc_hmac_sha256(q->conf->secret, strlen(q->conf->secret), msg, strlen(msg), mac);
-    }
-    else {
-        rc_hmac_sha256(process_key, RC_KEY_LEN, msg, strlen(msg), mac);
-    }
-    return rc_b64url(q->r->pool, mac, sizeof(mac));
-}
 
 int rc_auth_identify(rc_req *q)
 {
@@ -61,46 +14,6 @@ int rc_auth_identify(rc_req *q)
         return HTTP_UNAUTHORIZED;
     }
     q->user = q->r->user;
-    q->csrf = rc_auth_csrf_for(q, q->user);
-    return OK;
-}
-
-int rc_auth_cross_site(request_rec *r)
-{
-    const char *origin = apr_table_get(r->headers_in, "Origin");
-    const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
-    const char *host = apr_table_get(r->headers_in, "Host");
-    const char *o;
-
-    if (site && strcasecmp(site, "cross-site") == 0) {
-        return 1;
-    }
-    if (!origin) {
-        return 0;
-    }
-    if (!host || strcmp(origin, "null") == 0) {
-        return 1;
-    }
-    /* "scheme://host[:port]": the host part must be the Host we were asked as. */
-    o = ap_strstr_c(origin, "://");
-    return !o || strcasecmp(o + 3, host) != 0;
-}
-
-int rc_auth_check_csrf(rc_req *q, const char *form_token)
-{
-    const char *token = apr_table_get(q->r->headers_in, "X-CSRF-Token");
-
-    if (!token) {
-        token = form_token;
-    }
-    if (rc_auth_cross_site(q->r)) {
-        rc_send_error(q->r, HTTP_FORBIDDEN, "cross_site", "cross-site requests are refused");
-        return DONE;
-    }
-    if (!token || !q->csrf || !rc_ct_streq(token, q->csrf)) {
-        rc_send_error(q->r, HTTP_FORBIDDEN, "csrf",
-                      "missing or wrong CSRF token (send X-CSRF-Token from api/me)");
-        return DONE;
-    }
+    q->csrf = rc_csrf_token_for(q, q->user);
     return OK;
 }

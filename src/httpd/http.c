@@ -52,27 +52,42 @@ int rc_send_method_not_allowed(request_rec *r, const char *allow)
                          "%s is not allowed here (allowed: %s)", r->method, allow);
 }
 
-int rc_read_body(request_rec *r, apr_off_t limit, char **buf, apr_size_t *len)
+int rc_content_length(request_rec *r, apr_off_t *n)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    char *end;
+
+    if (!cl) {
+        return 0;
+    }
+    if (apr_strtoff(n, cl, &end, 10) != APR_SUCCESS || *end || *n < 0) {
+        return -1;
+    }
+    return 1;
+}
+
+int rc_read_body(request_rec *r, apr_off_t limit, char **buf, apr_size_t *len)
+{
     apr_bucket_brigade *bb;
     apr_size_t total = 0, cap;
     int seen_eos = 0;
     char *out;
+    apr_off_t declared;
 
-    if (cl) {
-        char *end;
-        apr_off_t n;
-        if (apr_strtoff(&n, cl, &end, 10) != APR_SUCCESS || *end || n < 0) {
-            return rc_send_error(r, HTTP_BAD_REQUEST, "bad_request", "invalid Content-Length"),
-                   DONE;
-        }
-        if (n > limit) {
+    switch (rc_content_length(r, &declared)) {
+    case -1:
+        return rc_send_error(r, HTTP_BAD_REQUEST, "bad_request", "invalid Content-Length"),
+               DONE;
+    case 1:
+        if (declared > limit) {
             r->connection->keepalive = AP_CONN_CLOSE;
             rc_send_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
                           "the request body is larger than %" APR_OFF_T_FMT " bytes", limit);
             return DONE;
         }
+        break;
+    default:
+        break;
     }
     cap = 1024;
     out = apr_palloc(r->pool, cap + 1);
@@ -184,4 +199,58 @@ const char *rc_req_user_id(rc_req *q, rc_db *db)
         q->user_id = rc_store_user_id(db, q->user);
     }
     return q->user_id;
+}
+
+int rc_see_other(request_rec *r, const char *location)
+{
+    apr_table_setn(r->headers_out, "Location", location);
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    r->status = HTTP_SEE_OTHER;
+    ap_set_content_length(r, 0);
+    return OK;
+}
+
+/* name=value pairs; the first of a repeated name wins. */
+static apr_table_t *parse_form(apr_pool_t *p, char *body)
+{
+    apr_table_t *t = apr_table_make(p, 8);
+    char *pair, *state = NULL;
+
+    for (pair = apr_strtok(body, "&", &state); pair; pair = apr_strtok(NULL, "&", &state)) {
+        char *eq = strchr(pair, '='), *val = "";
+        if (eq) {
+            *eq = '\0';
+            val = eq + 1;
+        }
+        /* A malformed escape or an encoded NUL drops the field. */
+        if (ap_unescape_urlencoded(pair) != OK || ap_unescape_urlencoded(val) != OK) {
+            continue;
+        }
+        if (!apr_table_get(t, pair)) {
+            apr_table_setn(t, pair, val);
+        }
+    }
+    return t;
+}
+
+int rc_read_form(rc_req *q, apr_off_t limit, apr_table_t **form)
+{
+    const char *ct = apr_table_get(q->r->headers_in, "Content-Type");
+    char *body;
+    apr_size_t len;
+    int rv;
+
+    if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+        rc_send_error(q->r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                      "send the form as application/x-www-form-urlencoded");
+        return DONE;
+    }
+    if ((rv = rc_read_body(q->r, limit, &body, &len)) != OK) {
+        return rv;
+    }
+    if (memchr(body, '\0', len)) {
+        body[0] = '\0';
+    }
+    *form = parse_form(q->r->pool, body);
+    return OK;
 }

@@ -28,12 +28,21 @@ int rc_send_error(request_rec *r, int status, const char *code, const char *fmt,
 /* 405 with an Allow header. */
 int rc_send_method_not_allowed(request_rec *r, const char *allow);
 
+/* The request's Content-Length: 1 with *n, 0 when there is none, -1 when it
+ * is not a non-negative decimal number. */
+int rc_content_length(request_rec *r, apr_off_t *n);
 /* Reads the whole request body up to limit bytes. Returns OK, or sends the
  * error (413, 400) and returns DONE. */
 int rc_read_body(request_rec *r, apr_off_t limit, char **buf, apr_size_t *len);
 /* Reads and parses a JSON object body (Content-Type must be JSON). Returns OK
  * with *out set (tied to r->pool), or DONE after sending the error. */
 int rc_read_json(rc_req *q, json_t **out);
+
+/* Reads a form-encoded body (at most limit bytes) into a table. Returns OK,
+ * or DONE after sending the error (415, 413, 400). */
+int rc_read_form(rc_req *q, apr_off_t limit, apr_table_t **form);
+/* 303 See Other to location, not cached. Returns OK. */
+int rc_see_other(request_rec *r, const char *location);
 
 /* Splits rel ("/api/threads/ID/export.pdf") into its segments. */
 apr_array_header_t *rc_path_segments(apr_pool_t *p, const char *rel);

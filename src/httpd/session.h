@@ -1,18 +1,25 @@
-/* RagChatAuth form: the login page, password checks through mod_authn
- * providers, signed server-side sessions, logout, and login throttling. */
+/* Signed server-side sessions of RagChatAuth form.
+ *
+ * The session cookie is "<id>.<mac>": id is 32 random bytes in hex, mac an
+ * HMAC-SHA256 of it (and of the base path) with RagChatSecret. The row of
+ * ragchat_sessions is keyed by a SHA-256 of id, so neither the table nor the
+ * secret alone lets anybody in, and deleting the row (logout, expiry,
+ * revocation) ends the session on every child and server sharing the
+ * database. */
 #ifndef RC_SESSION_H
 #define RC_SESSION_H
 
 #include "http.h"
 
 /* OK with q->user, q->csrf and q->session_id set from a valid session cookie,
- * or HTTP_UNAUTHORIZED. Uses a short-lived database connection. */
+ * HTTP_UNAUTHORIZED, or 500. Uses a short-lived database connection. */
 int rc_session_identify(rc_req *q);
-int rc_handle_login(rc_req *q);     /* GET, POST B/login */
-int rc_handle_logout(rc_req *q);    /* POST B/logout */
-/* Startup checks and warnings for form mode; an error string stops the server. */
-const char *rc_session_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
-/* Registers the "env" authn provider (APP_USER / APP_PASSWORD). */
-void rc_session_register_hooks(apr_pool_t *p);
+/* After a good password: a new session row (ending the one the browser had,
+ * and clearing the user's failure count ukey) in one transaction, and its
+ * cookie. OK or 500. */
+int rc_session_start(rc_req *q, rc_db *db, const char *user, const char *provider,
+                     const char *ukey, apr_int64_t now);
+/* Logout: deletes q's session row and its cookie. OK or 500. */
+int rc_session_end(rc_req *q);
 
 #endif

@@ -1,49 +1,9 @@
-/* Persistence through mod_dbd: the reference's schema (users, threads, steps,
- * feedbacks, elements) plus the module's own ragchat_* tables. */
+/* The store: every statement the module runs, as functions named for what
+ * they do, over db.h's connections. The tables are created in schema.c. */
 #ifndef RC_STORE_H
 #define RC_STORE_H
 
-#include "httpd.h"
-#include "apr_dbd.h"
-#include "mod_dbd.h"
-
-typedef struct {
-    request_rec *r;
-    apr_pool_t *pool;
-    ap_dbd_t *dbd;
-    int opened;          /* from ap_dbd_open: rc_db_release must close it */
-    int in_tx;           /* inside rc_db_begin/rc_db_end (holds the write lock) */
-} rc_db;
-
-/* Fetches mod_dbd's optional functions; an error string when mod_dbd is absent. */
-const char *rc_db_post_config(void);
-
-/* Per child process: the lock that serialises this process's writers. */
-void rc_db_child_init(apr_pool_t *p);
-
-/* The request's pooled connection (held until the request ends). NULL when the
- * database is unavailable (logged). */
-rc_db *rc_db_acquire(request_rec *r);
-/* A connection for a short piece of work inside a long request (a stream),
- * with results allocated in p: must be given back with rc_db_release. */
-rc_db *rc_db_open(request_rec *r, apr_pool_t *p);
-void rc_db_release(rc_db *db);
-
-/* Low-level statements, prepared once per connection under a label. Arguments
- * are strings (NULL binds SQL NULL). Return 0 or a driver error (logged). */
-#define RC_DB_ARGS(...) \
-    (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)), \
-    (const char *[]){__VA_ARGS__}
-int rc_db_exec(rc_db *db, const char *label, const char *sql, int *nrows,
-               int nargs, const char **args);
-int rc_db_select(rc_db *db, const char *label, const char *sql,
-                 apr_dbd_results_t **res, int nargs, const char **args);
-/* Next row (0) or -1 at the end; columns are NULL for SQL NULL. */
-int rc_db_next(rc_db *db, apr_dbd_results_t *res, apr_dbd_row_t **row);
-const char *rc_db_col(rc_db *db, apr_dbd_row_t *row, int col);
-int rc_db_begin(rc_db *db, apr_dbd_transaction_t **tx);
-int rc_db_end(rc_db *db, apr_dbd_transaction_t *tx, int rollback);
-int rc_db_is_sqlite(const rc_db *db);
+#include "db.h"
 
 typedef struct {
     const char *id, *thread_id, *parent_id;
@@ -94,6 +54,34 @@ int rc_store_stream_stop_requested(rc_db *db, const char *step_id);
 /* Rows changed: 1 when a running answer of this user was asked to stop. */
 int rc_store_stream_request_stop(rc_db *db, const char *step_id, const char *user_id);
 int rc_store_stream_end(rc_db *db, const char *step_id);
+
+/* ---- sessions of RagChatAuth form, and failed logins (store_sessions.c) ---- */
+
+/* A session row; times are epoch seconds. */
+typedef struct {
+    const char *user, *csrf, *provider;
+    apr_int64_t created, last_seen, expires, checked;
+} rc_session_row;
+
+/* 1 with *s filled (strings in db->pool), 0 when there is no such row, -1 on error. */
+int rc_store_session_get(rc_db *db, const char *row_id, rc_session_row *s);
+int rc_store_session_insert(rc_db *db, const char *row_id, const rc_session_row *s,
+                            const char *address);
+int rc_store_session_touch(rc_db *db, const char *row_id, apr_int64_t last_seen,
+                           apr_int64_t checked);
+int rc_store_session_delete(rc_db *db, const char *row_id);
+/* Deletes the sessions that expired by now. */
+int rc_store_sessions_prune(rc_db *db, apr_int64_t now);
+
+/* The failures of key after since, newest first, at most limit: returns how
+ * many (or -1 on error) and sets *oldest to the createdAt of the last one
+ * counted. */
+int rc_store_failures_count(rc_db *db, const char *key, apr_int64_t since, int limit,
+                            apr_int64_t *oldest);
+int rc_store_failure_add(rc_db *db, const char *key, apr_int64_t at);
+/* Deletes the failures older than before. */
+int rc_store_failures_prune(rc_db *db, apr_int64_t before);
+int rc_store_failures_clear(rc_db *db, const char *key);
 
 int rc_store_feedback_set(rc_db *db, const char *step_id, const char *thread_id,
                           int value, const char *comment);

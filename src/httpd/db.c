@@ -1,0 +1,328 @@
+/* The connection layer over mod_dbd: connections (the request's pooled one,
+ * or a short-lived one inside a stream), the process's writer lock, the
+ * per-connection statement cache, and SQLite's busy handling.
+ *
+ * Statements are prepared lazily, once per pooled connection, and cached in the
+ * connection's own `prepared` hash: ap_dbd_prepare would prepare them when the
+ * connection opens, before the schema exists, and fail the connection. The
+ * first use of a connection sets SQLite's pragmas and creates missing tables
+ * (schema.c). */
+#include "db.h"
+#include "schema.h"
+
+#include "http_log.h"
+#include "apr_strings.h"
+#include "apr_thread_mutex.h"
+
+#include <sqlite3.h>
+
+APLOG_USE_MODULE(ragchat);
+
+/* One writer at a time per process. apr's sqlite3 driver runs every call
+ * under one process-wide mutex; a thread waiting in SQLite's busy handler
+ * holds it, so a write transaction of another thread of the same process
+ * could never finish (a deadlock until the busy timeout). With this lock,
+ * busy waits only ever wait for other processes, which do finish. */
+static apr_thread_mutex_t *write_lock;
+
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
+
+
+const char *rc_db_post_config(void)
+{
+    dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    if (!dbd_acquire || !dbd_open || !dbd_close) {
+        return "mod_ragchat needs mod_dbd: add LoadModule dbd_module and DBDriver/DBDParams";
+    }
+    return NULL;
+}
+
+void rc_db_child_init(apr_pool_t *p)
+{
+    apr_thread_mutex_create(&write_lock, APR_THREAD_MUTEX_DEFAULT, p);
+}
+
+static void lock_writes(rc_db *db)
+{
+    if (!db->in_tx && write_lock) {
+        apr_thread_mutex_lock(write_lock);
+    }
+}
+
+static void unlock_writes(rc_db *db)
+{
+    if (!db->in_tx && write_lock) {
+        apr_thread_mutex_unlock(write_lock);
+    }
+}
+
+int rc_db_is_sqlite(const rc_db *db)
+{
+    return strcmp(apr_dbd_name(db->dbd->driver), "sqlite3") == 0;
+}
+
+static void log_db_error(rc_db *db, int rv, const char *what)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, "RC0101: database error in %s: %s",
+                  what, apr_dbd_error(db->dbd->driver, db->dbd->handle, rv));
+}
+
+int rc_db_run(rc_db *db, const char *sql)
+{
+    int n = 0, rv = apr_dbd_query(db->dbd->driver, db->dbd->handle, &n, sql);
+
+    if (rv) {
+        log_db_error(db, rv, sql);
+    }
+    return rv;
+}
+
+/* A pragma that answers with a row must be run as a select. */
+static int run_pragma(rc_db *db, const char *sql)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row;
+    int rv = apr_dbd_select(db->dbd->driver, db->pool, db->dbd->handle, &res, sql, 0);
+
+    if (rv) {
+        log_db_error(db, rv, sql);
+        return rv;
+    }
+    while (apr_dbd_get_row(db->dbd->driver, db->pool, res, &row, -1) == 0) {
+        /* drain */
+    }
+    return 0;
+}
+
+/* SQLite's own busy handler sleeps 1, 2, 5, 10… ms between tries, far longer
+ * than a WAL write transaction lasts (tens of microseconds): short naps keep a
+ * writer that meets another process's transaction from losing milliseconds.
+ * Gives up after about 10 s, like the busy_timeout it replaces. */
+static int busy_wait(void *data, int tries)
+{
+    (void)data;
+    if (tries < 200) {
+        apr_sleep(50);                 /* the first 10 ms: 50 us naps */
+        return 1;
+    }
+    if (tries < 200 + 2000) {
+        apr_sleep(5000);               /* then 5 ms naps, 10 s in all */
+        return 1;
+    }
+    return 0;
+}
+
+static int init_connection(rc_db *db)
+{
+    static const char marker[] = "ragchat:init";
+
+    if (apr_hash_get(db->dbd->prepared, marker, APR_HASH_KEY_STRING)) {
+        return 0;
+    }
+    lock_writes(db);
+    if (rc_db_is_sqlite(db)) {
+        /* Several child processes write at once: WAL lets readers go on while
+         * one writes, and the busy timeout makes writers wait instead of fail. */
+        sqlite3_busy_handler(apr_dbd_native_handle(db->dbd->driver, db->dbd->handle),
+                             busy_wait, NULL);
+        if (run_pragma(db, "PRAGMA journal_mode = WAL")
+            || rc_db_run(db, "PRAGMA synchronous = NORMAL")) {
+            unlock_writes(db);
+            return -1;
+        }
+    }
+    if (rc_schema_create(db)) {
+        unlock_writes(db);
+        return -1;
+    }
+    unlock_writes(db);
+    apr_hash_set(db->dbd->prepared, marker, APR_HASH_KEY_STRING, (void *)marker);
+    return 0;
+}
+
+static rc_db *wrap(request_rec *r, apr_pool_t *p, ap_dbd_t *dbd, int opened)
+{
+    rc_db *db;
+
+    if (!dbd) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "RC0102: no database connection (check DBDriver and DBDParams)");
+        return NULL;
+    }
+    db = apr_pcalloc(p, sizeof(*db));
+    db->r = r;
+    db->pool = p;
+    db->dbd = dbd;
+    db->opened = opened;
+    if (init_connection(db)) {
+        rc_db_release(db);
+        return NULL;
+    }
+    return db;
+}
+
+rc_db *rc_db_acquire(request_rec *r)
+{
+    return wrap(r, r->pool, dbd_acquire(r), 0);
+}
+
+rc_db *rc_db_open(request_rec *r, apr_pool_t *p)
+{
+    return wrap(r, p, dbd_open(p, r->server), 1);
+}
+
+void rc_db_release(rc_db *db)
+{
+    if (db && db->opened && db->dbd) {
+        dbd_close(db->r->server, db->dbd);
+        db->dbd = NULL;
+    }
+}
+
+/* SQLITE_SCHEMA: apr's driver prepares with the legacy sqlite3_prepare, whose
+ * statements fail for good once another connection changed the schema. */
+#define RC_SQLITE_SCHEMA 17
+
+static int stale_statement(rc_db *db, int rv)
+{
+    const char *msg;
+
+    if (!rv || !rc_db_is_sqlite(db)) {
+        return 0;
+    }
+    /* A legacy statement's step says only SQLITE_ERROR; the reset that apr
+     * does after it leaves the real reason in the connection's message. */
+    msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rv);
+    return rv == RC_SQLITE_SCHEMA || (msg && strstr(msg, "schema has changed"));
+}
+
+static apr_dbd_prepared_t *prepared(rc_db *db, const char *label, const char *sql,
+                                    int fresh)
+{
+    apr_dbd_prepared_t *st = fresh ? NULL
+                           : apr_hash_get(db->dbd->prepared, label, APR_HASH_KEY_STRING);
+    int rv;
+
+    if (st) {
+        return st;
+    }
+    rv = apr_dbd_prepare(db->dbd->driver, db->dbd->pool, db->dbd->handle, sql, label, &st);
+    if (rv) {
+        log_db_error(db, rv, label);
+        return NULL;
+    }
+    apr_hash_set(db->dbd->prepared, label, APR_HASH_KEY_STRING, st);
+    return st;
+}
+
+int rc_db_exec(rc_db *db, const char *label, const char *sql, int *nrows,
+               int nargs, const char **args)
+{
+    apr_dbd_prepared_t *st = prepared(db, label, sql, 0);
+    int n = 0, rv;
+
+    if (!st) {
+        return -1;
+    }
+    lock_writes(db);
+    rv = apr_dbd_pquery(db->dbd->driver, db->pool, db->dbd->handle, &n, st, nargs, args);
+    if (stale_statement(db, rv) && !db->in_tx && (st = prepared(db, label, sql, 1))) {
+        rv = apr_dbd_pquery(db->dbd->driver, db->pool, db->dbd->handle, &n, st, nargs, args);
+    }
+    unlock_writes(db);
+    if (rv) {
+        log_db_error(db, rv, label);
+    }
+    if (nrows) {
+        *nrows = n;
+    }
+    return rv;
+}
+
+int rc_db_select(rc_db *db, const char *label, const char *sql,
+                 apr_dbd_results_t **res, int nargs, const char **args)
+{
+    apr_dbd_prepared_t *st = prepared(db, label, sql, 0);
+    int rv;
+
+    *res = NULL;
+    if (!st) {
+        return -1;
+    }
+    rv = apr_dbd_pselect(db->dbd->driver, db->pool, db->dbd->handle, res, st, 0,
+                         nargs, args);
+    if (stale_statement(db, rv) && !db->in_tx && (st = prepared(db, label, sql, 1))) {
+        rv = apr_dbd_pselect(db->dbd->driver, db->pool, db->dbd->handle, res, st, 0,
+                             nargs, args);
+    }
+    if (rv) {
+        log_db_error(db, rv, label);
+    }
+    return rv;
+}
+
+int rc_db_next(rc_db *db, apr_dbd_results_t *res, apr_dbd_row_t **row)
+{
+    return apr_dbd_get_row(db->dbd->driver, db->pool, res, row, -1);
+}
+
+const char *rc_db_col(rc_db *db, apr_dbd_row_t *row, int col)
+{
+    return apr_dbd_get_entry(db->dbd->driver, row, col);
+}
+
+int rc_db_begin(rc_db *db, apr_dbd_transaction_t **tx)
+{
+    int rv;
+
+    *tx = NULL;
+    lock_writes(db);
+    db->in_tx = 1;
+    rv = apr_dbd_transaction_start(db->dbd->driver, db->pool, db->dbd->handle, tx);
+    if (rv) {
+        log_db_error(db, rv, "BEGIN");
+        db->in_tx = 0;
+        unlock_writes(db);
+    }
+    return rv;
+}
+
+int rc_db_end(rc_db *db, apr_dbd_transaction_t *tx, int rollback)
+{
+    int rv;
+
+    if (rollback) {
+        apr_dbd_transaction_mode_set(db->dbd->driver, tx, APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    rv = apr_dbd_transaction_end(db->dbd->driver, db->pool, tx);
+    db->in_tx = 0;
+    unlock_writes(db);
+    return rv;
+}
+
+/* A single-column, single-row answer; NULL when there is no row. */
+const char *rc_db_value(rc_db *db, const char *label, const char *sql,
+                                int nargs, const char **args, int *failed)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row;
+    const char *v = NULL;
+
+    if (rc_db_select(db, label, sql, &res, nargs, args)) {
+        if (failed) {
+            *failed = 1;
+        }
+        return NULL;
+    }
+    while (rc_db_next(db, res, &row) == 0) {
+        if (!v) {
+            v = rc_db_col(db, row, 0);
+            v = v ? apr_pstrdup(db->pool, v) : "";
+        }
+    }
+    return v;
+}

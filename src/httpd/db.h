@@ -1,0 +1,54 @@
+/* The connection layer over mod_dbd: connections, the writer lock, the
+ * statement cache. The store (store.h) is built on it; nothing else runs SQL. */
+#ifndef RC_DB_H
+#define RC_DB_H
+
+#include "httpd.h"
+#include "apr_dbd.h"
+#include "mod_dbd.h"
+
+typedef struct {
+    request_rec *r;
+    apr_pool_t *pool;
+    ap_dbd_t *dbd;
+    int opened;          /* from ap_dbd_open: rc_db_release must close it */
+    int in_tx;           /* inside rc_db_begin/rc_db_end (holds the write lock) */
+} rc_db;
+
+/* Fetches mod_dbd's optional functions; an error string when mod_dbd is absent. */
+const char *rc_db_post_config(void);
+
+/* Per child process: the lock that serialises this process's writers. */
+void rc_db_child_init(apr_pool_t *p);
+
+/* The request's pooled connection (held until the request ends). NULL when the
+ * database is unavailable (logged). */
+rc_db *rc_db_acquire(request_rec *r);
+/* A connection for a short piece of work inside a long request (a stream),
+ * with results allocated in p: must be given back with rc_db_release. */
+rc_db *rc_db_open(request_rec *r, apr_pool_t *p);
+void rc_db_release(rc_db *db);
+
+/* Low-level statements, prepared once per connection under a label. Arguments
+ * are strings (NULL binds SQL NULL). Return 0 or a driver error (logged). */
+#define RC_DB_ARGS(...) \
+    (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)), \
+    (const char *[]){__VA_ARGS__}
+int rc_db_exec(rc_db *db, const char *label, const char *sql, int *nrows,
+               int nargs, const char **args);
+int rc_db_select(rc_db *db, const char *label, const char *sql,
+                 apr_dbd_results_t **res, int nargs, const char **args);
+/* Next row (0) or -1 at the end; columns are NULL for SQL NULL. */
+int rc_db_next(rc_db *db, apr_dbd_results_t *res, apr_dbd_row_t **row);
+const char *rc_db_col(rc_db *db, apr_dbd_row_t *row, int col);
+int rc_db_begin(rc_db *db, apr_dbd_transaction_t **tx);
+int rc_db_end(rc_db *db, apr_dbd_transaction_t *tx, int rollback);
+int rc_db_is_sqlite(const rc_db *db);
+/* A single-column, single-row answer (in db->pool); NULL when there is no row
+ * (and *failed, when given, set on error). */
+const char *rc_db_value(rc_db *db, const char *label, const char *sql,
+                        int nargs, const char **args, int *failed);
+/* Runs sql without parameters or results (schema statements, pragmas). */
+int rc_db_run(rc_db *db, const char *sql);
+
+#endif
