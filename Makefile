@@ -106,7 +106,7 @@ test-e2e: all
 test: deps all lint test-unit test-fuzz test-integration test-asan test-e2e
 
 bench: deps all
-	RAGCHAT_DEPS_BENCH=1 scripts/deps.sh
+	RAGCHAT_DEPS_BENCH=1 RAGCHAT_DEPS_E2E=1 scripts/deps.sh
 	$(PYTHON) bench/run_all.py
 
 clean:
