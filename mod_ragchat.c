@@ -164,14 +164,15 @@ static int ragchat_handler(request_rec *r)
         return DECLINED;
     }
     q->rel = r->uri + blen;
+    if (*q->rel && *q->rel != '/') {
+        return DECLINED;
+    }
+    rc_set_security_headers(r);
     if (!*q->rel) {
         /* B without its slash: relative links of the app need B/. */
         apr_table_setn(r->headers_out, "Location",
                        apr_pstrcat(r->pool, q->base, "/", r->args ? "?" : "", r->args, NULL));
         return HTTP_MOVED_PERMANENTLY;
-    }
-    if (*q->rel != '/') {
-        return DECLINED;
     }
     if (!conf->backend) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,

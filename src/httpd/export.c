@@ -379,7 +379,6 @@ static void common_headers(request_rec *r, const char *disposition)
 {
     apr_table_setn(r->headers_out, "Content-Disposition", disposition);
     apr_table_setn(r->headers_out, "Cache-Control", "private, no-store");
-    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
 }
 
 static int send_body(request_rec *r, const char *type, const char *disposition,

@@ -21,7 +21,6 @@ int rc_send_json(request_rec *r, int status, json_t *j)
     r->status = status;
     ap_set_content_type(r, "application/json; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_length(r, n);
     if (!r->header_only) {
         ap_rwrite(body, (int)n, r);
@@ -199,6 +198,19 @@ const char *rc_req_user_id(rc_req *q, rc_db *db)
         q->user_id = rc_store_user_id(db, q->user);
     }
     return q->user_id;
+}
+
+void rc_set_security_headers(request_rec *r)
+{
+    apr_table_t *t = r->err_headers_out;
+
+    apr_table_setn(t, "Content-Security-Policy",
+                   "default-src 'self'; script-src 'self'; style-src 'self'; "
+                   "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+                   "base-uri 'none'; form-action 'self'");
+    apr_table_setn(t, "X-Frame-Options", "DENY");
+    apr_table_setn(t, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(t, "Referrer-Policy", "same-origin");
 }
 
 int rc_see_other(request_rec *r, const char *location)

@@ -41,6 +41,10 @@ int rc_read_json(rc_req *q, json_t **out);
 /* Reads a form-encoded body (at most limit bytes) into a table. Returns OK,
  * or DONE after sending the error (415, 413, 400). */
 int rc_read_form(rc_req *q, apr_off_t limit, apr_table_t **form);
+/* The security headers of every response of the app, errors included (in
+ * err_headers_out): the CSP (no inline script, no framing), nosniff and the
+ * Referrer-Policy. */
+void rc_set_security_headers(request_rec *r);
 /* 303 See Other to location, not cached. Returns OK. */
 int rc_see_other(request_rec *r, const char *location);
 

@@ -27,7 +27,6 @@ void rc_sse_out_start(rc_sse_out *o)
     ap_set_content_type(r, "text/event-stream; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-cache, no-store");
     apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
-    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     /* Compression would hold tokens back until a block fills. */
     apr_table_setn(r->subprocess_env, "no-gzip", "1");
     apr_table_setn(r->subprocess_env, "no-brotli", "1");

@@ -47,17 +47,6 @@ static const char *type_of(const char *path)
     return NULL;
 }
 
-void rc_set_page_headers(request_rec *r)
-{
-    apr_table_setn(r->headers_out, "Content-Security-Policy",
-                   "default-src 'self'; script-src 'self'; style-src 'self'; "
-                   "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
-                   "base-uri 'none'; form-action 'self'");
-    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-    apr_table_setn(r->headers_out, "Referrer-Policy", "same-origin");
-    apr_table_setn(r->headers_out, "X-Frame-Options", "DENY");
-}
-
 /* Resolves path inside htdocs; NULL when it would leave it or is not a
  * plain name (no dot files, no "..", no backslashes). */
 static const char *resolve(rc_req *q, const char *path)
@@ -99,7 +88,6 @@ static int send_file(rc_req *q, const char *full, const char *type, const char *
     ap_set_last_modified(r);
     ap_set_etag(r);
     apr_table_setn(r->headers_out, "Cache-Control", cache);
-    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_type(r, type);
     if ((rv = ap_meets_conditions(r)) != OK) {
         r->status = rv;
@@ -140,7 +128,6 @@ int rc_handle_index(rc_req *q)
     if (q->r->method_number != M_GET) {
         return rc_send_method_not_allowed(q->r, "GET, HEAD");
     }
-    rc_set_page_headers(q->r);
     return send_file(q, resolve(q, "index.html"), "text/html; charset=utf-8", "no-cache");
 }
 
@@ -195,7 +182,6 @@ int rc_send_template(rc_req *q, int status, const char *file, const char *const 
     }
     text = apr_array_pstrcat(r->pool, parts, 0);
     r->status = status;
-    rc_set_page_headers(r);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     ap_set_content_type(r, "text/html; charset=utf-8");
     ap_set_content_length(r, strlen(text));

@@ -11,7 +11,5 @@ int rc_handle_index(rc_req *q);
 /* Sends htdocs/<file> as text/html after replacing each {{KEY}} of vars
  * (key, value pairs, NULL-terminated) by the HTML-escaped value. */
 int rc_send_template(rc_req *q, int status, const char *file, const char *const *vars);
-/* The security headers every page of the app carries (CSP without inline script). */
-void rc_set_page_headers(request_rec *r);
 
 #endif
