@@ -12,6 +12,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "authn.h"
 #include "backend.h"
 #include "chat.h"
 #include "config.h"
@@ -201,6 +202,7 @@ static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     }
     rc_markdown_init();
     rc_csrf_post_config(s);
+    rc_authn_post_config(pconf, s);
     if ((err = rc_config_check(pconf, ptemp, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "RC0005: %s", err);
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -4,19 +4,74 @@
 
 #include "ap_provider.h"
 #include "http_log.h"
+#include "apr_atomic.h"
 #include "apr_md5.h"
+#include "apr_shm.h"
 #include "apr_strings.h"
 
 APLOG_USE_MODULE(ragchat);
 
 /* A bcrypt hash (cost 5, htpasswd's default) of a random password: checked
- * when no provider knows the user, so an unknown name costs the time of a
- * wrong password. */
+ * for an unknown user until a wrong password has been timed. */
 static const char dummy_hash[] =
     "$2y$05$2nXy8L.wCTlRwv8oYF8tAe/kkcTQhf6w2lYnJGSkYaxIitanZlGA.";
 
 /* A provider missing at request time is logged once per process. */
 static volatile int warned_provider;
+
+/* How long a checked password takes (microseconds, a moving average), per
+ * app and provider list, hashed into a few slots. In anonymous shared memory
+ * made before the children fork, so every child pads unknown users to what
+ * any of them measured; a process-local table if that fails. */
+#define COST_SLOTS 64
+#define COST_MAX   apr_time_from_sec(5)
+static apr_uint32_t local_costs[COST_SLOTS];
+static apr_uint32_t *costs = local_costs;
+
+void rc_authn_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    apr_shm_t *shm;
+    apr_status_t rv = apr_shm_create(&shm, sizeof(local_costs), NULL, pconf);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
+                     "RC0312: no shared memory for login timings: each child measures "
+                     "its own");
+        costs = local_costs;
+        return;
+    }
+    costs = apr_shm_baseaddr_get(shm);
+    memset(costs, 0, sizeof(local_costs));
+}
+
+static apr_uint32_t *cost_slot(rc_req *q)
+{
+    const rc_dir_conf *c = q->conf;
+    apr_uint32_t h = 2166136261u;          /* FNV-1a over base and providers */
+    const char *s;
+    int i;
+
+    for (s = q->base; *s; s++) {
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    }
+    for (i = 0; c->providers && i < c->providers->nelts; i++) {
+        for (s = APR_ARRAY_IDX(c->providers, i, const char *); *s; s++) {
+            h = (h ^ (unsigned char)*s) * 16777619u;
+        }
+        h = (h ^ '\n') * 16777619u;
+    }
+    return &costs[h % COST_SLOTS];
+}
+
+static void learn_cost(rc_req *q, apr_time_t took)
+{
+    apr_uint32_t *slot = cost_slot(q);
+    apr_uint32_t old = apr_atomic_read32(slot);
+    apr_uint32_t us = (apr_uint32_t)(took > COST_MAX ? COST_MAX : took);
+
+    /* A lost update between two children only delays the average. */
+    apr_atomic_set32(slot, old ? (apr_uint32_t)(((apr_uint64_t)old * 7 + us) / 8) : us);
+}
 
 static int provider_count(const rc_dir_conf *c)
 {
@@ -58,6 +113,7 @@ static authn_status call_provider(rc_req *q, const authn_provider *p, const char
 int rc_authn_check(rc_req *q, const char *user, const char *password, authn_status *st,
                    const char **which)
 {
+    apr_time_t started = apr_time_now();
     int i;
 
     *st = AUTH_USER_NOT_FOUND;
@@ -71,6 +127,9 @@ int rc_authn_check(rc_req *q, const char *user, const char *password, authn_stat
         }
         *st = call_provider(q, p, name, user, password);
         *which = name;
+        if (*st == AUTH_GRANTED || *st == AUTH_DENIED) {
+            learn_cost(q, apr_time_now() - started);
+        }
         if (*st != AUTH_USER_NOT_FOUND) {
             break;
         }
@@ -78,9 +137,18 @@ int rc_authn_check(rc_req *q, const char *user, const char *password, authn_stat
     return 0;
 }
 
-void rc_authn_spend_check_time(const char *password)
+void rc_authn_equalize(rc_req *q, apr_time_t started)
 {
-    apr_password_validate(password ? password : "", dummy_hash);
+    apr_time_t target = apr_atomic_read32(cost_slot(q)), spent;
+
+    if (!target) {
+        apr_password_validate(rc_random_hex(q->r->pool, 8), dummy_hash);
+        return;
+    }
+    spent = apr_time_now() - started;
+    if (spent < target) {
+        apr_sleep(target - spent);
+    }
 }
 
 int rc_authn_still_known(rc_req *q, const char *name, const char *user)

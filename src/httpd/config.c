@@ -22,7 +22,7 @@ void *rc_create_dir_conf(apr_pool_t *p, char *dir)
     c->base = dir ? apr_pstrdup(p, dir) : NULL;
     c->connect_timeout = c->idle_timeout = RC_UNSET;
     c->session_timeout = c->session_max_age = RC_UNSET;
-    c->login_limit = c->login_window = RC_UNSET;
+    c->login_limit = c->login_window = c->login_rows = RC_UNSET;
     c->session_recheck = RC_UNSET;
     c->max_request = RC_UNSET;
     c->upload_max_size = RC_UNSET;
@@ -57,6 +57,7 @@ void *rc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(session_max_age);
     MERGE_INT(login_limit);
     MERGE_INT(login_window);
+    MERGE_INT(login_rows);
     MERGE_INT(session_recheck);
     MERGE_PTR(htdocs);
     MERGE_PTR(title);
@@ -120,6 +121,19 @@ static const char *parse_seconds(cmd_parms *cmd, const char *arg, int min, int *
 
     if (*end || end == arg || v < min || v > 365L * 24 * 3600) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a number of seconds (>= %d)",
+                            cmd->cmd->name, arg, min);
+    }
+    *out = (int)v;
+    return NULL;
+}
+
+static const char *parse_count(cmd_parms *cmd, const char *arg, int min, int *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    if (*end || end == arg || v < min || v > 100000000L) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a count (a whole number >= %d)",
                             cmd->cmd->name, arg, min);
     }
     *out = (int)v;
@@ -255,13 +269,16 @@ static const char *set_session_recheck(cmd_parms *cmd, void *cfg, const char *ar
 }
 
 static const char *set_login_limit(cmd_parms *cmd, void *cfg, const char *n,
-                                   const char *window)
+                                   const char *window, const char *rows)
 {
     rc_dir_conf *c = cfg;
-    const char *err = parse_seconds(cmd, n, 1, &c->login_limit);
+    const char *err = parse_count(cmd, n, 1, &c->login_limit);
 
     if (!err && window) {
         err = parse_seconds(cmd, window, 1, &c->login_window);
+    }
+    if (!err && rows) {
+        err = parse_count(cmd, rows, 10, &c->login_rows);
     }
     return err;
 }
@@ -304,7 +321,7 @@ static const char *set_upload_max_size(cmd_parms *cmd, void *cfg, const char *ar
 
 static const char *set_upload_max_files(cmd_parms *cmd, void *cfg, const char *arg)
 {
-    return parse_seconds(cmd, arg, 1, &((rc_dir_conf *)cfg)->upload_max_files);
+    return parse_count(cmd, arg, 1, &((rc_dir_conf *)cfg)->upload_max_files);
 }
 
 static const char *add_upload_type(cmd_parms *cmd, void *cfg, const char *arg)
@@ -369,8 +386,9 @@ const command_rec rc_directives[] = {
     AP_INIT_TAKE1("RagChatSessionRecheck", set_session_recheck, NULL, RSRC_CONF | ACCESS_CONF,
                   "Seconds between checks that a session's user still exists in its "
                   "authn provider (0: never)"),
-    AP_INIT_TAKE12("RagChatLoginLimit", set_login_limit, NULL, RSRC_CONF | ACCESS_CONF,
-                   "Failed logins allowed per user or address, and the window in seconds"),
+    AP_INIT_TAKE123("RagChatLoginLimit", set_login_limit, NULL, RSRC_CONF | ACCESS_CONF,
+                   "Failed logins allowed per address and per user and address, the window "
+                   "in seconds, and the most failure rows kept"),
     AP_INIT_TAKE1("RagChatHtdocs", set_htdocs, NULL, RSRC_CONF | ACCESS_CONF,
                   "Directory of the app's HTML, JavaScript and CSS"),
     AP_INIT_TAKE1("RagChatTitle", set_string, OFF(title), RSRC_CONF | ACCESS_CONF,
@@ -427,6 +445,7 @@ INT_GETTER(rc_conf_session_timeout, session_timeout, RC_DEFAULT_SESSION_IDLE)
 INT_GETTER(rc_conf_session_max_age, session_max_age, RC_DEFAULT_SESSION_MAXAGE)
 INT_GETTER(rc_conf_login_limit, login_limit, RC_DEFAULT_LOGIN_LIMIT)
 INT_GETTER(rc_conf_login_window, login_window, RC_DEFAULT_LOGIN_WINDOW)
+INT_GETTER(rc_conf_login_rows, login_rows, RC_DEFAULT_LOGIN_ROWS)
 INT_GETTER(rc_conf_session_recheck, session_recheck, RC_DEFAULT_SESSION_RECHECK)
 INT_GETTER(rc_conf_upload_max_files, upload_max_files, RC_DEFAULT_UPLOAD_FILES)
 

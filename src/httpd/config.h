@@ -27,6 +27,7 @@ typedef struct {
     int session_max_age;         /* absolute seconds */
     int login_limit;             /* failures allowed in login_window */
     int login_window;            /* seconds */
+    int login_rows;              /* failure rows kept at most, whatever the attack */
     int session_recheck;         /* seconds between provider re-checks, 0: never */
 
     const char *htdocs;
@@ -53,6 +54,7 @@ typedef struct {
 #define RC_DEFAULT_SESSION_MAXAGE (7 * 24 * 3600)
 #define RC_DEFAULT_LOGIN_LIMIT 5
 #define RC_DEFAULT_LOGIN_WINDOW (15 * 60)
+#define RC_DEFAULT_LOGIN_ROWS 100000
 #define RC_DEFAULT_SESSION_RECHECK 60
 #define RC_DEFAULT_UPLOAD_MAX  (50 * 1000 * 1000)
 #define RC_DEFAULT_UPLOAD_FILES 20
@@ -72,6 +74,7 @@ int rc_conf_session_timeout(const rc_dir_conf *c);
 int rc_conf_session_max_age(const rc_dir_conf *c);
 int rc_conf_login_limit(const rc_dir_conf *c);
 int rc_conf_login_window(const rc_dir_conf *c);
+int rc_conf_login_rows(const rc_dir_conf *c);
 int rc_conf_session_recheck(const rc_dir_conf *c);
 apr_off_t rc_conf_upload_max_size(const rc_dir_conf *c);
 int rc_conf_upload_max_files(const rc_dir_conf *c);

@@ -79,26 +79,27 @@ static int login_page(rc_req *q, int status, const char *error, const char *user
     return rc_send_template(q, status, "login.html", vars);
 }
 
-/* 1 after answering 429 with Retry-After (or 500, in *rv) when the user or
- * the address must wait; 0 when the login may go on. */
-static int throttled(rc_req *q, rc_db *db, const char *ukey, const char *akey,
-                     const char *shown, const char *next, apr_int64_t now, int *rv)
+/* 1 after answering 429 with Retry-After (or 500, in *rv) when this login
+ * must wait (throttle.c); 0 when it may go on. */
+static int throttled(rc_req *q, rc_db *db, const rc_throttle_keys *k, const char *shown,
+                     const char *next, apr_int64_t now, int *rv)
 {
     request_rec *r = q->r;
-    int wait_u = rc_throttle_wait(q, db, ukey, now);
-    int wait_a = rc_throttle_wait(q, db, akey, now);
-    int wait = wait_u > wait_a ? wait_u : wait_a;
+    const char *why;
+    int wait;
 
-    if (wait_u < 0 || wait_a < 0) {
+    switch (rc_throttle_check(q, db, k, now, &wait, &why)) {
+    case 0:
+        return 0;
+    case 1:
+        break;
+    default:
         *rv = HTTP_INTERNAL_SERVER_ERROR;
         return 1;
     }
-    if (!wait) {
-        return 0;
-    }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "RC0332: login of '%s' refused: too many failures for this %s",
-                  ap_escape_logitem(r->pool, shown), wait_u ? "user" : "address");
+                  ap_escape_logitem(r->pool, shown), why);
     apr_table_setn(r->err_headers_out, "Retry-After", apr_itoa(r->pool, wait));
     *rv = login_page(q, HTTP_TOO_MANY_REQUESTS,
                      apr_psprintf(r->pool, "Too many failed logins. Try again in %d "
@@ -111,6 +112,8 @@ static int throttled(rc_req *q, rc_db *db, const char *ukey, const char *akey,
 static int check_credentials(rc_req *q, const char *user, const char *password,
                              authn_status *st, const char **which, const char **why)
 {
+    apr_time_t started = apr_time_now();
+
     *st = AUTH_USER_NOT_FOUND;
     *which = NULL;
     *why = "";
@@ -127,19 +130,24 @@ static int check_credentials(rc_req *q, const char *user, const char *password,
         *why = " (unknown user)";
     }
     if (*st == AUTH_USER_NOT_FOUND) {
-        rc_authn_spend_check_time(password);
+        rc_authn_equalize(q, started);
     }
     return 0;
 }
 
 static int login_granted(rc_req *q, rc_db *db, const char *user, const char *which,
-                         const char *ukey, const char *next, apr_int64_t now)
+                         const rc_throttle_keys *k, const char *next, apr_int64_t now)
 {
     request_rec *r = q->r;
-    int rv = rc_session_start(q, db, user, which, ukey, now);
+    int rv = rc_session_start(q, db, user, which, now);
 
     if (rv != OK) {
         return rv;
+    }
+    if (rc_throttle_forget(db, k)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "RC0336: the failed logins of %s could not be cleared",
+                      ap_escape_logitem(r->pool, user));
     }
     rc_cookie_set(q, LOGIN_COOKIE, "", rc_cookie_path(q, "/login"), 0);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "RC0330: %s logged in (provider %s)",
@@ -152,7 +160,8 @@ static int login_post(rc_req *q)
 {
     request_rec *r = q->r;
     apr_table_t *form = NULL;
-    const char *user, *password, *next, *token, *nonce, *which, *ukey, *akey, *shown, *why;
+    const char *user, *password, *next, *token, *nonce, *which, *shown, *why;
+    rc_throttle_keys keys;
     apr_int64_t now = (apr_int64_t)apr_time_sec(apr_time_now());
     authn_status st;
     rc_db *db;
@@ -181,16 +190,15 @@ static int login_post(rc_req *q)
     if (!(db = rc_db_acquire(r))) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    ukey = rc_throttle_user_key(q, user ? user : "");
-    akey = rc_throttle_addr_key(q);
-    if (throttled(q, db, ukey, akey, shown, next, now, &rv)) {
+    rc_throttle_keys_for(q, user, &keys);
+    if (throttled(q, db, &keys, shown, next, now, &rv)) {
         return rv;
     }
     if (check_credentials(q, user, password, &st, &which, &why) < 0) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (st == AUTH_GRANTED) {
-        return login_granted(q, db, user, which, ukey, next, now);
+        return login_granted(q, db, user, which, &keys, next, now);
     }
     if (st == AUTH_GENERAL_ERROR) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -200,7 +208,7 @@ static int login_post(rc_req *q)
                           "Logging in is not possible right now. Please try later.",
                           shown, next);
     }
-    if (rc_throttle_record(q, db, ukey, akey, now)) {
+    if (rc_throttle_record(q, db, &keys, now)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "RC0334: failed login for '%s'%s",

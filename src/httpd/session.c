@@ -164,7 +164,7 @@ int rc_session_identify(rc_req *q)
 }
 
 int rc_session_start(rc_req *q, rc_db *db, const char *user, const char *provider,
-                     const char *ukey, apr_int64_t now)
+                     apr_int64_t now)
 {
     apr_pool_t *p = q->r->pool;
     apr_int64_t max_age = rc_conf_session_max_age(q->conf);
@@ -185,8 +185,7 @@ int rc_session_start(rc_req *q, rc_db *db, const char *user, const char *provide
     /* A new id at every login; the session the browser had is ended. */
     rv = (old && rc_store_session_delete(db, old))
         || rc_store_session_insert(db, sha256_b64(p, id), &s, q->r->useragent_ip)
-        || rc_store_sessions_prune(db, now)
-        || rc_store_failures_clear(db, ukey);
+        || rc_store_sessions_prune(db, now);
     if (rc_db_end(db, tx, rv) || rv) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }

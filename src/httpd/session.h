@@ -14,11 +14,10 @@
 /* OK with q->user, q->csrf and q->session_id set from a valid session cookie,
  * HTTP_UNAUTHORIZED, or 500. Uses a short-lived database connection. */
 int rc_session_identify(rc_req *q);
-/* After a good password: a new session row (ending the one the browser had,
- * and clearing the user's failure count ukey) in one transaction, and its
- * cookie. OK or 500. */
+/* After a good password: a new session row (ending the one the browser had)
+ * in one transaction, and its cookie. OK or 500. */
 int rc_session_start(rc_req *q, rc_db *db, const char *user, const char *provider,
-                     const char *ukey, apr_int64_t now);
+                     apr_int64_t now);
 /* Logout: deletes q's session row and its cookie. OK or 500. */
 int rc_session_end(rc_req *q);
 

@@ -81,6 +81,11 @@ int rc_store_failures_count(rc_db *db, const char *key, apr_int64_t since, int l
 int rc_store_failure_add(rc_db *db, const char *key, apr_int64_t at);
 /* Deletes the failures older than before. */
 int rc_store_failures_prune(rc_db *db, apr_int64_t before);
+/* Keeps only the newest keep failures of key (older ones never count). */
+int rc_store_failures_trim_key(rc_db *db, const char *key, int keep);
+/* Keeps at most max failure rows in all, deleting the oldest: the table's
+ * size stays bounded whatever an attacker sends. */
+int rc_store_failures_cap(rc_db *db, int max);
 int rc_store_failures_clear(rc_db *db, const char *key);
 
 int rc_store_feedback_set(rc_db *db, const char *step_id, const char *thread_id,

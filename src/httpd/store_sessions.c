@@ -119,6 +119,34 @@ int rc_store_failures_prune(rc_db *db, apr_int64_t before)
                       RC_DB_ARGS(i64(db->pool, before)));
 }
 
+int rc_store_failures_trim_key(rc_db *db, const char *key, int keep)
+{
+    return rc_db_exec(db, "login_fail_trim",
+                      "DELETE FROM ragchat_login_failures WHERE \"key\" = %s AND id NOT IN"
+                      " (SELECT id FROM ragchat_login_failures WHERE \"key\" = %s"
+                      " ORDER BY \"createdAt\" DESC, id LIMIT %s)", NULL,
+                      RC_DB_ARGS(key, key, i64(db->pool, keep)));
+}
+
+int rc_store_failures_cap(rc_db *db, int max)
+{
+    int failed = 0;
+    const char *n = rc_db_value(db, "login_fail_total",
+                                "SELECT COUNT(*) FROM ragchat_login_failures", 0, NULL, &failed);
+    apr_int64_t over = n ? apr_atoi64(n) - max : 0;
+
+    if (failed) {
+        return -1;
+    }
+    if (over <= 0) {
+        return 0;
+    }
+    return rc_db_exec(db, "login_fail_cap",
+                      "DELETE FROM ragchat_login_failures WHERE id IN (SELECT id FROM"
+                      " ragchat_login_failures ORDER BY \"createdAt\", id LIMIT %s)", NULL,
+                      RC_DB_ARGS(i64(db->pool, over)));
+}
+
 int rc_store_failures_clear(rc_db *db, const char *key)
 {
     return rc_db_exec(db, "login_fail_clear",

@@ -7,10 +7,37 @@ file names carry no bidi controls, failed-login rows are bounded, and the
 apache-mode CSRF token rotates."""
 import json
 import os
+import statistics
+import time
 
 import pytest
+import requests
+from requests.adapters import HTTPAdapter
 
 from conftest import ApiClient, HttpdServer
+from test_login import form_token, login, make_form_server  # noqa: F401 (a fixture)
+
+
+class SourceAddressAdapter(HTTPAdapter):
+    """Connections from one loopback address (all of 127/8 is local)."""
+
+    def __init__(self, ip, **kw):
+        self.ip = ip
+        super().__init__(**kw)
+
+    def init_poolmanager(self, *args, **kw):
+        kw["source_address"] = (self.ip, 0)
+        return super().init_poolmanager(*args, **kw)
+
+
+def from_ip(ip):
+    s = requests.Session()
+    s.mount("http://", SourceAddressAdapter(ip))
+    return s
+
+
+def login_from(srv, ip, user, password):
+    return login(srv, user, password, session=from_ip(ip))[1]
 
 
 # ---- directives belong to the main configuration ------------------------------------
@@ -77,3 +104,78 @@ def test_every_response_has_security_headers(server, api):
         assert_security_headers(r, what)
     # HTML served from htdocs never goes out without the page's CSP
     assert cases["static index.html"].headers["Content-Type"].startswith("text/html")
+
+
+# ---- throttling hands out no lockout --------------------------------------------------
+def test_failures_at_one_address_do_not_lock_the_user_out(make_form_server):
+    srv = make_form_server(location="RagChatLoginLimit 3 30")
+    pw = srv.users["alice"]
+    for _ in range(3):
+        assert login_from(srv, "127.0.0.1", "alice", "bad").status_code == 401
+    # that address is refused for alice, even with her password...
+    r = login_from(srv, "127.0.0.1", "alice", pw)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    # ...but her password from another address works
+    assert login_from(srv, "127.0.0.2", "alice", pw).status_code == 303
+
+
+def test_distributed_attack_slows_the_account_without_locking_it(make_form_server):
+    srv = make_form_server(location="RagChatLoginLimit 3 30")
+    pw = srv.users["bob"]
+    for ip in ("127.0.0.3", "127.0.0.4", "127.0.0.5"):
+        assert login_from(srv, ip, "bob", "guess-" + ip).status_code == 401
+    # every address that guessed must now wait, even with the right password
+    for ip in ("127.0.0.3", "127.0.0.4", "127.0.0.5"):
+        r = login_from(srv, ip, "bob", pw)
+        assert r.status_code == 429, (ip, r.status_code)
+    # a clean address gets in
+    assert login_from(srv, "127.0.0.6", "bob", pw).status_code == 303
+    assert "RC0332" in srv.error_log() and "under attack" in srv.error_log()
+
+
+def test_an_address_over_the_limit_is_refused_for_everyone(make_form_server):
+    srv = make_form_server(location="RagChatLoginLimit 3 30")
+    for i in range(3):
+        assert login_from(srv, "127.0.0.7", "nobody%d" % i, "x").status_code == 401
+    assert login_from(srv, "127.0.0.7", "alice", srv.users["alice"]).status_code == 429
+    assert login_from(srv, "127.0.0.8", "alice", srv.users["alice"]).status_code == 303
+
+
+def test_failure_rows_are_bounded(make_form_server):
+    srv = make_form_server(location="RagChatLoginLimit 1000 900 40")
+    for i in range(60):
+        assert login_from(srv, "127.0.1.%d" % (i % 200 + 1), "random-%d" % i,
+                          "x").status_code == 401
+    n = srv.query("SELECT COUNT(*) AS n FROM ragchat_login_failures")[0]["n"]
+    assert n <= 40, n
+    # the newest failures are the ones kept
+    keys = srv.query("SELECT COUNT(DISTINCT key) AS k FROM ragchat_login_failures")[0]["k"]
+    assert keys >= 13, keys
+
+
+# ---- timing does not tell unknown users ------------------------------------------------
+def test_unknown_user_costs_a_wrong_password(make_form_server):
+    srv = make_form_server(location="RagChatLoginLimit 1000 900")
+    srv.htpasswd("-B", "-C", "12", "carol", "carol-right-password")
+
+    def timed(user, password):
+        s = requests.Session()
+        page = s.get(srv.url("/login"), timeout=10)
+        t0 = time.monotonic()
+        r = s.post(srv.url("/login"), data={"username": user, "password": password,
+                                            "csrf": form_token(page.text)},
+                   allow_redirects=False, timeout=30)
+        took = time.monotonic() - t0
+        assert r.status_code == 401
+        return took
+
+    for _ in range(4):                    # both children learn what a check costs
+        timed("carol", "wrong")
+    wrong, unknown = [], []
+    for i in range(6):
+        wrong.append(timed("carol", "wrong-%d" % i))
+        unknown.append(timed("nobody-%d" % i, "wrong-%d" % i))
+    w, u = statistics.median(wrong), statistics.median(unknown)
+    # cost 12 takes ~0.2-0.4 s here; an unknown user answered in ~0.01 s before
+    assert w > 0.05, w
+    assert 0.6 < u / w < 1.6, (u, w)
