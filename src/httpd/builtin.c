@@ -29,7 +29,6 @@
 
 APLOG_USE_MODULE(ragchat);
 
-#define RC_BUILTIN_HITS     5        /* passages retrieved */
 #define RC_BUILTIN_QUOTED   3        /* of which quoted at most */
 #define RC_BUILTIN_TERMS    32       /* terms of a question */
 #define RC_BUILTIN_MAX_CHUNKS 20000  /* passages of one document */
@@ -275,38 +274,29 @@ static char *document_text(rc_builtin_doc *d, size_t *len, int *status, const ch
 static int store_document(rc_builtin_doc *d, rc_db *db, const char *text,
                           apr_array_header_t *chunks, int nchunks)
 {
-    rc_req *q = d->q;
-    const char *id = rc_uuid4(d->p);
-    const char *size = apr_psprintf(d->p, "%lu", (unsigned long)d->data->len);
-    const char *count = apr_itoa(d->p, nchunks);
+    rc_doc doc;
     apr_dbd_transaction_t *tx;
     apr_pool_t *row;
     int i, rv;
 
+    doc.id = rc_uuid4(d->p);
+    doc.user_ident = d->q->user;
+    doc.name = d->name;
+    doc.mime = d->mime;
+    doc.size = apr_psprintf(d->p, "%lu", (unsigned long)d->data->len);
+    doc.chunks = apr_itoa(d->p, nchunks);
+    doc.created = rc_timestamp(d->p, apr_time_now());
     if (rc_db_begin(db, &tx)) {
         return -1;
     }
     /* The same name again replaces the user's earlier document. */
-    rv = rc_db_exec(db, "builtin_replace_chunks",
-                    "DELETE FROM ragchat_chunks WHERE \"userIdentifier\" = %s AND document IN"
-                    " (SELECT id FROM ragchat_documents WHERE \"userIdentifier\" = %s"
-                    " AND name = %s)", NULL, RC_DB_ARGS(q->user, q->user, d->name))
-      || rc_db_exec(db, "builtin_replace_doc",
-                    "DELETE FROM ragchat_documents WHERE \"userIdentifier\" = %s AND name = %s",
-                    NULL, RC_DB_ARGS(q->user, d->name))
-      || rc_db_exec(db, "builtin_doc_insert",
-                    "INSERT INTO ragchat_documents (id, \"userIdentifier\", name, mime, size,"
-                    " chunks, \"createdAt\") VALUES (%s, %s, %s, %s, %s, %s, %s)", NULL,
-                    RC_DB_ARGS(id, q->user, d->name, d->mime, size, count,
-                               rc_timestamp(d->p, apr_time_now())));
+    rv = rc_store_doc_remove_named(db, doc.user_ident, doc.name)
+      || rc_store_doc_insert(db, &doc);
     apr_pool_create(&row, d->p);
     for (i = 0; !rv && i < nchunks; i++) {
         rc_text_chunk *c = &APR_ARRAY_IDX(chunks, i, rc_text_chunk);
-        rv = rc_db_exec(db, "builtin_chunk_insert",
-                        "INSERT INTO ragchat_chunks (document, \"userIdentifier\", name, ordinal,"
-                        " text) VALUES (%s, %s, %s, %s, %s)", NULL,
-                        RC_DB_ARGS(id, q->user, d->name, apr_itoa(row, i),
-                                   apr_pstrmemdup(row, text + c->off, c->len)));
+        rv = rc_store_passage_insert(db, &doc, apr_itoa(row, i),
+                                     apr_pstrmemdup(row, text + c->off, c->len));
         apr_pool_clear(row);
     }
     apr_pool_destroy(row);
@@ -402,10 +392,11 @@ const char *rc_builtin_upload_message(rc_req *q, apr_pool_t *p, int ndocs, int n
 
 /* ---- answering ------------------------------------------------------------- */
 
-typedef struct {
-    const char *name, *ordinal, *text;
-    double score;                /* -bm25: higher is better */
-} hit;
+/* A passage's score: higher is better (bm25's rank is lower for better). */
+static double score(const rc_passage *h)
+{
+    return -h->rank;
+}
 
 /* Sends text in word-sized tokens (a word and the whitespace after it), each
  * appended to the answer. */
@@ -448,73 +439,28 @@ static void last_questions(json_t *history, const char **last, const char **prev
     }
 }
 
-/* Number of the user's documents (capped), or -1 on error. */
-static int count_documents(rc_db *db, const char *user)
-{
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
-    int n = 0;
-
-    if (rc_db_select(db, "builtin_doc_count",
-                     "SELECT COUNT(*) FROM (SELECT 1 FROM ragchat_documents"
-                     " WHERE \"userIdentifier\" = %s LIMIT 1000) AS d",
-                     &res, RC_DB_ARGS(user))) {
-        return -1;
-    }
-    while (rc_db_next(db, res, &row) == 0) {
-        const char *v = rc_db_col(db, row, 0);
-        n = v ? atoi(v) : 0;
-    }
-    return n;
-}
-
-static apr_array_header_t *search(rc_db *db, apr_pool_t *p, const char *user,
-                                  const char *query)
-{
-    apr_array_header_t *hits = apr_array_make(p, RC_BUILTIN_HITS, sizeof(hit));
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
-
-    if (rc_db_select(db, "builtin_search",
-                     "SELECT name, ordinal, text, rank FROM ragchat_chunks"
-                     " WHERE ragchat_chunks MATCH %s AND \"userIdentifier\" = %s"
-                     " ORDER BY rank LIMIT " APR_STRINGIFY(RC_BUILTIN_HITS),
-                     &res, RC_DB_ARGS(query, user))) {
-        return NULL;
-    }
-    while (rc_db_next(db, res, &row) == 0) {
-        hit *h = apr_array_push(hits);
-        const char *rank = rc_db_col(db, row, 3);
-        h->name = apr_pstrdup(p, rc_db_col(db, row, 0) ? rc_db_col(db, row, 0) : "?");
-        h->ordinal = apr_pstrdup(p, rc_db_col(db, row, 1) ? rc_db_col(db, row, 1) : "0");
-        h->text = apr_pstrdup(p, rc_db_col(db, row, 2) ? rc_db_col(db, row, 2) : "");
-        h->score = rank ? -atof(rank) : 0;
-    }
-    return hits;
-}
-
-static const char *passage_no(apr_pool_t *p, const hit *h)
+static const char *passage_no(apr_pool_t *p, const rc_passage *h)
 {
     return apr_itoa(p, atoi(h->ordinal) + 1);
 }
 
 static const char *compose_hits(apr_pool_t *p, apr_array_header_t *hits)
 {
-    const hit *best = &APR_ARRAY_IDX(hits, 0, hit);
+    const rc_passage *best = &APR_ARRAY_IDX(hits, 0, rc_passage);
     rc_buf *b = rc_buf_make(p, 4096);
     int i, quoted;
 
     rc_buf_appends(b, "*Built-in retrieval, no language model: these are the passages of "
                       "your documents that best match your question, quoted as written.*\n\n");
     for (i = 0, quoted = 0; i < hits->nelts && quoted < RC_BUILTIN_QUOTED; i++) {
-        const hit *h = &APR_ARRAY_IDX(hits, i, hit);
+        const rc_passage *h = &APR_ARRAY_IDX(hits, i, rc_passage);
         int j, dup = 0;
         /* A passage far weaker than the best is listed, not quoted. */
-        if (i > 0 && h->score < best->score * 0.4) {
+        if (i > 0 && score(h) < score(best) * 0.4) {
             break;
         }
         for (j = 0; j < i && !dup; j++) {
-            dup = strcmp(APR_ARRAY_IDX(hits, j, hit).text, h->text) == 0;
+            dup = strcmp(APR_ARRAY_IDX(hits, j, rc_passage).text, h->text) == 0;
         }
         if (dup) {
             continue;      /* the same text again (a repeated section) */
@@ -529,8 +475,8 @@ static const char *compose_hits(apr_pool_t *p, apr_array_header_t *hits)
      * collection): the score is shown relative to the best passage. */
     rc_buf_appends(b, "**Sources**\n\n| Document | Passage | Score |\n|---|---:|---:|\n");
     for (i = 0; i < hits->nelts; i++) {
-        const hit *h = &APR_ARRAY_IDX(hits, i, hit);
-        double rel = best->score > 0 ? h->score / best->score : 1.0;
+        const rc_passage *h = &APR_ARRAY_IDX(hits, i, rc_passage);
+        double rel = score(best) > 0 ? score(h) / score(best) : 1.0;
         rc_buf_appends(b, apr_psprintf(p, "| %s | %s | %.2f |\n",
                                        rc_text_md_inline(p, h->name, strlen(h->name)),
                                        passage_no(p, h), rel));
@@ -584,10 +530,10 @@ int rc_builtin_answer(rc_req *q, json_t *history, const char *thread_id,
         apr_pool_destroy(p);
         return 0;
     }
-    ndocs = count_documents(db, q->user);
+    ndocs = rc_store_doc_count(db, q->user);
     query = last ? rc_text_fts_query(p, last, prev, RC_BUILTIN_TERMS) : NULL;
     if (ndocs > 0 && query) {
-        hits = search(db, p, q->user, query);
+        hits = rc_store_passages_search(db, q->user, query);
         if (!hits) {
             ndocs = -1;
         }

@@ -28,7 +28,6 @@ APLOG_USE_MODULE(ragchat);
 #define RC_MAX_ANSWER        (8 * 1024 * 1024)  /* bytes of one answer */
 #define RC_MAX_SSE_EVENT     (1024 * 1024)
 #define RC_MAX_ERROR_BODY    16384
-#define RC_HISTORY_LIMIT     "2000"              /* steps sent as context */
 #define RC_STOP_POLL         apr_time_from_msec(200)
 #define RC_RENDER_MIN        apr_time_from_msec(100)
 
@@ -222,26 +221,22 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ctx)
  * non-empty answers (an answer that failed before any text adds nothing). */
 static json_t *history_messages(rc_db *db, const char *thread_id)
 {
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
-    json_t *msgs = json_array();
+    apr_array_header_t *steps = rc_store_history(db, thread_id);
+    json_t *msgs;
+    int i;
 
-    if (rc_db_select(db, "history",
-                     "SELECT type, output FROM steps WHERE \"threadId\" = %s"
-                     " AND type IN ('user_message', 'assistant_message')"
-                     " ORDER BY \"createdAt\", id LIMIT " RC_HISTORY_LIMIT,
-                     &res, RC_DB_ARGS(thread_id))) {
-        json_decref(msgs);
+    if (!steps) {
         return NULL;
     }
-    while (rc_db_next(db, res, &row) == 0) {
-        const char *type = rc_db_col(db, row, 0), *out = rc_db_col(db, row, 1);
-        int user = type && strcmp(type, "user_message") == 0;
-        if (!out || (!user && !*out)) {
+    msgs = json_array();
+    for (i = 0; i < steps->nelts; i++) {
+        const rc_history_msg *m = &APR_ARRAY_IDX(steps, i, rc_history_msg);
+        int user = m->type && strcmp(m->type, "user_message") == 0;
+        if (!m->output || (!user && !*m->output)) {
             continue;
         }
         json_array_append_new(msgs, json_pack("{s:s,s:o}", "role", user ? "user" : "assistant",
-                                              "content", rc_json_string(out)));
+                                              "content", rc_json_string(m->output)));
     }
     return msgs;
 }
