@@ -212,36 +212,76 @@ static int save_answer(chat_ctx *c, const char *text, rc_answer_outcome o, const
 
 /* ---- before the backend: the user's message ------------------------------- */
 
-/* Validates the request and saves the user's step (and a new thread) in one
- * transaction. Returns OK, or DONE after sending an error. */
+/* The request's message and thread id (NULL, or a JSON string). Returns
+ * OK, or DONE after sending an error. */
+static int read_question(chat_ctx *c, const char **content, json_t **tid)
+{
+    request_rec *r = c->r;
+    json_t *body;
+    int rv;
+
+    if ((rv = rc_read_json(c->q, &body)) != OK) {
+        return rv;
+    }
+    *content = rc_json_get_str(body, "content");
+    *tid = json_object_get(body, "thread_id");
+    if (!*content) {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "empty_message",
+                             "\"content\" must be a non-empty string"), DONE;
+    }
+    if ((*content)[strspn(*content, " \t\r\n")] == '\0') {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "empty_message",
+                             "the message is empty"), DONE;
+    }
+    if (*tid && !json_is_null(*tid) && !json_is_string(*tid)) {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "bad_thread_id",
+                             "\"thread_id\" must be null or a string"), DONE;
+    }
+    return OK;
+}
+
+/* One transaction: the thread when new, the user's step, the running answer. */
+static int save_question(chat_ctx *c, rc_db *db, const rc_thread *t, const char *content)
+{
+    apr_dbd_transaction_t *tx;
+    rc_step s;
+    int rv;
+
+    memset(&s, 0, sizeof(s));
+    s.id = c->user_step_id;
+    s.thread_id = t->id;
+    s.type = "user_message";
+    s.name = c->q->user;
+    s.output = content;
+    s.metadata = "{}";
+    s.created = s.start = s.end = rc_timestamp(c->r->pool, c->started);
+
+    rv = rc_db_begin(db, &tx);
+    if (!rv) {
+        rv = (c->new_thread && rc_store_thread_insert(db, t))
+          || rc_store_step_insert(db, &s)
+          || rc_store_stream_begin(db, c->assistant_step_id, t->id, c->q->user_id);
+        if (rc_db_end(db, tx, rv) && !rv) {
+            rv = -1;
+        }
+    }
+    return rv;
+}
+
+/* Validates the request, saves the user's step (and a new thread) and reads
+ * the history. Returns OK, or DONE after sending an error. */
 static int begin_chat(chat_ctx *c, json_t **history)
 {
     rc_req *q = c->q;
     request_rec *r = c->r;
-    json_t *body, *tid;
+    json_t *tid;
     const char *content;
     rc_db *db;
     rc_thread *t = NULL;
-    rc_step s;
-    apr_dbd_transaction_t *tx;
     int rv, failed = 0;
 
-    if ((rv = rc_read_json(q, &body)) != OK) {
+    if ((rv = read_question(c, &content, &tid)) != OK) {
         return rv;
-    }
-    content = rc_json_get_str(body, "content");
-    tid = json_object_get(body, "thread_id");
-    if (!content) {
-        return rc_send_error(r, HTTP_BAD_REQUEST, "empty_message",
-                             "\"content\" must be a non-empty string"), DONE;
-    }
-    if (content[strspn(content, " \t\r\n")] == '\0') {
-        return rc_send_error(r, HTTP_BAD_REQUEST, "empty_message",
-                             "the message is empty"), DONE;
-    }
-    if (tid && !json_is_null(tid) && !json_is_string(tid)) {
-        return rc_send_error(r, HTTP_BAD_REQUEST, "bad_thread_id",
-                             "\"thread_id\" must be null or a string"), DONE;
     }
     db = rc_db_open(r, r->pool);
     if (!db || !rc_req_user_id(q, db)) {
@@ -268,24 +308,7 @@ static int begin_chat(chat_ctx *c, json_t **history)
     c->user_step_id = rc_uuid4(r->pool);
     c->assistant_step_id = rc_uuid4(r->pool);
 
-    memset(&s, 0, sizeof(s));
-    s.id = c->user_step_id;
-    s.thread_id = t->id;
-    s.type = "user_message";
-    s.name = q->user;
-    s.output = content;
-    s.metadata = "{}";
-    s.created = s.start = s.end = rc_timestamp(r->pool, c->started);
-
-    rv = rc_db_begin(db, &tx);
-    if (!rv) {
-        rv = (c->new_thread && rc_store_thread_insert(db, t))
-          || rc_store_step_insert(db, &s)
-          || rc_store_stream_begin(db, c->assistant_step_id, t->id, q->user_id);
-        if (rc_db_end(db, tx, rv) && !rv) {
-            rv = -1;
-        }
-    }
+    rv = save_question(c, db, t, content);
     if (rv) {
         *history = NULL;
     }
