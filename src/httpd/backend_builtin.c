@@ -13,7 +13,7 @@
  * of this user's documents by bm25 are quoted in a markdown answer streamed
  * in word-sized tokens, with a table of sources.
  *
- * The tables are created with the schema (store.c) and their statements are
+ * The tables are created with the schema and their statements are
  * in store_docs.c: FTS5 exists only on SQLite, so on another driver the
  * builtin backend answers 501. */
 #include "backend.h"
@@ -41,7 +41,7 @@ APLOG_USE_MODULE(ragchat);
 /* ---- the document tables ------------------------------------------------ */
 
 /* The document tables are created with the rest of the schema when a
- * connection opens (store.c), on SQLite only: FTS5 is SQLite's. 0, or 501
+ * connection opens, on SQLite only: FTS5 is SQLite's. 0, or 501
  * with *err set on another driver. */
 static int builtin_schema_ready(rc_db *db, const char **err)
 {

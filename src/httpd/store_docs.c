@@ -1,6 +1,6 @@
 /* The built-in backend's documents (ragchat_documents) and their passages
- * (the FTS5 table ragchat_chunks); the tables exist on SQLite only (store.c
- * creates them with the schema). */
+ * (the FTS5 table ragchat_chunks); the tables exist on SQLite only (created
+ * with the schema). */
 #include "store.h"
 
 #include "apr_strings.h"
