@@ -196,7 +196,7 @@ static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "RC0003: %s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (rc_chat_global_init() != 0) {
+    if (rc_backend_global_init() != 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "RC0004: libcurl failed to initialise");
         return HTTP_INTERNAL_SERVER_ERROR;
     }

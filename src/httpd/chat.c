@@ -5,71 +5,39 @@
  * user (from any child process: the stop flag lives in the database), cut by a
  * backend failure (saved with isError), or after the browser went away (the
  * backend is read to the end all the same). No pooled database connection is
- * held while the answer streams. */
+ * held while the answer streams. The backend (rc_backend_of) streams the
+ * answer's tokens; this file starts the stream, renders, polls for a stop and
+ * saves. */
 #include "chat.h"
 #include "backend.h"
 #include "clean.h"
 #include "sse_out.h"
 #include "json.h"
 #include "markdown.h"
-#include "sse.h"
 #include "store.h"
 #include "util.h"
-#include "builtin.h"
 
 #include "http_log.h"
 #include "http_protocol.h"
 #include "apr_strings.h"
 
-#include <curl/curl.h>
-
 APLOG_USE_MODULE(ragchat);
 
-#define RC_MAX_ANSWER        (8 * 1024 * 1024)  /* bytes of one answer */
-#define RC_MAX_SSE_EVENT     (1024 * 1024)
-#define RC_MAX_ERROR_BODY    16384
-#define RC_HISTORY_LIMIT     "2000"              /* steps sent as context */
 #define RC_STOP_POLL         apr_time_from_msec(200)
 #define RC_RENDER_MIN        apr_time_from_msec(100)
 
-typedef enum {
-    OUTCOME_DONE = 0,
-    OUTCOME_STOPPED,
-    OUTCOME_UNREACHABLE,     /* connect failed */
-    OUTCOME_TIMEOUT,         /* connect or idle timeout */
-    OUTCOME_HTTP_ERROR,      /* non-2xx status */
-    OUTCOME_BROKEN,          /* cut off, or a transfer error */
-    OUTCOME_BAD_STREAM,      /* the backend sent an error event or garbage */
-    OUTCOME_TOO_LONG
-} chat_outcome;
-
 typedef struct {
+    rc_answer a;                  /* first: the hooks get it back as a chat_ctx */
     rc_req *q;
     request_rec *r;
-    CURL *curl;
-    CURLM *multi;                 /* the thread's, reused (backend.c) */
     rc_sse_out *out;
-    rc_sse_parser *sse;
-    apr_pool_t *scratch;          /* cleared after every read from the backend */
     rc_buf *answer;               /* the backend's raw text */
-    rc_buf *errbody;              /* body of a non-2xx answer */
-    long status;
-    int headers_done;
-    int json_reply;               /* a 2xx application/json answer: stream ignored */
-    int saw_done;
-    chat_outcome failure;         /* set by the SSE callback on a bad stream */
-    const char *failure_msg;
     const char *thread_id, *user_step_id, *assistant_step_id;
     const char *thread_name;
     int new_thread;
-    apr_time_t started, last_data, last_render, render_cost;
+    apr_time_t started, last_render, render_cost, next_poll;
     size_t rendered_len;
 } chat_ctx;
-
-int rc_chat_global_init(void)
-{
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
 
 /* ---- events to the browser ---------------------------------------------- */
 
@@ -117,8 +85,8 @@ static void maybe_render(chat_ctx *c, int force)
         return;    /* maybe a JSON preamble that cleaning will remove: wait */
     }
     t0 = apr_time_now();
-    html = rc_markdown_to_html(c->scratch, c->answer->data + off, c->answer->len - off);
-    b = rc_buf_make(c->scratch, strlen(html) + 16);
+    html = rc_markdown_to_html(c->a.scratch, c->answer->data + off, c->answer->len - off);
+    b = rc_buf_make(c->a.scratch, strlen(html) + 16);
     rc_buf_appends(b, "{\"html\":");
     rc_json_append_string(b, html, strlen(html));
     rc_buf_appends(b, "}");
@@ -128,154 +96,30 @@ static void maybe_render(chat_ctx *c, int force)
     c->rendered_len = c->answer->len;
 }
 
-/* ---- the backend's stream ------------------------------------------------ */
-
-static int on_sse_event(void *ctx, const char *event, const char *data, size_t len)
-{
-    chat_ctx *c = ctx;
-    const char *text;
-    size_t n;
-
-    (void)event;
-    switch (rc_openai_delta(c->scratch, data, len, &text, &n)) {
-    case RC_DELTA_TOKEN:
-        if (c->answer->len + n > RC_MAX_ANSWER) {
-            c->failure = OUTCOME_TOO_LONG;
-            c->failure_msg = "the answer exceeded the size limit and was cut";
-            return 1;
-        }
-        rc_buf_append(c->answer, text, n);
-        rc_sse_out_token(c->out, text, n);
-        return 0;
-    case RC_DELTA_DONE:
-        c->saw_done = 1;
-        return 0;
-    case RC_DELTA_EMPTY:
-        return 0;
-    case RC_DELTA_ERROR:
-        c->failure = OUTCOME_BAD_STREAM;
-        c->failure_msg = apr_pstrcat(c->r->pool, "backend error: ", text, NULL);
-        return 1;
-    case RC_DELTA_INVALID:
-    default:
-        /* One malformed chunk is skipped, not fatal: later tokens still count. */
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "RC0202: %s", text);
-        return 0;
-    }
-}
-
-static size_t on_header(char *buf, size_t size, size_t n, void *ctx)
-{
-    chat_ctx *c = ctx;
-    size_t len = size * n;
-    long status = 0;
-
-    /* A blank line ends a header block; an interim 1xx block is followed by
-     * the real one. Only a 2xx answer opens the event stream to the browser,
-     * so that failures before it can still be answered with a JSON error. */
-    if (len > 2 || (len && buf[0] != '\r' && buf[0] != '\n')) {
-        return len;
-    }
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status >= 100 && status < 200) {
-        return len;
-    }
-    c->status = status;
-    c->headers_done = 1;
-    c->last_data = apr_time_now();
-    {
-        char *ct = NULL;
-        curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct);
-        c->json_reply = ct && strncasecmp(ct, "application/json", 16) == 0;
-    }
-    if (status >= 200 && status < 300 && !c->out->started) {
-        start_stream(c);
-    }
-    return len;
-}
-
-static size_t on_body(char *buf, size_t size, size_t n, void *ctx)
-{
-    chat_ctx *c = ctx;
-    size_t len = size * n;
-    int rv;
-
-    c->last_data = apr_time_now();
-    if (c->status < 200 || c->status >= 300 || c->json_reply) {
-        size_t max = c->json_reply ? RC_MAX_ANSWER : RC_MAX_ERROR_BODY;
-        size_t room = max - c->errbody->len;
-        rc_buf_append(c->errbody, buf, len < room ? len : room);
-        return len;
-    }
-    rv = rc_sse_feed(c->sse, buf, len);
-    if (rv == RC_SSE_TOO_LARGE) {
-        c->failure = OUTCOME_BAD_STREAM;
-        c->failure_msg = "the backend sent an oversized event";
-    }
-    /* Returning less than len makes curl abort the transfer. */
-    return rv ? 0 : len;
-}
-
 /* ---- request to the backend ----------------------------------------------- */
 
 /* The thread's messages in order, for the backend: user messages and the
  * non-empty answers (an answer that failed before any text adds nothing). */
 static json_t *history_messages(rc_db *db, const char *thread_id)
 {
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
-    json_t *msgs = json_array();
+    apr_array_header_t *steps = rc_store_history(db, thread_id);
+    json_t *msgs;
+    int i;
 
-    if (rc_db_select(db, "history",
-                     "SELECT type, output FROM steps WHERE \"threadId\" = %s"
-                     " AND type IN ('user_message', 'assistant_message')"
-                     " ORDER BY \"createdAt\", id LIMIT " RC_HISTORY_LIMIT,
-                     &res, RC_DB_ARGS(thread_id))) {
-        json_decref(msgs);
+    if (!steps) {
         return NULL;
     }
-    while (rc_db_next(db, res, &row) == 0) {
-        const char *type = rc_db_col(db, row, 0), *out = rc_db_col(db, row, 1);
-        int user = type && strcmp(type, "user_message") == 0;
-        if (!out || (!user && !*out)) {
+    msgs = json_array();
+    for (i = 0; i < steps->nelts; i++) {
+        const rc_history_msg *m = &APR_ARRAY_IDX(steps, i, rc_history_msg);
+        int user = m->type && strcmp(m->type, "user_message") == 0;
+        if (!m->output || (!user && !*m->output)) {
             continue;
         }
         json_array_append_new(msgs, json_pack("{s:s,s:o}", "role", user ? "user" : "assistant",
-                                              "content", rc_json_string(out)));
+                                              "content", rc_json_string(m->output)));
     }
     return msgs;
-}
-
-static const char *backend_body(chat_ctx *c, json_t *msgs)
-{
-    json_t *body = json_pack("{s:o,s:b}", "messages", msgs, "stream", 1);
-
-    if (c->q->conf->model) {
-        json_object_set_new(body, "model", json_string(c->q->conf->model));
-    }
-    rc_json_pool(c->r->pool, body);
-    return rc_json_dump(c->r->pool, body);
-}
-
-static CURL *make_curl(chat_ctx *c, const char *body)
-{
-    static const char *const headers[] = {
-        "Content-Type: application/json", "Accept: text/event-stream", NULL
-    };
-    CURL *h = rc_backend_thread_curl(c->r, c->q->conf, "/v1/chat/completions", headers,
-                                     &c->multi);
-
-    if (!h) {
-        return NULL;
-    }
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-    c->curl = h;
-    return h;
 }
 
 /* 1 when a stop was asked for this answer (checked on a short-lived connection). */
@@ -295,141 +139,33 @@ static int stop_requested(chat_ctx *c)
     return stop;
 }
 
-/* A backend that ignored "stream": true and sent one JSON completion: its
- * message is relayed as a single token. */
-static chat_outcome json_reply_answer(chat_ctx *c)
-{
-    json_t *j = rc_json_parse(c->r->pool, c->errbody->data, c->errbody->len, NULL);
-    json_t *choices = j ? json_object_get(j, "choices") : NULL;
-    json_t *msg = json_object_get(json_array_get(choices, 0), "message");
-    const char *text = rc_json_get_str(msg, "content");
+/* ---- the backend's hooks ------------------------------------------------------ */
 
-    if (!text) {
-        c->failure_msg = "the backend sent JSON without choices[0].message.content";
-        return OUTCOME_BAD_STREAM;
-    }
-    rc_buf_appends(c->answer, text);
-    rc_sse_out_token(c->out, text, strlen(text));
-    return OUTCOME_DONE;
+static void on_open(rc_answer *a)
+{
+    start_stream((chat_ctx *)a);
 }
 
-/* Runs the transfer until it ends, is stopped, or goes idle too long. */
-static chat_outcome run_transfer(chat_ctx *c)
+/* Between reads: what arrived is rendered and goes out with one flush; the
+ * stop flag is read every RC_STOP_POLL while the answer goes on. */
+static int on_tick(rc_answer *a, int more)
 {
-    CURLM *m = c->multi;
-    apr_time_t idle = apr_time_from_sec(rc_conf_idle_timeout(c->q->conf));
-    apr_time_t next_poll = apr_time_now() + RC_STOP_POLL;
-    chat_outcome outcome = OUTCOME_DONE;
-    CURLcode code = CURLE_OK;
-    int running = 1;
+    chat_ctx *c = (chat_ctx *)a;
+    apr_time_t now;
 
-    if (!m) {
-        return OUTCOME_BROKEN;
+    maybe_render(c, 0);
+    rc_sse_out_flush(c->out);
+    apr_pool_clear(a->scratch);
+    if (!more || (now = apr_time_now()) < c->next_poll) {
+        return 0;
     }
-    c->last_data = apr_time_now();
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, c->r,
-                  "RC0205: answer %s: calling the backend %" APR_TIME_T_FMT " us after the "
-                  "request arrived", c->assistant_step_id, c->last_data - c->r->request_time);
-    curl_multi_add_handle(m, c->curl);
-    while (running) {
-        CURLMsg *msg;
-        int left;
-        apr_time_t now;
-
-        /* Whatever one perform reads (several reads, several HTTP chunks) arrived
-         * together: its events go out with one flush, its scratch is freed. */
-        rc_sse_out_batch(c->out);
-        curl_multi_perform(m, &running);
-        maybe_render(c, 0);
-        rc_sse_out_flush(c->out);
-        apr_pool_clear(c->scratch);
-        while ((msg = curl_multi_info_read(m, &left))) {
-            if (msg->msg == CURLMSG_DONE) {
-                code = msg->data.result;
-            }
-        }
-        if (!running) {
-            break;
-        }
-        now = apr_time_now();
-        if (now >= next_poll) {
-            next_poll = now + RC_STOP_POLL;
-            if (stop_requested(c)) {
-                outcome = OUTCOME_STOPPED;
-                break;
-            }
-        }
-        /* Idle covers the wait for the first byte as well as gaps later on. */
-        if (now - c->last_data > idle) {
-            outcome = OUTCOME_TIMEOUT;
-            break;
-        }
-        curl_multi_poll(m, NULL, 0, 100, NULL);
-    }
-    curl_multi_remove_handle(m, c->curl);
-
-    if (outcome != OUTCOME_DONE) {
-        return outcome;
-    }
-    if (c->failure != OUTCOME_DONE) {
-        return c->failure;
-    }
-    switch (code) {
-    case CURLE_OK:
-        break;
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_SEND_ERROR:
-        return c->headers_done ? OUTCOME_BROKEN : OUTCOME_UNREACHABLE;
-    case CURLE_OPERATION_TIMEDOUT:
-        return OUTCOME_TIMEOUT;
-    default:
-        c->failure_msg = curl_easy_strerror(code);
-        return OUTCOME_BROKEN;
-    }
-    if (c->status < 200 || c->status >= 300) {
-        return OUTCOME_HTTP_ERROR;
-    }
-    if (c->json_reply) {
-        return json_reply_answer(c);
-    }
-    /* A stream that ends cleanly without [DONE] is complete: many backends
-     * simply close. Flush an event the backend left unterminated. */
-    if (rc_sse_finish(c->sse) && c->failure != OUTCOME_DONE) {
-        return c->failure;
-    }
-    return OUTCOME_DONE;
-}
-
-static const char *outcome_message(chat_ctx *c, chat_outcome o)
-{
-    const char *m;
-
-    switch (o) {
-    case OUTCOME_UNREACHABLE:
-        return "the backend cannot be reached";
-    case OUTCOME_TIMEOUT:
-        return c->headers_done ? "the backend stopped sending (idle timeout)"
-                               : "the backend did not answer in time";
-    case OUTCOME_HTTP_ERROR:
-        m = rc_backend_error_message(c->r->pool, c->errbody->data, c->errbody->len);
-        return apr_psprintf(c->r->pool, "the backend answered %ld%s%s", c->status,
-                            m ? ": " : "", m ? m : "");
-    case OUTCOME_BROKEN:
-        return apr_pstrcat(c->r->pool, "the backend connection broke off",
-                           c->failure_msg ? ": " : "", c->failure_msg ? c->failure_msg : "",
-                           NULL);
-    case OUTCOME_BAD_STREAM:
-    case OUTCOME_TOO_LONG:
-        return c->failure_msg;
-    default:
-        return NULL;
-    }
+    c->next_poll = now + RC_STOP_POLL;
+    return stop_requested(c);
 }
 
 /* ---- saving ----------------------------------------------------------------- */
 
-static int save_answer(chat_ctx *c, const char *text, chat_outcome o, const char *error)
+static int save_answer(chat_ctx *c, const char *text, rc_answer_outcome o, const char *error)
 {
     apr_pool_t *p = c->r->pool;
     rc_step s;
@@ -437,7 +173,7 @@ static int save_answer(chat_ctx *c, const char *text, chat_outcome o, const char
     json_t *meta = json_object();
     int rv = -1;
 
-    if (o == OUTCOME_STOPPED) {
+    if (o == RC_ANSWER_STOPPED) {
         json_object_set_new(meta, "stopped", json_true());
     }
     if (error) {
@@ -476,36 +212,76 @@ static int save_answer(chat_ctx *c, const char *text, chat_outcome o, const char
 
 /* ---- before the backend: the user's message ------------------------------- */
 
-/* Validates the request and saves the user's step (and a new thread) in one
- * transaction. Returns OK, or DONE after sending an error. */
+/* The request's message and thread id (NULL, or a JSON string). Returns
+ * OK, or DONE after sending an error. */
+static int read_question(chat_ctx *c, const char **content, json_t **tid)
+{
+    request_rec *r = c->r;
+    json_t *body;
+    int rv;
+
+    if ((rv = rc_read_json(c->q, &body)) != OK) {
+        return rv;
+    }
+    *content = rc_json_get_str(body, "content");
+    *tid = json_object_get(body, "thread_id");
+    if (!*content) {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "empty_message",
+                             "\"content\" must be a non-empty string"), DONE;
+    }
+    if ((*content)[strspn(*content, " \t\r\n")] == '\0') {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "empty_message",
+                             "the message is empty"), DONE;
+    }
+    if (*tid && !json_is_null(*tid) && !json_is_string(*tid)) {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "bad_thread_id",
+                             "\"thread_id\" must be null or a string"), DONE;
+    }
+    return OK;
+}
+
+/* One transaction: the thread when new, the user's step, the running answer. */
+static int save_question(chat_ctx *c, rc_db *db, const rc_thread *t, const char *content)
+{
+    apr_dbd_transaction_t *tx;
+    rc_step s;
+    int rv;
+
+    memset(&s, 0, sizeof(s));
+    s.id = c->user_step_id;
+    s.thread_id = t->id;
+    s.type = "user_message";
+    s.name = c->q->user;
+    s.output = content;
+    s.metadata = "{}";
+    s.created = s.start = s.end = rc_timestamp(c->r->pool, c->started);
+
+    rv = rc_db_begin(db, &tx);
+    if (!rv) {
+        rv = (c->new_thread && rc_store_thread_insert(db, t))
+          || rc_store_step_insert(db, &s)
+          || rc_store_stream_begin(db, c->assistant_step_id, t->id, c->q->user_id);
+        if (rc_db_end(db, tx, rv) && !rv) {
+            rv = -1;
+        }
+    }
+    return rv;
+}
+
+/* Validates the request, saves the user's step (and a new thread) and reads
+ * the history. Returns OK, or DONE after sending an error. */
 static int begin_chat(chat_ctx *c, json_t **history)
 {
     rc_req *q = c->q;
     request_rec *r = c->r;
-    json_t *body, *tid;
+    json_t *tid;
     const char *content;
     rc_db *db;
     rc_thread *t = NULL;
-    rc_step s;
-    apr_dbd_transaction_t *tx;
     int rv, failed = 0;
 
-    if ((rv = rc_read_json(q, &body)) != OK) {
+    if ((rv = read_question(c, &content, &tid)) != OK) {
         return rv;
-    }
-    content = rc_json_get_str(body, "content");
-    tid = json_object_get(body, "thread_id");
-    if (!content) {
-        return rc_send_error(r, HTTP_BAD_REQUEST, "empty_message",
-                             "\"content\" must be a non-empty string"), DONE;
-    }
-    if (content[strspn(content, " \t\r\n")] == '\0') {
-        return rc_send_error(r, HTTP_BAD_REQUEST, "empty_message",
-                             "the message is empty"), DONE;
-    }
-    if (tid && !json_is_null(tid) && !json_is_string(tid)) {
-        return rc_send_error(r, HTTP_BAD_REQUEST, "bad_thread_id",
-                             "\"thread_id\" must be null or a string"), DONE;
     }
     db = rc_db_open(r, r->pool);
     if (!db || !rc_req_user_id(q, db)) {
@@ -532,24 +308,7 @@ static int begin_chat(chat_ctx *c, json_t **history)
     c->user_step_id = rc_uuid4(r->pool);
     c->assistant_step_id = rc_uuid4(r->pool);
 
-    memset(&s, 0, sizeof(s));
-    s.id = c->user_step_id;
-    s.thread_id = t->id;
-    s.type = "user_message";
-    s.name = q->user;
-    s.output = content;
-    s.metadata = "{}";
-    s.created = s.start = s.end = rc_timestamp(r->pool, c->started);
-
-    rv = rc_db_begin(db, &tx);
-    if (!rv) {
-        rv = (c->new_thread && rc_store_thread_insert(db, t))
-          || rc_store_step_insert(db, &s)
-          || rc_store_stream_begin(db, c->assistant_step_id, t->id, q->user_id);
-        if (rc_db_end(db, tx, rv) && !rv) {
-            rv = -1;
-        }
-    }
+    rv = save_question(c, db, t, content);
     if (rv) {
         *history = NULL;
     }
@@ -570,10 +329,10 @@ static int begin_chat(chat_ctx *c, json_t **history)
 
 /* ---- the handler ------------------------------------------------------------ */
 
-static void finish_chat(chat_ctx *c, chat_outcome o)
+static void finish_chat(chat_ctx *c, rc_answer_outcome o)
 {
     request_rec *r = c->r;
-    const char *error = o == OUTCOME_DONE || o == OUTCOME_STOPPED ? NULL : outcome_message(c, o);
+    const char *error = o == RC_ANSWER_DONE || o == RC_ANSWER_STOPPED ? NULL : c->a.error;
     char *text = rc_clean_display(r->pool, c->answer->data, c->answer->len);
     json_t *ev;
 
@@ -587,9 +346,9 @@ static void finish_chat(chat_ctx *c, chat_outcome o)
 
     if (!c->out->started) {
         /* Nothing was streamed yet: a plain JSON error says what happened. */
-        int status = o == OUTCOME_TIMEOUT ? HTTP_GATEWAY_TIME_OUT : HTTP_BAD_GATEWAY;
+        int status = o == RC_ANSWER_TIMEOUT ? HTTP_GATEWAY_TIME_OUT : HTTP_BAD_GATEWAY;
         json_t *j = json_pack("{s:{s:s,s:o},s:s,s:s,s:s}", "error",
-                              "code", o == OUTCOME_TIMEOUT ? "backend_timeout" : "backend_error",
+                              "code", o == RC_ANSWER_TIMEOUT ? "backend_timeout" : "backend_error",
                               "message", rc_json_string(error ? error : "no answer"),
                               "thread_id", c->thread_id, "user_step_id", c->user_step_id,
                               "assistant_step_id", c->assistant_step_id);
@@ -604,7 +363,7 @@ static void finish_chat(chat_ctx *c, chat_outcome o)
         const char *html = rc_markdown_to_html(r->pool, text, strlen(text));
         ev = json_pack("{s:s,s:o,s:o,s:b}", "step_id", c->assistant_step_id,
                        "content", rc_json_string(text), "html", rc_json_string(html),
-                       "stopped", o == OUTCOME_STOPPED);
+                       "stopped", o == RC_ANSWER_STOPPED);
     }
     rc_json_pool(r->pool, ev);
     {
@@ -618,8 +377,9 @@ int rc_handle_chat(rc_req *q)
 {
     request_rec *r = q->r;
     chat_ctx *c = apr_pcalloc(r->pool, sizeof(*c));
+    rc_answer *a = &c->a;
     json_t *history = NULL;
-    chat_outcome o;
+    rc_answer_outcome o;
     apr_time_t now;
     int rv;
 
@@ -632,24 +392,22 @@ int rc_handle_chat(rc_req *q)
     /* The answer's createdAt must sort after the question's. */
     now = apr_time_now();
     c->started = now > c->started ? now : c->started + 1;
+    c->next_poll = now + RC_STOP_POLL;
     rc_json_pool(r->pool, history);
-    apr_pool_create(&c->scratch, r->pool);
     c->out = rc_sse_out_create(r);
     c->answer = rc_buf_make(r->pool, 4096);
-    c->errbody = rc_buf_make(r->pool, 256);
-    c->sse = rc_sse_create(r->pool, RC_MAX_SSE_EVENT, on_sse_event, c);
 
-    if (rc_conf_is_builtin(q->conf)) {
-        start_stream(c);
-        o = rc_builtin_answer(q, history, c->thread_id, c->out, c->answer) ? OUTCOME_BROKEN
-                                                                          : OUTCOME_DONE;
-    }
-    else if (!make_curl(c, backend_body(c, json_incref(history)))) {
-        o = OUTCOME_BROKEN;
-    }
-    else {
-        o = run_transfer(c);
-    }
+    a->q = q;
+    a->r = r;
+    a->history = history;
+    a->thread_id = c->thread_id;
+    a->step_id = c->assistant_step_id;
+    a->out = c->out;
+    a->answer = c->answer;
+    apr_pool_create(&a->scratch, r->pool);
+    a->open = on_open;
+    a->tick = on_tick;
+    o = rc_backend_of(q->conf)->answer(a);
     maybe_render(c, 1);
     finish_chat(c, o);
     return OK;

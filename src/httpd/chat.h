@@ -6,7 +6,5 @@
 
 int rc_handle_chat(rc_req *q);
 int rc_handle_chat_stop(rc_req *q, const char *step_id);
-/* curl_global_init, once in the parent (post_config). */
-int rc_chat_global_init(void);
 
 #endif

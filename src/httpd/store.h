@@ -101,4 +101,43 @@ typedef struct {
 int rc_store_element_insert(rc_db *db, const rc_element *e);
 /* Elements of a thread (uploaded files), at most limit. */
 apr_array_header_t *rc_store_thread_elements(rc_db *db, const char *thread_id, int limit);
+
+/* ---- built-in retrieval: documents and passages ---- */
+
+/* Passages one search returns at most. */
+#define RC_STORE_PASSAGE_HITS 5
+
+typedef struct {
+    const char *id, *user_ident, *name, *mime;
+    const char *size, *chunks, *created;   /* bytes, passages, timestamp */
+} rc_doc;
+
+typedef struct {
+    const char *name, *ordinal, *text;     /* never NULL */
+    double rank;                           /* FTS5's bm25 rank: lower is better */
+} rc_passage;
+
+/* Removes the user's document of this name and its passages (none: 0). */
+int rc_store_doc_remove_named(rc_db *db, const char *user_ident, const char *name);
+int rc_store_doc_insert(rc_db *db, const rc_doc *d);
+/* One passage of a document; ordinal counts from 0. */
+int rc_store_passage_insert(rc_db *db, const rc_doc *d, const char *ordinal,
+                            const char *text);
+/* Number of the user's documents, capped at 1000; -1 on error. */
+int rc_store_doc_count(rc_db *db, const char *user_ident);
+/* The user's passages best matching an FTS5 query, best first, at most
+ * RC_STORE_PASSAGE_HITS (rc_passage, in db->pool); NULL on error. */
+apr_array_header_t *rc_store_passages_search(rc_db *db, const char *user_ident,
+                                             const char *query);
+
+/* ---- chat history ---- */
+
+typedef struct {
+    const char *type;            /* user_message | assistant_message */
+    const char *output;          /* may be NULL */
+} rc_history_msg;
+
+/* The messages of a thread in order (rc_history_msg, in db->pool), at most
+ * the first 2000; NULL on error. */
+apr_array_header_t *rc_store_history(rc_db *db, const char *thread_id);
 #endif

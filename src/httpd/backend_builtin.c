@@ -13,9 +13,10 @@
  * of this user's documents by bm25 are quoted in a markdown answer streamed
  * in word-sized tokens, with a table of sources.
  *
- * The tables are created here, on a connection's first use: FTS5 exists only
- * on SQLite, so on another driver the builtin backend answers 501. */
-#include "builtin.h"
+ * The tables are created with the schema and their statements are
+ * in store_docs.c: FTS5 exists only on SQLite, so on another driver the
+ * builtin backend answers 501. */
+#include "backend.h"
 #include "json.h"
 #include "store.h"
 #include "text.h"
@@ -29,7 +30,6 @@
 
 APLOG_USE_MODULE(ragchat);
 
-#define RC_BUILTIN_HITS     5        /* passages retrieved */
 #define RC_BUILTIN_QUOTED   3        /* of which quoted at most */
 #define RC_BUILTIN_TERMS    32       /* terms of a question */
 #define RC_BUILTIN_MAX_CHUNKS 20000  /* passages of one document */
@@ -41,7 +41,7 @@ APLOG_USE_MODULE(ragchat);
 /* ---- the document tables ------------------------------------------------ */
 
 /* The document tables are created with the rest of the schema when a
- * connection opens (store.c), on SQLite only: FTS5 is SQLite's. 0, or 501
+ * connection opens, on SQLite only: FTS5 is SQLite's. 0, or 501
  * with *err set on another driver. */
 static int builtin_schema_ready(rc_db *db, const char **err)
 {
@@ -58,7 +58,7 @@ static int builtin_schema_ready(rc_db *db, const char **err)
 
 typedef enum { KIND_TEXT, KIND_MARKDOWN, KIND_CSV, KIND_HTML, KIND_JSON, KIND_PDF } doc_kind;
 
-struct rc_builtin_doc {
+typedef struct {
     rc_req *q;
     apr_pool_t *p;
     const char *name, *mime;
@@ -66,14 +66,12 @@ struct rc_builtin_doc {
     rc_buf *data;
     apr_off_t limit;
     int over;                    /* more than limit was written */
-};
+} builtin_doc;
 
-/* Totals of the request's ingested documents, for the upload message. */
+/* Totals of the upload's ingested documents, for its message. */
 typedef struct {
     int docs, chunks;
 } ingest_totals;
-
-#define TOTALS_KEY "ragchat:builtin-totals"
 
 static const struct {
     const char *ext, *mime;
@@ -137,10 +135,11 @@ static int kind_of(apr_pool_t *p, const char *name, const char *mime, doc_kind *
     return 0;
 }
 
-rc_builtin_doc *rc_builtin_doc_begin(rc_req *q, apr_pool_t *p, const char *name,
-                                     const char *mime, int *status, const char **err)
+/* NULL with *status (415 for a type it cannot read) and *err set. */
+static builtin_doc *doc_begin(rc_req *q, apr_pool_t *p, const char *name, const char *mime,
+                              int *status, const char **err)
 {
-    rc_builtin_doc *d;
+    builtin_doc *d;
     doc_kind kind;
     apr_pool_t *tmp;
     rc_db *db;
@@ -182,7 +181,8 @@ rc_builtin_doc *rc_builtin_doc_begin(rc_req *q, apr_pool_t *p, const char *name,
     return d;
 }
 
-int rc_builtin_doc_write(rc_builtin_doc *d, const char *buf, apr_size_t len)
+/* Buffers at most the upload limit. */
+static int doc_write(builtin_doc *d, const char *buf, apr_size_t len)
 {
     if (!d || d->over) {
         return -1;
@@ -196,7 +196,7 @@ int rc_builtin_doc_write(rc_builtin_doc *d, const char *buf, apr_size_t len)
 
 /* The text of a PDF held in memory: the pages' text, a blank line between
  * pages. NULL with *err set when poppler cannot open it. */
-static char *pdf_text(rc_builtin_doc *d, size_t *outlen, const char **err)
+static char *pdf_text(builtin_doc *d, size_t *outlen, const char **err)
 {
     GBytes *bytes = g_bytes_new_static(d->data->data, d->data->len);
     GError *gerr = NULL;
@@ -243,7 +243,7 @@ static char *pdf_text(rc_builtin_doc *d, size_t *outlen, const char **err)
 }
 
 /* The document's normalised text, or NULL with *err and *status set. */
-static char *document_text(rc_builtin_doc *d, size_t *len, int *status, const char **err)
+static char *document_text(builtin_doc *d, size_t *len, int *status, const char **err)
 {
     const char *raw = d->data->data;
     size_t n = d->data->len;
@@ -272,41 +272,32 @@ static char *document_text(rc_builtin_doc *d, size_t *len, int *status, const ch
     }
 }
 
-static int store_document(rc_builtin_doc *d, rc_db *db, const char *text,
+static int store_document(builtin_doc *d, rc_db *db, const char *text,
                           apr_array_header_t *chunks, int nchunks)
 {
-    rc_req *q = d->q;
-    const char *id = rc_uuid4(d->p);
-    const char *size = apr_psprintf(d->p, "%lu", (unsigned long)d->data->len);
-    const char *count = apr_itoa(d->p, nchunks);
+    rc_doc doc;
     apr_dbd_transaction_t *tx;
     apr_pool_t *row;
     int i, rv;
 
+    doc.id = rc_uuid4(d->p);
+    doc.user_ident = d->q->user;
+    doc.name = d->name;
+    doc.mime = d->mime;
+    doc.size = apr_psprintf(d->p, "%lu", (unsigned long)d->data->len);
+    doc.chunks = apr_itoa(d->p, nchunks);
+    doc.created = rc_timestamp(d->p, apr_time_now());
     if (rc_db_begin(db, &tx)) {
         return -1;
     }
     /* The same name again replaces the user's earlier document. */
-    rv = rc_db_exec(db, "builtin_replace_chunks",
-                    "DELETE FROM ragchat_chunks WHERE \"userIdentifier\" = %s AND document IN"
-                    " (SELECT id FROM ragchat_documents WHERE \"userIdentifier\" = %s"
-                    " AND name = %s)", NULL, RC_DB_ARGS(q->user, q->user, d->name))
-      || rc_db_exec(db, "builtin_replace_doc",
-                    "DELETE FROM ragchat_documents WHERE \"userIdentifier\" = %s AND name = %s",
-                    NULL, RC_DB_ARGS(q->user, d->name))
-      || rc_db_exec(db, "builtin_doc_insert",
-                    "INSERT INTO ragchat_documents (id, \"userIdentifier\", name, mime, size,"
-                    " chunks, \"createdAt\") VALUES (%s, %s, %s, %s, %s, %s, %s)", NULL,
-                    RC_DB_ARGS(id, q->user, d->name, d->mime, size, count,
-                               rc_timestamp(d->p, apr_time_now())));
+    rv = rc_store_doc_remove_named(db, doc.user_ident, doc.name)
+      || rc_store_doc_insert(db, &doc);
     apr_pool_create(&row, d->p);
     for (i = 0; !rv && i < nchunks; i++) {
         rc_text_chunk *c = &APR_ARRAY_IDX(chunks, i, rc_text_chunk);
-        rv = rc_db_exec(db, "builtin_chunk_insert",
-                        "INSERT INTO ragchat_chunks (document, \"userIdentifier\", name, ordinal,"
-                        " text) VALUES (%s, %s, %s, %s, %s)", NULL,
-                        RC_DB_ARGS(id, q->user, d->name, apr_itoa(row, i),
-                                   apr_pstrmemdup(row, text + c->off, c->len)));
+        rv = rc_store_passage_insert(db, &doc, apr_itoa(row, i),
+                                     apr_pstrmemdup(row, text + c->off, c->len));
         apr_pool_clear(row);
     }
     apr_pool_destroy(row);
@@ -316,11 +307,12 @@ static int store_document(rc_builtin_doc *d, rc_db *db, const char *text,
     return rv;
 }
 
-int rc_builtin_doc_end(rc_builtin_doc *d, const char **err)
+/* Extracts the text, cuts it into passages and stores them for this user,
+ * counted in totals. 0, or an HTTP status with *err set. */
+static int doc_end(builtin_doc *d, ingest_totals *totals, const char **err)
 {
     request_rec *r;
     apr_array_header_t *chunks;
-    ingest_totals *totals = NULL;
     size_t len = 0;
     char *text;
     rc_db *db;
@@ -372,40 +364,18 @@ int rc_builtin_doc_end(rc_builtin_doc *d, const char **err)
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "RC0706: ingested %s for %s: %lu bytes of "
                   "text, %d passages", d->name, d->q->user, (unsigned long)len, nchunks);
-    apr_pool_userdata_get((void **)&totals, TOTALS_KEY, r->pool);
-    if (!totals) {
-        totals = apr_pcalloc(r->pool, sizeof(*totals));
-        apr_pool_userdata_setn(totals, TOTALS_KEY, NULL, r->pool);
-    }
     totals->docs++;
     totals->chunks += nchunks;
     return 0;
 }
 
-const char *rc_builtin_upload_message(rc_req *q, apr_pool_t *p, int ndocs, int nchunks)
-{
-    ingest_totals *totals = NULL;
-
-    /* The request's own count of what was stored is the authority. */
-    apr_pool_userdata_get((void **)&totals, TOTALS_KEY, q->r->pool);
-    if (totals && totals->docs > 0) {
-        ndocs = totals->docs;
-        nchunks = totals->chunks;
-    }
-    if (ndocs <= 0) {
-        return "No document was ingested.";
-    }
-    return apr_psprintf(p, "Ingested %d document%s (%d passage%s). Ask me about %s.",
-                        ndocs, ndocs == 1 ? "" : "s", nchunks, nchunks == 1 ? "" : "s",
-                        ndocs == 1 ? "it" : "them");
-}
-
 /* ---- answering ------------------------------------------------------------- */
 
-typedef struct {
-    const char *name, *ordinal, *text;
-    double score;                /* -bm25: higher is better */
-} hit;
+/* A passage's score: higher is better (bm25's rank is lower for better). */
+static double score(const rc_passage *h)
+{
+    return -h->rank;
+}
 
 /* Sends text in word-sized tokens (a word and the whitespace after it), each
  * appended to the answer. */
@@ -448,73 +418,28 @@ static void last_questions(json_t *history, const char **last, const char **prev
     }
 }
 
-/* Number of the user's documents (capped), or -1 on error. */
-static int count_documents(rc_db *db, const char *user)
-{
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
-    int n = 0;
-
-    if (rc_db_select(db, "builtin_doc_count",
-                     "SELECT COUNT(*) FROM (SELECT 1 FROM ragchat_documents"
-                     " WHERE \"userIdentifier\" = %s LIMIT 1000) AS d",
-                     &res, RC_DB_ARGS(user))) {
-        return -1;
-    }
-    while (rc_db_next(db, res, &row) == 0) {
-        const char *v = rc_db_col(db, row, 0);
-        n = v ? atoi(v) : 0;
-    }
-    return n;
-}
-
-static apr_array_header_t *search(rc_db *db, apr_pool_t *p, const char *user,
-                                  const char *query)
-{
-    apr_array_header_t *hits = apr_array_make(p, RC_BUILTIN_HITS, sizeof(hit));
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
-
-    if (rc_db_select(db, "builtin_search",
-                     "SELECT name, ordinal, text, rank FROM ragchat_chunks"
-                     " WHERE ragchat_chunks MATCH %s AND \"userIdentifier\" = %s"
-                     " ORDER BY rank LIMIT " APR_STRINGIFY(RC_BUILTIN_HITS),
-                     &res, RC_DB_ARGS(query, user))) {
-        return NULL;
-    }
-    while (rc_db_next(db, res, &row) == 0) {
-        hit *h = apr_array_push(hits);
-        const char *rank = rc_db_col(db, row, 3);
-        h->name = apr_pstrdup(p, rc_db_col(db, row, 0) ? rc_db_col(db, row, 0) : "?");
-        h->ordinal = apr_pstrdup(p, rc_db_col(db, row, 1) ? rc_db_col(db, row, 1) : "0");
-        h->text = apr_pstrdup(p, rc_db_col(db, row, 2) ? rc_db_col(db, row, 2) : "");
-        h->score = rank ? -atof(rank) : 0;
-    }
-    return hits;
-}
-
-static const char *passage_no(apr_pool_t *p, const hit *h)
+static const char *passage_no(apr_pool_t *p, const rc_passage *h)
 {
     return apr_itoa(p, atoi(h->ordinal) + 1);
 }
 
 static const char *compose_hits(apr_pool_t *p, apr_array_header_t *hits)
 {
-    const hit *best = &APR_ARRAY_IDX(hits, 0, hit);
+    const rc_passage *best = &APR_ARRAY_IDX(hits, 0, rc_passage);
     rc_buf *b = rc_buf_make(p, 4096);
     int i, quoted;
 
     rc_buf_appends(b, "*Built-in retrieval, no language model: these are the passages of "
                       "your documents that best match your question, quoted as written.*\n\n");
     for (i = 0, quoted = 0; i < hits->nelts && quoted < RC_BUILTIN_QUOTED; i++) {
-        const hit *h = &APR_ARRAY_IDX(hits, i, hit);
+        const rc_passage *h = &APR_ARRAY_IDX(hits, i, rc_passage);
         int j, dup = 0;
         /* A passage far weaker than the best is listed, not quoted. */
-        if (i > 0 && h->score < best->score * 0.4) {
+        if (i > 0 && score(h) < score(best) * 0.4) {
             break;
         }
         for (j = 0; j < i && !dup; j++) {
-            dup = strcmp(APR_ARRAY_IDX(hits, j, hit).text, h->text) == 0;
+            dup = strcmp(APR_ARRAY_IDX(hits, j, rc_passage).text, h->text) == 0;
         }
         if (dup) {
             continue;      /* the same text again (a repeated section) */
@@ -529,8 +454,8 @@ static const char *compose_hits(apr_pool_t *p, apr_array_header_t *hits)
      * collection): the score is shown relative to the best passage. */
     rc_buf_appends(b, "**Sources**\n\n| Document | Passage | Score |\n|---|---:|---:|\n");
     for (i = 0; i < hits->nelts; i++) {
-        const hit *h = &APR_ARRAY_IDX(hits, i, hit);
-        double rel = best->score > 0 ? h->score / best->score : 1.0;
+        const rc_passage *h = &APR_ARRAY_IDX(hits, i, rc_passage);
+        double rel = score(best) > 0 ? score(h) / score(best) : 1.0;
         rc_buf_appends(b, apr_psprintf(p, "| %s | %s | %.2f |\n",
                                        rc_text_md_inline(p, h->name, strlen(h->name)),
                                        passage_no(p, h), rel));
@@ -557,37 +482,49 @@ static const char *compose_no_match(apr_pool_t *p, int ndocs)
                         ndocs, ndocs == 1 ? "" : "s");
 }
 
-int rc_builtin_answer(rc_req *q, json_t *history, const char *thread_id,
-                      rc_sse_out *out, rc_buf *answer)
+/* What the chat says of a failed answer (what was streamed is kept). */
+static rc_answer_outcome answer_failed(rc_answer *a)
 {
-    request_rec *r = q->r;
+    a->error = "the backend connection broke off";
+    return RC_ANSWER_BROKEN;
+}
+
+/* Answers the last user message of the history (the one before it weighs
+ * half, as context), quoting the best passages of the user's documents. */
+static rc_answer_outcome builtin_answer(rc_answer *a)
+{
+    rc_req *q = a->q;
+    request_rec *r = a->r;
+    rc_sse_out *out = a->out;
+    rc_buf *answer = a->answer;
     const char *last, *prev, *query, *text, *err = NULL;
     apr_array_header_t *hits = NULL;
     apr_pool_t *p;
     rc_db *db;
     int ndocs, rv = 0;
 
-    (void)thread_id;
+    /* Nothing can fail before the answer: the stream opens at once. */
+    a->open(a);
     apr_pool_create(&p, r->pool);
-    last_questions(history, &last, &prev);
+    last_questions(a->history, &last, &prev);
     db = rc_db_open(r, p);
     if (!db) {
         stream_text(out, answer, "The document store is unavailable right now (database "
                                  "error); please try again.");
         apr_pool_destroy(p);
-        return -1;
+        return answer_failed(a);
     }
     if (builtin_schema_ready(db, &err)) {
         rc_db_release(db);
         stream_text(out, answer, apr_pstrcat(p, "The built-in backend cannot answer here: ",
                                              err, ".", NULL));
         apr_pool_destroy(p);
-        return 0;
+        return RC_ANSWER_DONE;
     }
-    ndocs = count_documents(db, q->user);
+    ndocs = rc_store_doc_count(db, q->user);
     query = last ? rc_text_fts_query(p, last, prev, RC_BUILTIN_TERMS) : NULL;
     if (ndocs > 0 && query) {
-        hits = search(db, p, q->user, query);
+        hits = rc_store_passages_search(db, q->user, query);
         if (!hits) {
             ndocs = -1;
         }
@@ -612,5 +549,81 @@ int rc_builtin_answer(rc_req *q, json_t *history, const char *thread_id,
                   ndocs, hits ? hits->nelts : 0);
     stream_text(out, answer, text);
     apr_pool_destroy(p);
-    return rv;
+    return rv ? answer_failed(a) : RC_ANSWER_DONE;
 }
+
+/* ---- uploads ----------------------------------------------------------------- */
+
+static int builtin_upload_start(rc_upload *u)
+{
+    u->backend = apr_pcalloc(u->r->pool, sizeof(ingest_totals));
+    return 0;
+}
+
+static int builtin_file_begin(rc_upload *u, rc_upload_file *f)
+{
+    int status = HTTP_INTERNAL_SERVER_ERROR;
+    const char *err = NULL;
+
+    f->doc = doc_begin(u->q, u->r->pool, f->name, f->mime, &status, &err);
+    if (!f->doc) {
+        return rc_upload_fail(u, status, status == HTTP_UNSUPPORTED_MEDIA_TYPE
+                                         ? "unsupported_type" : "ingestion",
+                              "%s: %s", f->name, err ? err : "the document cannot be ingested");
+    }
+    return 0;
+}
+
+static int builtin_file_write(rc_upload *u, rc_upload_file *f, const char *data, size_t len)
+{
+    if (doc_write(f->doc, data, len)) {
+        return rc_upload_fail(u, HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
+                              "%s: the document is too large to ingest", f->name);
+    }
+    return 0;
+}
+
+static int builtin_body_end(rc_upload *u)
+{
+    (void)u;
+    return 0;
+}
+
+/* The files are buffered: the rest of the body is read before any is stored. */
+static int builtin_send(rc_upload *u)
+{
+    while (!u->status && !u->eos) {
+        u->read(u, APR_BLOCK_READ);
+    }
+    return u->status ? -1 : 0;
+}
+
+/* Stores the documents, like a real backend's {"message"}: e.g. "Ingested 2
+ * documents (14 passages)". */
+static const char *builtin_finish(rc_upload *u)
+{
+    ingest_totals *totals = u->backend;
+    int i;
+
+    for (i = 0; i < u->files->nelts; i++) {
+        rc_upload_file *f = APR_ARRAY_IDX(u->files, i, rc_upload_file *);
+        const char *err = NULL;
+        int st = doc_end(f->doc, totals, &err);
+        if (st) {
+            rc_upload_fail(u, st, "ingestion", "%s: %s", f->name,
+                           err ? err : "the document could not be ingested");
+            return NULL;
+        }
+    }
+    if (totals->docs <= 0) {
+        return "No document was ingested.";
+    }
+    return apr_psprintf(u->r->pool, "Ingested %d document%s (%d passage%s). Ask me about %s.",
+                        totals->docs, totals->docs == 1 ? "" : "s", totals->chunks,
+                        totals->chunks == 1 ? "" : "s", totals->docs == 1 ? "it" : "them");
+}
+
+const rc_backend rc_backend_builtin = {
+    "builtin", builtin_answer, builtin_upload_start, builtin_file_begin, builtin_file_write,
+    builtin_body_end, builtin_send, builtin_finish
+};

@@ -1,0 +1,459 @@
+/* RagChatBackend URL: a remote RAG backend, reached with libcurl. Its chat
+ * answers come from BACKEND/v1/chat/completions (OpenAI's streamed chat
+ * completions), relayed token by token as they arrive; its uploads are in
+ * backend_remote_upload.c. Here too: what every call to it shares. */
+#include "backend_remote.h"
+#include "json.h"
+#include "sse.h"
+#include "util.h"
+
+#include "http_log.h"
+#include "apr_strings.h"
+#include "apr_thread_proc.h"
+
+#include <stdlib.h>
+
+APLOG_USE_MODULE(ragchat);
+
+#define RC_MAX_ANSWER        (8 * 1024 * 1024)  /* bytes of one answer */
+#define RC_MAX_SSE_EVENT     (1024 * 1024)
+#define RC_MAX_ERROR_BODY    16384
+
+int rc_backend_global_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static apr_status_t curl_cleanup(void *data)
+{
+    curl_easy_cleanup((CURL *)data);
+    return APR_SUCCESS;
+}
+
+static apr_status_t slist_cleanup(void *data)
+{
+    curl_slist_free_all((struct curl_slist *)data);
+    return APR_SUCCESS;
+}
+
+/* The settings every backend request shares; the header list is freed with
+ * the request (a reused handle is reset before its next use). */
+static void setup_handle(request_rec *r, const rc_dir_conf *conf, CURL *h, const char *path,
+                         const char *const *headers)
+{
+    struct curl_slist *hdrs = NULL;
+
+    for (; headers && *headers; headers++) {
+        hdrs = curl_slist_append(hdrs, *headers);
+    }
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    if (conf->backend_key) {
+        hdrs = curl_slist_append(hdrs, apr_pstrcat(r->pool, "Authorization: Bearer ",
+                                                   conf->backend_key, NULL));
+    }
+    apr_pool_cleanup_register(r->pool, hdrs, slist_cleanup, apr_pool_cleanup_null);
+    curl_easy_setopt(h, CURLOPT_URL, apr_pstrcat(r->pool, conf->backend, path, NULL));
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    /* Threaded MPMs: no SIGALRM for DNS timeouts. */
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)rc_conf_connect_timeout(conf));
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "identity");
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "mod_ragchat/1.0");
+}
+
+CURL *rc_backend_curl(request_rec *r, const rc_dir_conf *conf, const char *path,
+                      const char *const *headers)
+{
+    CURL *h = curl_easy_init();
+
+    if (!h) {
+        return NULL;
+    }
+    apr_pool_cleanup_register(r->pool, h, curl_cleanup, apr_pool_cleanup_null);
+    setup_handle(r, conf, h, path, headers);
+    return h;
+}
+
+/* ---- per-thread handles of the chat relay ------------------------------------ */
+
+typedef struct {
+    CURLM *multi;
+    CURL *easy;
+} thread_handles;
+
+static apr_threadkey_t *handles_key;
+
+static void free_thread_handles(void *data)
+{
+    thread_handles *t = data;
+
+    if (t) {
+        curl_easy_cleanup(t->easy);
+        curl_multi_cleanup(t->multi);
+        free(t);
+    }
+}
+
+void rc_backend_child_init(apr_pool_t *p)
+{
+    apr_threadkey_private_create(&handles_key, free_thread_handles, p);
+}
+
+CURL *rc_backend_thread_curl(request_rec *r, const rc_dir_conf *conf, const char *path,
+                             const char *const *headers, CURLM **multi)
+{
+    thread_handles *t = NULL;
+
+    if (!handles_key) {
+        return NULL;
+    }
+    apr_threadkey_private_get((void **)&t, handles_key);
+    if (!t) {
+        t = calloc(1, sizeof(*t));
+        if (!t || !(t->multi = curl_multi_init()) || !(t->easy = curl_easy_init())) {
+            if (t) {
+                curl_multi_cleanup(t->multi);
+                free(t);
+            }
+            return NULL;
+        }
+        /* One idle connection to the backend is what one thread can reuse. */
+        curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, 1L);
+        apr_threadkey_private_set(t, handles_key);
+    }
+    else {
+        curl_easy_reset(t->easy);
+    }
+    setup_handle(r, conf, t->easy, path, headers);
+    *multi = t->multi;
+    return t->easy;
+}
+
+const char *rc_backend_json_message(apr_pool_t *p, const char *body, size_t len)
+{
+    json_t *j = len ? rc_json_parse(p, body, len, NULL) : NULL;
+    json_t *e;
+    const char *m;
+
+    if (!json_is_object(j)) {
+        return NULL;
+    }
+    e = json_object_get(j, "error");
+    m = json_is_string(e) ? json_string_value(e) : rc_json_get_str(e, "message");
+    if (!m) {
+        m = rc_json_get_str(j, "message");
+    }
+    if (!m) {
+        m = rc_json_get_str(j, "detail");
+    }
+    return m ? apr_pstrdup(p, m) : NULL;
+}
+
+const char *rc_backend_error_message(apr_pool_t *p, const char *body, size_t len)
+{
+    const char *m;
+    json_t *j;
+    size_t n;
+
+    if (!len) {
+        return NULL;
+    }
+    if ((m = rc_backend_json_message(p, body, len)) != NULL) {
+        return m;
+    }
+    j = rc_json_parse(p, body, len, NULL);
+    if (json_is_object(j)) {
+        return NULL;    /* JSON without a message: say nothing rather than dump it */
+    }
+    n = rc_utf8_floor(body, len < 300 ? len : 300);
+    return rc_utf8_sanitize(p, body, n);
+}
+
+/* ---- the chat relay ------------------------------------------------------------ */
+
+typedef struct {
+    rc_answer *a;
+    CURL *curl;
+    CURLM *multi;                 /* the thread's, reused */
+    rc_sse_parser *sse;
+    rc_buf *errbody;              /* body of a non-2xx answer */
+    long status;
+    int headers_done;
+    int json_reply;               /* a 2xx application/json answer: stream ignored */
+    int saw_done;
+    rc_answer_outcome failure;    /* set by the SSE callback on a bad stream */
+    const char *failure_msg;
+    apr_time_t last_data;
+} relay;
+
+static int on_sse_event(void *ctx, const char *event, const char *data, size_t len)
+{
+    relay *c = ctx;
+    rc_answer *a = c->a;
+    const char *text;
+    size_t n;
+
+    (void)event;
+    switch (rc_openai_delta(a->scratch, data, len, &text, &n)) {
+    case RC_DELTA_TOKEN:
+        if (a->answer->len + n > RC_MAX_ANSWER) {
+            c->failure = RC_ANSWER_TOO_LONG;
+            c->failure_msg = "the answer exceeded the size limit and was cut";
+            return 1;
+        }
+        rc_buf_append(a->answer, text, n);
+        rc_sse_out_token(a->out, text, n);
+        return 0;
+    case RC_DELTA_DONE:
+        c->saw_done = 1;
+        return 0;
+    case RC_DELTA_EMPTY:
+        return 0;
+    case RC_DELTA_ERROR:
+        c->failure = RC_ANSWER_BAD_STREAM;
+        c->failure_msg = apr_pstrcat(a->r->pool, "backend error: ", text, NULL);
+        return 1;
+    case RC_DELTA_INVALID:
+    default:
+        /* One malformed chunk is skipped, not fatal: later tokens still count. */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, a->r, "RC0202: %s", text);
+        return 0;
+    }
+}
+
+static size_t on_header(char *buf, size_t size, size_t n, void *ctx)
+{
+    relay *c = ctx;
+    size_t len = size * n;
+    long status = 0;
+
+    /* A blank line ends a header block; an interim 1xx block is followed by
+     * the real one. Only a 2xx answer opens the event stream to the browser,
+     * so that failures before it can still be answered with a JSON error. */
+    if (len > 2 || (len && buf[0] != '\r' && buf[0] != '\n')) {
+        return len;
+    }
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 100 && status < 200) {
+        return len;
+    }
+    c->status = status;
+    c->headers_done = 1;
+    c->last_data = apr_time_now();
+    {
+        char *ct = NULL;
+        curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct);
+        c->json_reply = ct && strncasecmp(ct, "application/json", 16) == 0;
+    }
+    if (status >= 200 && status < 300 && !c->a->out->started) {
+        c->a->open(c->a);
+    }
+    return len;
+}
+
+static size_t on_body(char *buf, size_t size, size_t n, void *ctx)
+{
+    relay *c = ctx;
+    size_t len = size * n;
+    int rv;
+
+    c->last_data = apr_time_now();
+    if (c->status < 200 || c->status >= 300 || c->json_reply) {
+        size_t max = c->json_reply ? RC_MAX_ANSWER : RC_MAX_ERROR_BODY;
+        size_t room = max - c->errbody->len;
+        rc_buf_append(c->errbody, buf, len < room ? len : room);
+        return len;
+    }
+    rv = rc_sse_feed(c->sse, buf, len);
+    if (rv == RC_SSE_TOO_LARGE) {
+        c->failure = RC_ANSWER_BAD_STREAM;
+        c->failure_msg = "the backend sent an oversized event";
+    }
+    /* Returning less than len makes curl abort the transfer. */
+    return rv ? 0 : len;
+}
+
+static const char *request_body(rc_answer *a)
+{
+    json_t *body = json_pack("{s:O,s:b}", "messages", a->history, "stream", 1);
+
+    if (a->q->conf->model) {
+        json_object_set_new(body, "model", json_string(a->q->conf->model));
+    }
+    rc_json_pool(a->r->pool, body);
+    return rc_json_dump(a->r->pool, body);
+}
+
+static CURL *make_curl(relay *c, const char *body)
+{
+    static const char *const headers[] = {
+        "Content-Type: application/json", "Accept: text/event-stream", NULL
+    };
+    CURL *h = rc_backend_thread_curl(c->a->r, c->a->q->conf, "/v1/chat/completions", headers,
+                                     &c->multi);
+
+    if (!h) {
+        return NULL;
+    }
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+    c->curl = h;
+    return h;
+}
+
+/* A backend that ignored "stream": true and sent one JSON completion: its
+ * message is relayed as a single token. */
+static rc_answer_outcome json_reply_answer(relay *c)
+{
+    rc_answer *a = c->a;
+    json_t *j = rc_json_parse(a->r->pool, c->errbody->data, c->errbody->len, NULL);
+    json_t *choices = j ? json_object_get(j, "choices") : NULL;
+    json_t *msg = json_object_get(json_array_get(choices, 0), "message");
+    const char *text = rc_json_get_str(msg, "content");
+
+    if (!text) {
+        c->failure_msg = "the backend sent JSON without choices[0].message.content";
+        return RC_ANSWER_BAD_STREAM;
+    }
+    rc_buf_appends(a->answer, text);
+    rc_sse_out_token(a->out, text, strlen(text));
+    return RC_ANSWER_DONE;
+}
+
+/* Runs the transfer until it ends (*code: how), is stopped, or goes idle too
+ * long. */
+static rc_answer_outcome transfer(relay *c, CURLcode *code)
+{
+    rc_answer *a = c->a;
+    CURLM *m = c->multi;
+    apr_time_t idle = apr_time_from_sec(rc_conf_idle_timeout(a->q->conf));
+    rc_answer_outcome outcome = RC_ANSWER_DONE;
+    int running = 1;
+
+    c->last_data = apr_time_now();
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, a->r,
+                  "RC0205: answer %s: calling the backend %" APR_TIME_T_FMT " us after the "
+                  "request arrived", a->step_id, c->last_data - a->r->request_time);
+    curl_multi_add_handle(m, c->curl);
+    while (running) {
+        CURLMsg *msg;
+        int left, stop;
+
+        /* Whatever one perform reads (several reads, several HTTP chunks) arrived
+         * together: its events go out with one flush (tick). */
+        rc_sse_out_batch(a->out);
+        curl_multi_perform(m, &running);
+        stop = a->tick(a, running);
+        while ((msg = curl_multi_info_read(m, &left))) {
+            if (msg->msg == CURLMSG_DONE) {
+                *code = msg->data.result;
+            }
+        }
+        if (!running) {
+            break;
+        }
+        if (stop) {
+            outcome = RC_ANSWER_STOPPED;
+            break;
+        }
+        /* Idle covers the wait for the first byte as well as gaps later on. */
+        if (apr_time_now() - c->last_data > idle) {
+            outcome = RC_ANSWER_TIMEOUT;
+            break;
+        }
+        curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    curl_multi_remove_handle(m, c->curl);
+    return outcome;
+}
+
+/* How a transfer that ran to its end went. */
+static rc_answer_outcome transfer_result(relay *c, CURLcode code)
+{
+    if (c->failure != RC_ANSWER_DONE) {
+        return c->failure;
+    }
+    switch (code) {
+    case CURLE_OK:
+        break;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SEND_ERROR:
+        return c->headers_done ? RC_ANSWER_BROKEN : RC_ANSWER_UNREACHABLE;
+    case CURLE_OPERATION_TIMEDOUT:
+        return RC_ANSWER_TIMEOUT;
+    default:
+        c->failure_msg = curl_easy_strerror(code);
+        return RC_ANSWER_BROKEN;
+    }
+    if (c->status < 200 || c->status >= 300) {
+        return RC_ANSWER_HTTP_ERROR;
+    }
+    if (c->json_reply) {
+        return json_reply_answer(c);
+    }
+    /* A stream that ends cleanly without [DONE] is complete: many backends
+     * simply close. Flush an event the backend left unterminated. */
+    if (rc_sse_finish(c->sse) && c->failure != RC_ANSWER_DONE) {
+        return c->failure;
+    }
+    return RC_ANSWER_DONE;
+}
+
+static const char *outcome_message(relay *c, rc_answer_outcome o)
+{
+    apr_pool_t *p = c->a->r->pool;
+    const char *m;
+
+    switch (o) {
+    case RC_ANSWER_UNREACHABLE:
+        return "the backend cannot be reached";
+    case RC_ANSWER_TIMEOUT:
+        return c->headers_done ? "the backend stopped sending (idle timeout)"
+                               : "the backend did not answer in time";
+    case RC_ANSWER_HTTP_ERROR:
+        m = rc_backend_error_message(p, c->errbody->data, c->errbody->len);
+        return apr_psprintf(p, "the backend answered %ld%s%s", c->status,
+                            m ? ": " : "", m ? m : "");
+    case RC_ANSWER_BROKEN:
+        return apr_pstrcat(p, "the backend connection broke off",
+                           c->failure_msg ? ": " : "", c->failure_msg ? c->failure_msg : "",
+                           NULL);
+    case RC_ANSWER_BAD_STREAM:
+    case RC_ANSWER_TOO_LONG:
+        return c->failure_msg;
+    default:
+        return NULL;
+    }
+}
+
+static rc_answer_outcome remote_answer(rc_answer *a)
+{
+    relay *c = apr_pcalloc(a->r->pool, sizeof(*c));
+    rc_answer_outcome o;
+    CURLcode code = CURLE_OK;
+
+    c->a = a;
+    c->errbody = rc_buf_make(a->r->pool, 256);
+    c->sse = rc_sse_create(a->r->pool, RC_MAX_SSE_EVENT, on_sse_event, c);
+    if (!make_curl(c, request_body(a)) || !c->multi) {
+        o = RC_ANSWER_BROKEN;
+    }
+    else if ((o = transfer(c, &code)) == RC_ANSWER_DONE) {
+        o = transfer_result(c, code);
+    }
+    if (o != RC_ANSWER_DONE && o != RC_ANSWER_STOPPED) {
+        a->error = outcome_message(c, o);
+    }
+    return o;
+}
+
+const rc_backend rc_backend_remote = {
+    "remote", remote_answer, rc_remote_upload_start, rc_remote_file_begin,
+    rc_remote_file_write, rc_remote_body_end, rc_remote_send, rc_remote_finish
+};
