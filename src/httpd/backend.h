@@ -35,7 +35,9 @@ struct rc_answer {
     rc_sse_out *out;
     rc_buf *answer;
     apr_pool_t *scratch;         /* for one read's work; tick clears it */
-    const char *error;           /* set by the backend when it ends in failure */
+    const char *error;           /* set by the backend when it ends in failure:
+                                  * words for the user, never the backend's */
+    const char *detail;          /* what the backend said, for the log only */
     /* The answer begins: the event stream to the browser is opened (until
      * then a failure can still be answered with a JSON error). */
     void (*open)(rc_answer *a);
@@ -67,6 +69,7 @@ struct rc_upload {
     int eos;                     /* the client's body ended */
     int status;
     const char *code, *msg;
+    const char *detail;          /* what the backend said, for the log only */
     /* One read of the client's body into the multipart scanner, which calls
      * the backend's file_begin/file_write/body_end: 1 when something was
      * read, 0 when a non-blocking read found nothing, -1 on failure. */

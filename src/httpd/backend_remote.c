@@ -150,24 +150,42 @@ const char *rc_backend_json_message(apr_pool_t *p, const char *body, size_t len)
     return m ? apr_pstrdup(p, m) : NULL;
 }
 
-const char *rc_backend_error_message(apr_pool_t *p, const char *body, size_t len)
+const char *rc_backend_status_message(apr_pool_t *p, long status)
 {
-    const char *m;
-    json_t *j;
+    if (status == 401 || status == 403) {
+        return apr_psprintf(p, "The assistant's service refused this server (HTTP %ld). "
+                            "Tell the site's administrator.", status);
+    }
+    if (status == 429 || status == 503) {
+        return apr_psprintf(p, "The assistant is busy right now (HTTP %ld). Try again in a "
+                            "minute.", status);
+    }
+    if (status == 413) {
+        return "The assistant's service refused this as too large (HTTP 413).";
+    }
+    if (status >= 500) {
+        return apr_psprintf(p, "The assistant's service ran into an error (HTTP %ld). Try "
+                            "again in a minute; if it keeps happening, tell the site's "
+                            "administrator.", status);
+    }
+    return apr_psprintf(p, "The assistant's service could not handle this request (HTTP "
+                        "%ld). Tell the site's administrator if it keeps happening.", status);
+}
+
+const char *rc_backend_log_detail(apr_pool_t *p, const char *body, size_t len)
+{
+    const char *m = rc_backend_json_message(p, body, len);
     size_t n;
 
+    if (m) {
+        body = m;
+        len = strlen(m);
+    }
     if (!len) {
         return NULL;
     }
-    if ((m = rc_backend_json_message(p, body, len)) != NULL) {
-        return m;
-    }
-    j = rc_json_parse(p, body, len, NULL);
-    if (json_is_object(j)) {
-        return NULL;    /* JSON without a message: say nothing rather than dump it */
-    }
-    n = rc_utf8_floor(body, len < 300 ? len : 300);
-    return rc_utf8_sanitize(p, body, n);
+    n = rc_utf8_floor(body, len < RC_LOG_DETAIL_MAX ? len : RC_LOG_DETAIL_MAX);
+    return apr_pstrcat(p, rc_utf8_sanitize(p, body, n), n < len ? " [...]" : "", NULL);
 }
 
 /* ---- the chat relay ------------------------------------------------------------ */
@@ -183,7 +201,8 @@ typedef struct {
     int json_reply;               /* a 2xx application/json answer: stream ignored */
     int saw_done;
     rc_answer_outcome failure;    /* set by the SSE callback on a bad stream */
-    const char *failure_msg;
+    const char *failure_msg;      /* for the log */
+    int error_event;              /* the backend sent {"error": …} in its stream */
     apr_time_t last_data;
 } relay;
 
@@ -212,7 +231,8 @@ static int on_sse_event(void *ctx, const char *event, const char *data, size_t l
         return 0;
     case RC_DELTA_ERROR:
         c->failure = RC_ANSWER_BAD_STREAM;
-        c->failure_msg = apr_pstrcat(a->r->pool, "backend error: ", text, NULL);
+        c->error_event = 1;
+        c->failure_msg = rc_backend_log_detail(a->r->pool, text, strlen(text));
         return 1;
     case RC_DELTA_INVALID:
     default:
@@ -407,26 +427,28 @@ static rc_answer_outcome transfer_result(relay *c, CURLcode code)
 
 static const char *outcome_message(relay *c, rc_answer_outcome o)
 {
-    apr_pool_t *p = c->a->r->pool;
-    const char *m;
+    rc_answer *a = c->a;
 
     switch (o) {
     case RC_ANSWER_UNREACHABLE:
-        return "the backend cannot be reached";
+        return RC_MSG_UNREACHABLE;
     case RC_ANSWER_TIMEOUT:
-        return c->headers_done ? "the backend stopped sending (idle timeout)"
-                               : "the backend did not answer in time";
+        return c->headers_done ? "The assistant stopped answering midway. Try again."
+                               : "The assistant did not answer in time. Try again in a minute.";
     case RC_ANSWER_HTTP_ERROR:
-        m = rc_backend_error_message(p, c->errbody->data, c->errbody->len);
-        return apr_psprintf(p, "the backend answered %ld%s%s", c->status,
-                            m ? ": " : "", m ? m : "");
+        a->detail = rc_backend_log_detail(a->r->pool, c->errbody->data, c->errbody->len);
+        return rc_backend_status_message(a->r->pool, c->status);
     case RC_ANSWER_BROKEN:
-        return apr_pstrcat(p, "the backend connection broke off",
-                           c->failure_msg ? ": " : "", c->failure_msg ? c->failure_msg : "",
-                           NULL);
+        a->detail = c->failure_msg;
+        return "The connection to the assistant broke off. Try again.";
     case RC_ANSWER_BAD_STREAM:
+        a->detail = c->failure_msg;
+        return c->error_event ? "The assistant reported an error while answering. Try again "
+                                "in a minute."
+                              : "The assistant sent an answer this app cannot read. Tell the "
+                                "site's administrator if it keeps happening.";
     case RC_ANSWER_TOO_LONG:
-        return c->failure_msg;
+        return "The answer was too long and was cut.";
     default:
         return NULL;
     }

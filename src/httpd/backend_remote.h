@@ -25,9 +25,16 @@ CURL *rc_backend_thread_curl(request_rec *r, const rc_dir_conf *conf, const char
  * "message"), else "message", else FastAPI's "detail". NULL when the body is
  * not a JSON object or holds none of them. */
 const char *rc_backend_json_message(apr_pool_t *p, const char *body, size_t len);
-/* The same, falling back to the first 300 bytes of a non-JSON body (as
- * valid UTF-8), for error reports. NULL for an empty body. */
-const char *rc_backend_error_message(apr_pool_t *p, const char *body, size_t len);
+/* What the user reads when the backend answered an HTTP error: the status
+ * and what to do, never the backend's own text (it may be a traceback). */
+const char *rc_backend_status_message(apr_pool_t *p, long status);
+/* The backend's message (or the start of its body) as valid UTF-8, at most
+ * RC_LOG_DETAIL_MAX bytes, for the error log (which escapes control
+ * characters). NULL for an empty body. */
+#define RC_LOG_DETAIL_MAX 1000
+const char *rc_backend_log_detail(apr_pool_t *p, const char *body, size_t len);
+/* The user's words when the backend cannot be reached. */
+#define RC_MSG_UNREACHABLE "The assistant is not reachable right now. Try again in a minute."
 
 /* The upload half of rc_backend_remote (backend_remote_upload.c): the body,
  * re-encoded, streams to BACKEND/upload as it arrives. */

@@ -219,7 +219,6 @@ int rc_remote_send(rc_upload *u)
     remote_upload *ru = u->backend;
     request_rec *r = u->r;
     CURLcode code;
-    const char *m;
 
     if (!make_curl(ru)) {
         return rc_upload_fail(u, HTTP_INTERNAL_SERVER_ERROR, "internal",
@@ -239,29 +238,32 @@ int rc_remote_send(rc_upload *u)
     }
     if (ru->idle_timeout || code == CURLE_OPERATION_TIMEDOUT) {
         return rc_upload_fail(u, HTTP_GATEWAY_TIME_OUT, "backend_timeout",
-                              ru->http_status ? "the backend stopped answering (idle timeout)"
-                                              : "the backend did not answer in time");
+                              ru->http_status ? "The assistant's service stopped answering. "
+                                                "Try the upload again."
+                                              : "The assistant's service did not answer in "
+                                                "time. Try the upload again in a minute.");
     }
     if (ru->http_status >= 300 || (ru->http_status && ru->http_status < 200)) {
-        m = rc_backend_error_message(r->pool, ru->answer->data, ru->answer->len);
-        return rc_upload_fail(u, HTTP_BAD_GATEWAY, "backend_error",
-                              "the backend answered %ld%s%s", ru->http_status,
-                              m ? ": " : "", m ? m : "");
+        u->detail = rc_backend_log_detail(r->pool, ru->answer->data, ru->answer->len);
+        return rc_upload_fail(u, HTTP_BAD_GATEWAY, "backend_error", "%s",
+                              rc_backend_status_message(r->pool, ru->http_status));
     }
     switch (code) {
     case CURLE_OK:
         break;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
-        return rc_upload_fail(u, HTTP_BAD_GATEWAY, "backend_error",
-                              "the backend cannot be reached");
+        return rc_upload_fail(u, HTTP_BAD_GATEWAY, "backend_error", RC_MSG_UNREACHABLE);
     default:
+        u->detail = curl_easy_strerror(code);
         return rc_upload_fail(u, HTTP_BAD_GATEWAY, "backend_error",
-                              "the backend connection broke off: %s", curl_easy_strerror(code));
+                              "The connection to the assistant's service broke off. Try the "
+                              "upload again.");
     }
     if (!ru->all_sent) {
         return rc_upload_fail(u, HTTP_BAD_GATEWAY, "backend_error",
-                              "the backend answered before the upload ended");
+                              "The assistant's service answered before the upload ended. Try "
+                              "again; tell the site's administrator if it keeps happening.");
     }
     return 0;
 }

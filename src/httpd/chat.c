@@ -338,9 +338,10 @@ static void finish_chat(chat_ctx *c, rc_answer_outcome o)
 
     if (error) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "RC0204: answer %s in thread %s ended early: %s (%lu bytes kept)",
+                      "RC0204: answer %s in thread %s ended early: %s (%lu bytes kept)%s%s",
                       c->assistant_step_id, c->thread_id, error,
-                      (unsigned long)c->answer->len);
+                      (unsigned long)c->answer->len, c->a.detail ? " The backend said: " : "",
+                      c->a.detail ? ap_escape_logitem(r->pool, c->a.detail) : "");
     }
     save_answer(c, text, o, error);
 

@@ -382,8 +382,10 @@ static int send_failure(upload_ctx *u)
         r->connection->keepalive = AP_CONN_CLOSE;
     }
     ap_log_rerror(APLOG_MARK, level, 0, r, "RC0401: upload refused (%d %s, %d file(s), %"
-                  APR_OFF_T_FMT " bytes read; nothing recorded): %s",
-                  u->up.status, u->up.code, u->up.files->nelts, u->up.received, u->up.msg);
+                  APR_OFF_T_FMT " bytes read; nothing recorded): %s%s%s",
+                  u->up.status, u->up.code, u->up.files->nelts, u->up.received, u->up.msg,
+                  u->up.detail ? " The backend said: " : "",
+                  u->up.detail ? ap_escape_logitem(r->pool, u->up.detail) : "");
     return rc_send_json(r, u->up.status,
                         json_pack("{s:{s:s,s:o}}", "error", "code", u->up.code,
                                   "message", rc_json_string(u->up.msg)));

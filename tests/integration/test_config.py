@@ -74,7 +74,7 @@ def unstarted(backend_proc):
     ("RagChatBackendKey file:/nonexistent/key", r"RagChatBackendKey: cannot read /nonexistent/key"),
     ("RagChatUploadMaxSize 12Q", r"RagChatUploadMaxSize: '12Q' is not a size"),
     ("RagChatMaxRequestSize -5", r"RagChatMaxRequestSize: '-5' is not a size"),
-    ("RagChatUploadMaxFiles many", r"RagChatUploadMaxFiles: 'many' is not a number"),
+    ("RagChatUploadMaxFiles many", r"RagChatUploadMaxFiles: 'many' is not a count"),
     ("RagChatHtdocs /nonexistent/htdocs", r"RagChatHtdocs: '/nonexistent/htdocs' is not a directory"),
     ("RagChatPdfFont /nonexistent.ttf", r"RagChatPdfFont: font file '/nonexistent.ttf' not found"),
 ])

@@ -18,6 +18,10 @@ from conftest import ApiClient, HttpdServer
 from test_login import form_token, login, make_form_server  # noqa: F401 (a fixture)
 
 
+# The backend failures below are logged at warn, as they should be.
+LOG_ALLOW = [r"RC0204: answer .* ended early", r"RC0401: upload refused \(502 "]
+
+
 class SourceAddressAdapter(HTTPAdapter):
     """Connections from one loopback address (all of 127/8 is local)."""
 
@@ -179,3 +183,42 @@ def test_unknown_user_costs_a_wrong_password(make_form_server):
     # cost 12 takes ~0.2-0.4 s here; an unknown user answered in ~0.01 s before
     assert w > 0.05, w
     assert 0.6 < u / w < 1.6, (u, w)
+
+
+# ---- backend error bodies stay on the server -------------------------------------------
+TRACEBACK = ("Traceback (most recent call last):\n  File \"/srv/rag/app.py\", line 42, in chat\n"
+             "    raise RuntimeError(\"db password=hunter2\")\nRuntimeError: secret-4242\x1b[31m")
+
+
+def test_backend_error_body_never_reaches_the_browser(server, api, backend):
+    mark = server.log_mark()
+    backend.script({"status": 500, "body_text": TRACEBACK})
+    r = api.post("/api/chat", json={"thread_id": None, "content": "crash please"})
+    assert r.status_code == 502
+    body = r.json()
+    msg = body["error"]["message"]
+    assert "HTTP 500" in msg and "Try again" in msg
+    assert "Traceback" not in r.text and "secret-4242" not in r.text
+    # the answer saved for the thread says the same, and nothing of the body
+    th = api.get("/api/threads/%s" % body["thread_id"]).json()
+    assert "secret-4242" not in json.dumps(th)
+    # the body is in the error log, once, with control characters escaped
+    log = server.log_since(mark)
+    assert log.count("secret-4242") == 1, log
+    assert "\x1b" not in log and "\\x1b" in log
+    assert "hunter2" in log          # the admin sees what the backend said
+
+    # an error event inside a stream
+    backend.script({"raw": ['data: {"choices":[{"delta":{"content":"Hal"}}]}\n\n',
+                            'data: {"error":{"message":"' + "oom-7777 at /srv/rag" + '"}}\n\n']})
+    events = api.chat_events("stream error please")
+    end = events[-1]
+    assert end[0] == "error"
+    assert "oom-7777" not in json.dumps(end[1]) and "Try again" in end[1]["message"]
+    assert "oom-7777" in server.error_log()
+
+    # an upload refused by the backend
+    backend.script({"status": 500, "body_text": TRACEBACK})
+    up = api.post("/api/upload", files=[("files", ("a.txt", b"hello", "text/plain"))])
+    assert up.status_code == 502
+    assert "Traceback" not in up.text and "secret-4242" not in up.text
