@@ -24,7 +24,7 @@ APR_CFLAGS  = $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
 APR_LIBS    = $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
 
 .PHONY: all deps install run deb test test-unit test-integration test-asan test-e2e \
-        test-fuzz lint bench clean
+        test-fuzz test-deb lint bench clean
 
 all: $(BUILD)/mod_ragchat.so
 
@@ -126,7 +126,12 @@ test-e2e: all
 	RAGCHAT_DEPS_E2E=1 scripts/deps.sh
 	cd tests/e2e && node --test --test-concurrency=1 $$(ls *.test.mjs | grep -v '^bench\.')
 
-test: deps all lint test-unit test-fuzz test-integration test-asan test-e2e
+# Installs the package on this machine's apache2, serves a chat with it from a
+# private httpd, purges it (root; see tests/deb/test_deb.py).
+test-deb: deb
+	$(PYTHON) -m pytest -q -x -p no:cacheprovider tests/deb
+
+test: deps all lint test-unit test-fuzz test-integration test-asan test-e2e test-deb
 
 bench: deps all
 	RAGCHAT_DEPS_BENCH=1 scripts/deps.sh
