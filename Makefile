@@ -23,8 +23,8 @@ WARN       := -Wall -Wextra -Werror
 APR_CFLAGS  = $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
 APR_LIBS    = $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
 
-.PHONY: all deps install run test test-unit test-integration test-asan test-e2e \
-        test-fuzz lint bench clean
+.PHONY: all deps install run deb test test-unit test-integration test-asan test-e2e \
+        test-fuzz test-deb lint bench clean
 
 all: $(BUILD)/mod_ragchat.so
 
@@ -55,6 +55,29 @@ install: $(BUILD)/mod_ragchat.so
 
 run: deps all
 	@scripts/run.sh
+
+# The Debian package, built by dpkg-buildpackage (debian/rules runs `make all`)
+# in a copy of the tree under build/deb/: it writes its results into the parent
+# directory and cleans the tree it runs in. The version of debian/changelog must
+# be RAGCHAT_VERSION's. lintian fails the build on errors.
+DEB_DIR := $(BUILD)/deb
+
+deb:
+	@RAGCHAT_DEPS_DEB=1 scripts/deps.sh
+	@v=$$(grep -rhE '^#define RAGCHAT_VERSION "' mod_ragchat.c src | head -1 | cut -d'"' -f2); \
+	    d=$$(dpkg-parsechangelog -S Version); u=$${d#*:}; u=$${u%-*}; \
+	    [ -n "$$v" ] && [ "$$u" = "$$v" ] \
+	    || { echo "deb: debian/changelog is at $$d but RAGCHAT_VERSION is '$$v'" >&2; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	tar -c --exclude-vcs --anchored --exclude=./build --exclude=./data --exclude=./artifacts \
+	    --exclude=./.env --no-anchored --exclude=node_modules --exclude=.libs --exclude='*.o' \
+	    --exclude='*.lo' --exclude='*.slo' --exclude='*.la' --exclude=__pycache__ \
+	    --exclude=.pytest_cache -f - . | tar -x -C $(DEB_DIR)/src
+	@echo "dpkg-buildpackage -b (log: $(DEB_DIR)/build.log)"
+	@cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 \
+	    || { tail -n 40 ../build.log; exit 1; }
+	lintian --fail-on error $(DEB_DIR)/*.changes
+	@cd $(DEB_DIR) && for f in *.deb; do echo "deb: $(DEB_DIR)/$$f ($$(du -k $$f | cut -f1) KiB)"; done
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 
@@ -103,7 +126,12 @@ test-e2e: all
 	RAGCHAT_DEPS_E2E=1 scripts/deps.sh
 	cd tests/e2e && node --test --test-concurrency=1 $$(ls *.test.mjs | grep -v '^bench\.')
 
-test: deps all lint test-unit test-fuzz test-integration test-asan test-e2e
+# Installs the package on this machine's apache2, serves a chat with it from a
+# private httpd, purges it (root; see tests/deb/test_deb.py).
+test-deb: deb
+	$(PYTHON) -m pytest -q -x -p no:cacheprovider tests/deb
+
+test: deps all lint test-unit test-fuzz test-integration test-asan test-e2e test-deb
 
 bench: deps all
 	RAGCHAT_DEPS_BENCH=1 RAGCHAT_DEPS_E2E=1 scripts/deps.sh

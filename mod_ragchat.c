@@ -26,6 +26,7 @@
 #include "static.h"
 #include "store.h"
 #include "upload.h"
+#include "version.h"
 
 module AP_MODULE_DECLARE_DATA ragchat_module;
 
@@ -207,6 +208,7 @@ static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "RC0005: %s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "RC0007: mod_ragchat/%s ready", RAGCHAT_VERSION);
     return OK;
 }
 

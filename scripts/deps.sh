@@ -15,6 +15,10 @@ fi
 if [ "${RAGCHAT_DEPS_E2E:-}" = 1 ]; then
     pkgs+=(chromium)
 fi
+# make deb: dh_apache2 comes with apache2-dev (which provides dh-apache2).
+if [ "${RAGCHAT_DEPS_DEB:-}" = 1 ]; then
+    pkgs+=(debhelper dpkg-dev lintian)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -3,6 +3,7 @@
 #include "api.h"
 #include "json.h"
 #include "markdown.h"
+#include "version.h"
 
 #include "http_log.h"
 #include "http_protocol.h"
@@ -70,7 +71,7 @@ int rc_handle_me(rc_req *q)
         json_array_append_new(types, json_string(*t));
     }
     return rc_send_json(q->r, HTTP_OK,
-        json_pack("{s:o,s:s,s:o,s:o,s:o,s:s,s:s,s:{s:I,s:i,s:o}}",
+        json_pack("{s:o,s:s,s:o,s:o,s:o,s:s,s:s,s:{s:I,s:i,s:o},s:s}",
                   "user", rc_json_string(q->user),
                   "csrf", q->csrf ? q->csrf : "",
                   "title", rc_json_string(rc_conf_title(c)),
@@ -79,7 +80,8 @@ int rc_handle_me(rc_req *q)
                   "auth", rc_conf_auth(c) == RC_AUTH_FORM ? "form" : "apache",
                   "backend", rc_conf_is_builtin(c) ? "builtin" : "remote",
                   "upload", "max_size", (json_int_t)rc_conf_upload_max_size(c),
-                  "max_files", rc_conf_upload_max_files(c), "types", types));
+                  "max_files", rc_conf_upload_max_files(c), "types", types,
+                  "version", RAGCHAT_VERSION));
 }
 
 static json_t *thread_json(const rc_thread *t)
