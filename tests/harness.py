@@ -11,10 +11,13 @@ starts a fake backend and a private httpd, prints one JSON line
 stdin reaches EOF (stdin is watched only when it is a pipe, socket or tty).
 
 Environment: RAGCHAT_MODULE (default <repo>/build/mod_ragchat.so),
+RAGCHAT_DB=pgsql (every server on a fresh database of a private PostgreSQL
+cluster, tests/pgcluster.py, started once per process; default sqlite3),
 RAGCHAT_ASAN=1 (LD_PRELOAD libasan into httpd; any <root>/logs/asan.* file
 fails the suites), RAGCHAT_KEEP_ROOT=1 (keep the temp server root after stop).
 """
 import argparse
+import atexit
 import json
 import os
 import pwd
@@ -58,6 +61,35 @@ def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def db_driver():
+    """The driver servers use unless told: RAGCHAT_DB=pgsql or sqlite3 (default)."""
+    d = os.environ.get("RAGCHAT_DB") or "sqlite3"
+    if d not in ("sqlite3", "pgsql"):
+        raise RuntimeError("RAGCHAT_DB must be sqlite3 or pgsql, not %r" % d)
+    return d
+
+
+_PG = {"cluster": None}
+
+
+def pg_cluster():
+    """The process's private PostgreSQL cluster, started on first use and stopped
+    at exit (stop_pg_cluster)."""
+    if _PG["cluster"] is None:
+        if HERE not in sys.path:
+            sys.path.insert(0, HERE)
+        from pgcluster import PgCluster
+        _PG["cluster"] = PgCluster()
+        atexit.register(stop_pg_cluster)
+    return _PG["cluster"]
+
+
+def stop_pg_cluster():
+    c, _PG["cluster"] = _PG["cluster"], None
+    if c:
+        c.stop()
 
 
 def module_path():
@@ -200,8 +232,7 @@ Timeout 30
 KeepAlive On
 {mpm_conf}
 {http2_conf}
-DBDriver sqlite3
-DBDParams "{db}"
+{dbd}
 DBDPersist On
 
 <Directory />
@@ -262,7 +293,12 @@ class HttpdServer:
       ragchat       False: no LoadModule ragchat nor RagChat* lines (harness self-test)
       timeouts      (connect, idle) of RagChatBackendTimeout, default (2, 3)
       key           backend key exported as RAGCHAT_TEST_KEY (None: no key line)
-      init_sql      SQL run with sqlite3 on the database before httpd starts
+      db            "sqlite3" or "pgsql" (default: RAGCHAT_DB, else sqlite3)
+      pg_database   pgsql: use this existing database of the cluster (another
+                    server's, for several nodes on one database) instead of a
+                    fresh one; it is not dropped at cleanup
+      init_sql      SQL run on the database before httpd starts (sqlite3's
+                    executescript, or one psql-style script on PostgreSQL)
       port          listen port (default: a free one)
       base          location path (default /chat)
       loglevel      LogLevel (default "warn ragchat:info")
@@ -273,7 +309,7 @@ class HttpdServer:
                  http2=False, deflate=False, proxy=False, extra_location="",
                  extra_server="", ragchat=True, timeouts=(2, 3), key=TEST_KEY,
                  init_sql=None, port=None, base="/chat", loglevel="warn ragchat:info",
-                 module=None, start=True):
+                 module=None, start=True, db=None, pg_database=None):
         self.backend = backend
         self.backend_url = backend_url or (backend.url if backend else "http://127.0.0.1:9")
         self.auth = auth
@@ -302,13 +338,27 @@ class HttpdServer:
             os.makedirs(os.path.join(self.root, d))
         self.db_path = os.path.join(self.root, "data", "chat_history.db")
         self.conf_path = os.path.join(self.root, "httpd.conf")
+        self.driver = db or (pg_database and "pgsql") or db_driver()
+        self.pg = None
+        self.pg_database = None
+        self.pg_owned = False
+        if self.driver == "pgsql":
+            self.pg = pg_cluster()
+            self.pg_database = pg_database or self.pg.create_db()
+            self.pg_owned = pg_database is None
         self._copy_htdocs()
         self._make_htpasswd()
         if init_sql:
-            con = sqlite3.connect(self.db_path)
-            con.executescript(init_sql)
-            con.commit()
-            con.close()
+            if self.driver == "pgsql":
+                con = self.pg.connect(self.pg_database, user="ragchat")
+                con.autocommit = True
+                con.cursor().execute(init_sql)
+                con.close()
+            else:
+                con = sqlite3.connect(self.db_path)
+                con.executescript(init_sql)
+                con.commit()
+                con.close()
         self._fix_owners()
         if ragchat and not os.path.exists(self.module):
             shutil.rmtree(self.root, ignore_errors=True)
@@ -388,6 +438,11 @@ class HttpdServer:
             lines += ["    " + l for l in self.extra_location.strip("\n").split("\n")]
         return "\n".join(lines)
 
+    def dbd_config(self):
+        if self.driver == "pgsql":
+            return 'DBDriver pgsql\nDBDParams "%s"' % self.pg.dbd_params(self.pg_database)
+        return 'DBDriver sqlite3\nDBDParams "%s"' % self.db_path
+
     def write_config(self):
         root = self.root
         user_group = "User www-data\nGroup www-data" if os.geteuid() == 0 else ""
@@ -402,7 +457,7 @@ class HttpdServer:
             loglevel=self.loglevel if self.ragchat else re.sub(r"\s*ragchat:\S+", "", self.loglevel),
             mpm_conf=MPM_CONF[self.mpm],
             http2_conf="Protocols h2c http/1.1\nH2Direct on" if self.http2 else "",
-            db=self.db_path, base=self.base, location=self.location_config(),
+            dbd=self.dbd_config(), base=self.base, location=self.location_config(),
             extra_server=self.extra_server)
         with open(self.conf_path, "w") as f:
             f.write(conf)
@@ -513,6 +568,9 @@ class HttpdServer:
         self.stop()
         if os.environ.get("RAGCHAT_KEEP_ROOT") != "1":
             shutil.rmtree(self.root, ignore_errors=True)
+            if self.pg_owned and self.pg and self.pg.started:
+                self.pg.drop_db(self.pg_database)
+                self.pg_owned = False
 
     def __enter__(self):
         return self
@@ -575,10 +633,125 @@ class HttpdServer:
         assert not reps, "AddressSanitizer reports:\n" + "\n".join(reps)
 
     def db(self):
-        """A read-only sqlite3 connection to the server's database."""
+        """A connection to the server's database: read-only sqlite3 with
+        sqlite3.Row rows, or on PostgreSQL a PgConnection that takes the same
+        SQL (? placeholders) and gives rows read by index or name."""
+        if self.driver == "pgsql":
+            return PgConnection(self.pg.connect(self.pg_database))
         con = sqlite3.connect("file:%s?mode=ro" % self.db_path, uri=True, timeout=5)
         con.row_factory = sqlite3.Row
         return con
+
+    def query(self, sql, params=()):
+        """Rows of one SELECT (? placeholders) as dicts, on either driver."""
+        con = self.db()
+        try:
+            return [dict(r) for r in con.execute(sql, params).fetchall()]
+        finally:
+            con.close()
+
+    def db_exec(self, sql, params=()):
+        """Runs one writing statement (? placeholders) and commits; returns
+        the rows changed. On SQLite it runs as the children's user, so a
+        database file it creates stays theirs."""
+        if self.driver == "pgsql":
+            con = self.db()
+            try:
+                n = con.execute(sql, params).rowcount
+                con.commit()
+                return n
+            finally:
+                con.close()
+        code = ("import sqlite3, sys, json\n"
+                "c = sqlite3.connect(sys.argv[1], timeout=10)\n"
+                "n = c.execute(sys.argv[2], json.loads(sys.argv[3])).rowcount\n"
+                "c.commit(); c.close(); print(n)\n")
+        cmd = [PYTHON, "-c", code, self.db_path, sql, json.dumps(list(params))]
+        if os.geteuid() == 0:
+            cmd = ["setpriv", "--reuid=www-data", "--regid=www-data", "--clear-groups"] + cmd
+        return int(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+    def table_columns(self, table):
+        """The columns of a table as (name, type, notnull, default, pk) in order,
+        types and defaults spelled the SQLite way on both drivers."""
+        if self.driver != "pgsql":
+            con = self.db()
+            try:
+                return [(r[1], r[2], r[3], r[4], r[5])
+                        for r in con.execute("PRAGMA table_info(%s)" % table).fetchall()]
+            finally:
+                con.close()
+        rows = self.query(
+            "SELECT c.column_name AS name, c.data_type AS type, c.is_nullable AS nullable,"
+            " c.column_default AS dflt,"
+            " (SELECT k.ordinal_position FROM information_schema.key_column_usage k"
+            "  JOIN information_schema.table_constraints tc"
+            "  ON tc.constraint_name = k.constraint_name AND tc.table_name = k.table_name"
+            "  WHERE tc.constraint_type = 'PRIMARY KEY' AND k.table_name = c.table_name"
+            "  AND k.column_name = c.column_name) AS pk"
+            " FROM information_schema.columns c WHERE c.table_schema = current_schema()"
+            " AND c.table_name = ? ORDER BY c.ordinal_position", (table,))
+        out = []
+        for r in rows:
+            dflt = r["dflt"]
+            if dflt is not None:
+                dflt = re.sub(r"::[a-z ]+$", "", dflt)
+            out.append((r["name"], r["type"].upper(), int(r["nullable"] == "NO"), dflt,
+                        r["pk"] or 0))
+        return out
+
+    def table_names(self):
+        """The tables of the database (SQLite's FTS5 shadow tables included)."""
+        if self.driver == "pgsql":
+            return {r["n"] for r in self.query(
+                "SELECT table_name AS n FROM information_schema.tables"
+                " WHERE table_schema = current_schema()")}
+        return {r["name"] for r in self.query("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+class PgConnection:
+    """psycopg2 behind sqlite3's calls: execute(sql, params) with ? placeholders,
+    rows read by index or by name (dict(row) works), commit(), close()."""
+
+    def __init__(self, con):
+        import psycopg2.extras
+        self.con = con
+        self.factory = psycopg2.extras.DictCursor
+
+    def execute(self, sql, params=()):
+        cur = self.con.cursor(cursor_factory=self.factory)
+        if params:
+            sql = sql.replace("%", "%%").replace("?", "%s")
+            cur.execute(sql, tuple(params))
+        else:
+            cur.execute(sql)
+        return cur
+
+    def commit(self):
+        self.con.commit()
+
+    def rollback(self):
+        self.con.rollback()
+
+    def close(self):
+        self.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def db_errors():
+    """The exceptions a failed statement raises, on either driver."""
+    errs = [sqlite3.Error]
+    try:
+        import psycopg2
+        errs.append(psycopg2.Error)
+    except ImportError:
+        pass
+    return tuple(errs)
 
 
 # ---------------------------------------------------------------------------

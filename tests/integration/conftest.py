@@ -17,7 +17,7 @@ TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TESTS)
 
 import harness  # noqa: E402
-from harness import ApiClient, FakeBackend, HttpdServer, sse_events  # noqa: E402,F401
+from harness import ApiClient, FakeBackend, HttpdServer, db_errors, sse_events  # noqa: E402,F401
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")

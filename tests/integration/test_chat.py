@@ -76,14 +76,22 @@ props TEXT
 REFERENCE_TABLES = ("users", "threads", "steps", "feedbacks", "elements")
 
 
-def table_info(con, table):
-    return [tuple(r) for r in con.execute("PRAGMA table_info(%s)" % table).fetchall()]
+def normalized(cols):
+    """(name, type, notnull, default, pk) with a primary key counted as NOT NULL
+    (PostgreSQL's rule; SQLite's PRAGMA says 0 for a TEXT key)."""
+    return [(n, t, int(bool(nn) or pk > 0), d, int(pk > 0)) for n, t, nn, d, pk in cols]
+
+
+def table_info(server, table):
+    """The columns of one of the server's tables, on either driver."""
+    return normalized(server.table_columns(table))
 
 
 def reference_info():
     con = sqlite3.connect(":memory:")
     con.executescript(REFERENCE_SCHEMA)
-    info = {t: table_info(con, t) for t in REFERENCE_TABLES}
+    info = {t: normalized([tuple(r)[1:] for r in con.execute("PRAGMA table_info(%s)" % t)])
+            for t in REFERENCE_TABLES}
     con.close()
     return info
 
@@ -143,17 +151,13 @@ def test_chat_is_persisted(api, backend, server):
 
 def test_schema_equals_reference(api, backend, server):
     api.chat_events("make sure the schema exists")
-    con = server.db()
-    try:
-        ref = reference_info()
-        for t in REFERENCE_TABLES:
-            assert table_info(con, t) == ref[t], "table %s differs" % t
-        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        extra = {n for n in names - set(REFERENCE_TABLES)
-                 if not n.startswith("ragchat_") and not n.startswith("sqlite_")}
-        assert not extra, "tables not prefixed ragchat_: %s" % extra
-    finally:
-        con.close()
+    ref = reference_info()
+    for t in REFERENCE_TABLES:
+        assert table_info(server, t) == ref[t], "table %s differs" % t
+    names = server.table_names()
+    extra = {n for n in names - set(REFERENCE_TABLES)
+             if not n.startswith("ragchat_") and not n.startswith("sqlite_")}
+    assert not extra, "tables not prefixed ragchat_: %s" % extra
 
 
 def test_second_message_sends_history(api, backend):
@@ -221,9 +225,7 @@ def test_thread_name_is_first_message(api, backend, server):
 def test_reference_database_works(make_server, backend):
     """A chat_history.db created by the reference's exact init_db.py serves chats."""
     srv = make_server(init_sql=REFERENCE_SCHEMA)
-    con = srv.db()
-    before = {t: table_info(con, t) for t in REFERENCE_TABLES}
-    con.close()
+    before = {t: table_info(srv, t) for t in REFERENCE_TABLES}
     alice = ApiClient(srv, "alice")
     backend.script({"tokens": ["It", " works"]})
     events = alice.chat_events("reference db?")
@@ -232,12 +234,8 @@ def test_reference_database_works(make_server, backend):
     assert done[0] == "done" and done[1]["content"] == "It works"
     check_chat_rows(srv, "alice", th["thread_id"], th["user_step_id"], th["assistant_step_id"],
                     "reference db?", "It works")
-    con = srv.db()
-    try:
-        for t in REFERENCE_TABLES:
-            assert table_info(con, t) == before[t], "module altered table %s" % t
-    finally:
-        con.close()
+    for t in REFERENCE_TABLES:
+        assert table_info(srv, t) == before[t], "module altered table %s" % t
     t = alice.thread(th["thread_id"])
     assert [s["output"] for s in t["steps"]] == ["reference db?", "It works"]
 

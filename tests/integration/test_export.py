@@ -5,7 +5,6 @@ shared samples; the PDFs are checked with poppler-utils (pdftotext, pdfinfo,
 pdffonts)."""
 import os
 import re
-import sqlite3
 import subprocess
 import tempfile
 import urllib.parse
@@ -331,16 +330,10 @@ def test_empty_answer_still_exports(api, backend):
 def test_thread_without_steps_exports(api, server):
     api.me()
     tid = str(uuid.uuid4())
-    con = sqlite3.connect(server.db_path, timeout=10)
-    try:
-        uid = con.execute("SELECT id FROM users WHERE identifier = 'alice'").fetchone()[0]
-        con.execute('INSERT INTO threads (id, "createdAt", name, "userId", "userIdentifier", '
-                    'tags, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)',
-                    (tid, "2026-11-26T18:09:00.000000Z", "Nothing yet", uid, "alice",
-                     None, "{}"))
-        con.commit()
-    finally:
-        con.close()
+    uid = server.query("SELECT id FROM users WHERE identifier = 'alice'")[0]["id"]
+    server.db_exec('INSERT INTO threads (id, "createdAt", name, "userId", "userIdentifier", '
+                   'tags, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                   (tid, "2026-11-26T18:09:00.000000Z", "Nothing yet", uid, "alice", None, "{}"))
     r = get_export(api, "threads", tid, "pdf")
     pdf = check_pdf_response(r)
     assert pdf_info(pdf).get("Title") == "Nothing yet"

@@ -93,23 +93,6 @@ class FormServer(HttpdServer):
         e.update(self.app_env)
         return e
 
-    def db_exec(self, sql, params=()):
-        """Runs one statement on the database as the children's user."""
-        code = ("import sqlite3, sys, json\n"
-                "c = sqlite3.connect(sys.argv[1], timeout=10)\n"
-                "n = c.execute(sys.argv[2], json.loads(sys.argv[3])).rowcount\n"
-                "c.commit(); c.close(); print(n)\n")
-        cmd = [PYTHON, "-c", code, self.db_path, sql, json.dumps(list(params))]
-        if os.geteuid() == 0:
-            cmd = ["setpriv", "--reuid=www-data", "--regid=www-data", "--clear-groups"] + cmd
-        return int(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-
-    def query(self, sql, params=()):
-        con = self.db()
-        try:
-            return [dict(r) for r in con.execute(sql, params).fetchall()]
-        finally:
-            con.close()
 
 
 LOG_ALLOW = []

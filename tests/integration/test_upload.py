@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import TIMESTAMP, UUID4, ApiClient, assert_error_json, wait_for
+from conftest import TIMESTAMP, UUID4, ApiClient, assert_error_json, db_errors, wait_for
 
 LIMITS = "RagChatUploadMaxSize 2M\nRagChatUploadMaxFiles 3"
 SERVER_OPTIONS = {"extra_location": LIMITS}
@@ -184,12 +184,11 @@ def upload(api, parts, **kw):
 
 def counts(server):
     """Rows of threads, steps, elements (zeros before the schema exists)."""
-    import sqlite3
     con = server.db()
     try:
         return tuple(con.execute("SELECT COUNT(*) FROM %s" % t).fetchone()[0]
                      for t in ("threads", "steps", "elements"))
-    except sqlite3.OperationalError:
+    except db_errors():
         return (0, 0, 0)
     finally:
         con.close()
