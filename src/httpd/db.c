@@ -1,14 +1,20 @@
 /* The connection layer over mod_dbd: connections (the request's pooled one,
- * or a short-lived one inside a stream), the process's writer lock, the
- * per-connection statement cache, and SQLite's busy handling.
+ * or a short-lived one inside a stream or a child's own thread), the
+ * process's writer lock on SQLite, the per-connection statement cache, and
+ * SQLite's busy handling.
  *
  * Statements are prepared lazily, once per pooled connection, and cached in the
  * connection's own `prepared` hash: ap_dbd_prepare would prepare them when the
  * connection opens, before the schema exists, and fail the connection. The
- * first use of a connection sets SQLite's pragmas and creates missing tables
- * (schema.c). */
+ * first use of a connection sets SQLite's pragmas and brings the schema up to
+ * date (src/core/schema.c).
+ *
+ * apr's pgsql driver, read sequentially, reports no error and waits 100 ms
+ * after an empty result: selects on PostgreSQL are random-access (the whole
+ * result at once, errors reported), which our small LIMITed results afford. It
+ * also returns "" for NULL, so columns are read through apr_dbd_datum_get. */
 #include "db.h"
-#include "schema.h"
+#include "schema.h"       /* src/core */
 
 #include "http_log.h"
 #include "apr_strings.h"
@@ -46,29 +52,47 @@ void rc_db_child_init(apr_pool_t *p)
     apr_thread_mutex_create(&write_lock, APR_THREAD_MUTEX_DEFAULT, p);
 }
 
+/* PostgreSQL needs no such lock: its writers wait for each other's rows only. */
 static void lock_writes(rc_db *db)
 {
-    if (!db->in_tx && write_lock) {
+    if (!db->in_tx && write_lock && db->sqlite) {
         apr_thread_mutex_lock(write_lock);
     }
 }
 
 static void unlock_writes(rc_db *db)
 {
-    if (!db->in_tx && write_lock) {
+    if (!db->in_tx && write_lock && db->sqlite) {
         apr_thread_mutex_unlock(write_lock);
     }
 }
 
 int rc_db_is_sqlite(const rc_db *db)
 {
-    return strcmp(apr_dbd_name(db->dbd->driver), "sqlite3") == 0;
+    return db->sqlite;
 }
+
+const char *rc_db_int(rc_db *db, apr_int64_t v)
+{
+    return apr_psprintf(db->pool, "%" APR_INT64_T_FMT, v);
+}
+
+/* Logged with the request when there is one. */
+#define DB_LOG(db, level, ...) \
+    do { \
+        if ((db)->r) { \
+            ap_log_rerror(APLOG_MARK, level, 0, (db)->r, __VA_ARGS__); \
+        } \
+        else { \
+            ap_log_error(APLOG_MARK, level, 0, (db)->s, __VA_ARGS__); \
+        } \
+    } while (0)
 
 static void log_db_error(rc_db *db, int rv, const char *what)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, "RC0101: database error in %s: %s",
-                  what, apr_dbd_error(db->dbd->driver, db->dbd->handle, rv));
+    const char *msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rv);
+
+    DB_LOG(db, APLOG_ERR, "RC0101: database error in %s: %s", what, msg ? msg : "?");
 }
 
 int rc_db_run(rc_db *db, const char *sql)
@@ -85,7 +109,7 @@ int rc_db_run(rc_db *db, const char *sql)
 static int run_pragma(rc_db *db, const char *sql)
 {
     apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     int rv = apr_dbd_select(db->dbd->driver, db->pool, db->dbd->handle, &res, sql, 0);
 
     if (rv) {
@@ -116,6 +140,35 @@ static int busy_wait(void *data, int tries)
     return 0;
 }
 
+/* Brings the schema up to date (once per connection: a quick version check
+ * when it is). */
+static int upgrade_schema(rc_db *db)
+{
+    static int newer_logged;
+    rc_schema_state st;
+    const char *err = NULL;
+    apr_pool_t *p;
+    int rv;
+
+    apr_pool_create(&p, db->pool);
+    rv = rc_schema_upgrade(p, db->dbd->driver, db->dbd->handle, &st, &err);
+    if (rv) {
+        DB_LOG(db, APLOG_ERR, "RC0103: the database schema could not be brought to version "
+               "%d: %s", RC_SCHEMA_VERSION, err ? err : "?");
+    }
+    else if (st.to > st.from) {
+        DB_LOG(db, APLOG_NOTICE, "RC0104: database schema %s version %d (%s)",
+               st.from ? "upgraded to" : "created at", st.to, apr_dbd_name(db->dbd->driver));
+    }
+    else if (st.from > RC_SCHEMA_VERSION && !newer_logged) {
+        newer_logged = 1;
+        DB_LOG(db, APLOG_NOTICE, "RC0105: the database schema is at version %d, newer than "
+               "this module's %d: left as it is", st.from, RC_SCHEMA_VERSION);
+    }
+    apr_pool_destroy(p);
+    return rv;
+}
+
 static int init_connection(rc_db *db)
 {
     static const char marker[] = "ragchat:init";
@@ -124,7 +177,7 @@ static int init_connection(rc_db *db)
         return 0;
     }
     lock_writes(db);
-    if (rc_db_is_sqlite(db)) {
+    if (db->sqlite) {
         /* Several child processes write at once: WAL lets readers go on while
          * one writes, and the busy timeout makes writers wait instead of fail. */
         sqlite3_busy_handler(apr_dbd_native_handle(db->dbd->driver, db->dbd->handle),
@@ -135,7 +188,7 @@ static int init_connection(rc_db *db)
             return -1;
         }
     }
-    if (rc_schema_create(db)) {
+    if (upgrade_schema(db)) {
         unlock_writes(db);
         return -1;
     }
@@ -144,20 +197,28 @@ static int init_connection(rc_db *db)
     return 0;
 }
 
-static rc_db *wrap(request_rec *r, apr_pool_t *p, ap_dbd_t *dbd, int opened)
+static rc_db *wrap(request_rec *r, server_rec *s, apr_pool_t *p, ap_dbd_t *dbd, int opened)
 {
     rc_db *db;
 
     if (!dbd) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "RC0102: no database connection (check DBDriver and DBDParams)");
+        if (r) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "RC0102: no database connection (check DBDriver and DBDParams)");
+        }
+        else {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                         "RC0102: no database connection (check DBDriver and DBDParams)");
+        }
         return NULL;
     }
     db = apr_pcalloc(p, sizeof(*db));
     db->r = r;
+    db->s = s;
     db->pool = p;
     db->dbd = dbd;
     db->opened = opened;
+    db->sqlite = rc_driver_of(dbd->driver) == RC_DRIVER_SQLITE;
     if (init_connection(db)) {
         rc_db_release(db);
         return NULL;
@@ -167,18 +228,23 @@ static rc_db *wrap(request_rec *r, apr_pool_t *p, ap_dbd_t *dbd, int opened)
 
 rc_db *rc_db_acquire(request_rec *r)
 {
-    return wrap(r, r->pool, dbd_acquire(r), 0);
+    return wrap(r, r->server, r->pool, dbd_acquire(r), 0);
 }
 
 rc_db *rc_db_open(request_rec *r, apr_pool_t *p)
 {
-    return wrap(r, p, dbd_open(p, r->server), 1);
+    return wrap(r, r->server, p, dbd_open(p, r->server), 1);
+}
+
+rc_db *rc_db_open_server(server_rec *s, apr_pool_t *p)
+{
+    return wrap(NULL, s, p, dbd_open(p, s), 1);
 }
 
 void rc_db_release(rc_db *db)
 {
     if (db && db->opened && db->dbd) {
-        dbd_close(db->r->server, db->dbd);
+        dbd_close(db->s, db->dbd);
         db->dbd = NULL;
     }
 }
@@ -191,7 +257,7 @@ static int stale_statement(rc_db *db, int rv)
 {
     const char *msg;
 
-    if (!rv || !rc_db_is_sqlite(db)) {
+    if (!rv || !db->sqlite) {
         return 0;
     }
     /* A legacy statement's step says only SQLITE_ERROR; the reset that apr
@@ -253,7 +319,7 @@ int rc_db_select(rc_db *db, const char *label, const char *sql,
     if (!st) {
         return -1;
     }
-    rv = apr_dbd_pselect(db->dbd->driver, db->pool, db->dbd->handle, res, st, 0,
+    rv = apr_dbd_pselect(db->dbd->driver, db->pool, db->dbd->handle, res, st, !db->sqlite,
                          nargs, args);
     if (stale_statement(db, rv) && !db->in_tx && (st = prepared(db, label, sql, 1))) {
         rv = apr_dbd_pselect(db->dbd->driver, db->pool, db->dbd->handle, res, st, 0,
@@ -272,7 +338,15 @@ int rc_db_next(rc_db *db, apr_dbd_results_t *res, apr_dbd_row_t **row)
 
 const char *rc_db_col(rc_db *db, apr_dbd_row_t *row, int col)
 {
-    return apr_dbd_get_entry(db->dbd->driver, row, col);
+    const char *v = NULL;
+
+    if (db->sqlite) {
+        return apr_dbd_get_entry(db->dbd->driver, row, col);
+    }
+    if (apr_dbd_datum_get(db->dbd->driver, row, col, APR_DBD_TYPE_STRING, &v) != APR_SUCCESS) {
+        return NULL;       /* SQL NULL */
+    }
+    return v;
 }
 
 int rc_db_begin(rc_db *db, apr_dbd_transaction_t **tx)
@@ -309,7 +383,7 @@ const char *rc_db_value(rc_db *db, const char *label, const char *sql,
                                 int nargs, const char **args, int *failed)
 {
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     const char *v = NULL;
 
     if (rc_db_select(db, label, sql, &res, nargs, args)) {

@@ -8,11 +8,13 @@
 #include "mod_dbd.h"
 
 typedef struct {
-    request_rec *r;
+    request_rec *r;      /* NULL for a connection of no request (rc_db_open_server) */
+    server_rec *s;
     apr_pool_t *pool;
     ap_dbd_t *dbd;
     int opened;          /* from ap_dbd_open: rc_db_release must close it */
     int in_tx;           /* inside rc_db_begin/rc_db_end (holds the write lock) */
+    int sqlite;          /* DBDriver sqlite3 (else pgsql) */
 } rc_db;
 
 /* Fetches mod_dbd's optional functions; an error string when mod_dbd is absent. */
@@ -27,10 +29,16 @@ rc_db *rc_db_acquire(request_rec *r);
 /* A connection for a short piece of work inside a long request (a stream),
  * with results allocated in p: must be given back with rc_db_release. */
 rc_db *rc_db_open(request_rec *r, apr_pool_t *p);
+/* The same for work of no request (a child's own thread), on s's database. */
+rc_db *rc_db_open_server(server_rec *s, apr_pool_t *p);
 void rc_db_release(rc_db *db);
 
 /* Low-level statements, prepared once per connection under a label. Arguments
- * are strings (NULL binds SQL NULL). Return 0 or a driver error (logged). */
+ * are strings (NULL binds SQL NULL). The SQL's placeholders carry the
+ * column's type: %s for text, %d for INTEGER, %lld for BIGINT (the pgsql
+ * driver declares the parameters with these types; sqlite3 binds them all as
+ * text, which its columns' affinity converts). Return 0 or a driver error
+ * (logged). */
 #define RC_DB_ARGS(...) \
     (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)), \
     (const char *[]){__VA_ARGS__}
@@ -38,12 +46,15 @@ int rc_db_exec(rc_db *db, const char *label, const char *sql, int *nrows,
                int nargs, const char **args);
 int rc_db_select(rc_db *db, const char *label, const char *sql,
                  apr_dbd_results_t **res, int nargs, const char **args);
-/* Next row (0) or -1 at the end; columns are NULL for SQL NULL. */
+/* Next row (0) or -1 at the end; columns are NULL for SQL NULL. *row must
+ * be NULL before the first call (the pgsql driver reuses what it holds). */
 int rc_db_next(rc_db *db, apr_dbd_results_t *res, apr_dbd_row_t **row);
 const char *rc_db_col(rc_db *db, apr_dbd_row_t *row, int col);
 int rc_db_begin(rc_db *db, apr_dbd_transaction_t **tx);
 int rc_db_end(rc_db *db, apr_dbd_transaction_t *tx, int rollback);
 int rc_db_is_sqlite(const rc_db *db);
+/* Decimal text of a number, for a %d or %lld argument. */
+const char *rc_db_int(rc_db *db, apr_int64_t v);
 /* A single-column, single-row answer (in db->pool); NULL when there is no row
  * (and *failed, when given, set on error). */
 const char *rc_db_value(rc_db *db, const char *label, const char *sql,

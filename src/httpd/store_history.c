@@ -15,7 +15,7 @@ apr_array_header_t *rc_store_history(rc_db *db, const char *thread_id)
 {
     apr_array_header_t *out;
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
 
     if (rc_db_select(db, "history",
                      "SELECT type, output FROM steps WHERE \"threadId\" = %s"

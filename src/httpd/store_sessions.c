@@ -1,5 +1,6 @@
 /* The store's session and login-failure tables (ragchat_sessions,
- * ragchat_login_failures). Times are epoch seconds, bound as decimal text. */
+ * ragchat_login_failures). Times are epoch seconds, bound as decimal text
+ * to BIGINT (%lld) placeholders. */
 #include "store.h"
 #include "util.h"
 
@@ -20,7 +21,7 @@ static apr_int64_t col_i64(rc_db *db, apr_dbd_row_t *row, int col)
 int rc_store_session_get(rc_db *db, const char *row_id, rc_session_row *s)
 {
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     int found = 0;
 
     if (rc_db_select(db, "session_get",
@@ -55,7 +56,7 @@ int rc_store_session_insert(rc_db *db, const char *row_id, const rc_session_row 
     return rc_db_exec(db, "session_add",
                       "INSERT INTO ragchat_sessions (id, \"userIdentifier\", csrf, provider,"
                       " \"createdAt\", \"lastSeen\", \"expiresAt\", \"checkedAt\", address)"
-                      " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", NULL,
+                      " VALUES (%s, %s, %s, %s, %lld, %lld, %lld, %lld, %s)", NULL,
                       RC_DB_ARGS(row_id, s->user, s->csrf, s->provider, i64(p, s->created),
                                  i64(p, s->last_seen), i64(p, s->expires), i64(p, s->checked),
                                  address));
@@ -65,7 +66,7 @@ int rc_store_session_touch(rc_db *db, const char *row_id, apr_int64_t last_seen,
                            apr_int64_t checked)
 {
     return rc_db_exec(db, "session_touch",
-                      "UPDATE ragchat_sessions SET \"lastSeen\" = %s, \"checkedAt\" = %s"
+                      "UPDATE ragchat_sessions SET \"lastSeen\" = %lld, \"checkedAt\" = %lld"
                       " WHERE id = %s", NULL,
                       RC_DB_ARGS(i64(db->pool, last_seen), i64(db->pool, checked), row_id));
 }
@@ -79,7 +80,7 @@ int rc_store_session_delete(rc_db *db, const char *row_id)
 int rc_store_sessions_prune(rc_db *db, apr_int64_t now)
 {
     return rc_db_exec(db, "session_prune",
-                      "DELETE FROM ragchat_sessions WHERE \"expiresAt\" <= %s", NULL,
+                      "DELETE FROM ragchat_sessions WHERE \"expiresAt\" <= %lld", NULL,
                       RC_DB_ARGS(i64(db->pool, now)));
 }
 
@@ -87,12 +88,12 @@ int rc_store_failures_count(rc_db *db, const char *key, apr_int64_t since, int l
                             apr_int64_t *oldest)
 {
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     int n = 0;
 
     if (rc_db_select(db, "login_failures",
                      "SELECT \"createdAt\" FROM ragchat_login_failures WHERE \"key\" = %s"
-                     " AND \"createdAt\" > %s ORDER BY \"createdAt\" DESC LIMIT %s", &res,
+                     " AND \"createdAt\" > %lld ORDER BY \"createdAt\" DESC LIMIT %d", &res,
                      RC_DB_ARGS(key, i64(db->pool, since), i64(db->pool, limit)))) {
         return -1;
     }
@@ -108,14 +109,14 @@ int rc_store_failure_add(rc_db *db, const char *key, apr_int64_t at)
 {
     return rc_db_exec(db, "login_fail_add",
                       "INSERT INTO ragchat_login_failures (id, \"key\", \"createdAt\")"
-                      " VALUES (%s, %s, %s)", NULL,
+                      " VALUES (%s, %s, %lld)", NULL,
                       RC_DB_ARGS(rc_uuid4(db->pool), key, i64(db->pool, at)));
 }
 
 int rc_store_failures_prune(rc_db *db, apr_int64_t before)
 {
     return rc_db_exec(db, "login_fail_prune",
-                      "DELETE FROM ragchat_login_failures WHERE \"createdAt\" < %s", NULL,
+                      "DELETE FROM ragchat_login_failures WHERE \"createdAt\" < %lld", NULL,
                       RC_DB_ARGS(i64(db->pool, before)));
 }
 
@@ -124,7 +125,7 @@ int rc_store_failures_trim_key(rc_db *db, const char *key, int keep)
     return rc_db_exec(db, "login_fail_trim",
                       "DELETE FROM ragchat_login_failures WHERE \"key\" = %s AND id NOT IN"
                       " (SELECT id FROM ragchat_login_failures WHERE \"key\" = %s"
-                      " ORDER BY \"createdAt\" DESC, id LIMIT %s)", NULL,
+                      " ORDER BY \"createdAt\" DESC, id LIMIT %d)", NULL,
                       RC_DB_ARGS(key, key, i64(db->pool, keep)));
 }
 
@@ -143,7 +144,7 @@ int rc_store_failures_cap(rc_db *db, int max)
     }
     return rc_db_exec(db, "login_fail_cap",
                       "DELETE FROM ragchat_login_failures WHERE id IN (SELECT id FROM"
-                      " ragchat_login_failures ORDER BY \"createdAt\", id LIMIT %s)", NULL,
+                      " ragchat_login_failures ORDER BY \"createdAt\", id LIMIT %lld)", NULL,
                       RC_DB_ARGS(i64(db->pool, over)));
 }
 

@@ -46,7 +46,7 @@ rc_thread *rc_store_thread_get(rc_db *db, const char *id, const char *user_id,
                                const char *user_ident, int *failed)
 {
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     rc_thread *t = NULL;
 
     /* Chainlit writes both the user's id and identifier; either proves ownership. */
@@ -141,9 +141,9 @@ apr_array_header_t *rc_store_threads_list(rc_db *db, const char *user_id,
                                           const char *before, int limit)
 {
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     apr_array_header_t *out;
-    const char *lim = apr_itoa(db->pool, limit);
+    const char *lim = rc_db_int(db, limit);
     /* Timestamps compare as strings; this one sorts after all of them. */
     const char *cursor = before && *before ? before : "9999-12-31T23:59:59.999999Z";
     int rv;
@@ -157,7 +157,7 @@ apr_array_header_t *rc_store_threads_list(rc_db *db, const char *user_id,
                           " AND (LOWER(t.name) LIKE LOWER(%s) ESCAPE '\\'"
                           "  OR EXISTS (SELECT 1 FROM steps s WHERE s.\"threadId\" = t.id"
                           "  AND LOWER(s.output) LIKE LOWER(%s) ESCAPE '\\'))"
-                          " ORDER BY t.\"createdAt\" DESC, t.id DESC LIMIT %s",
+                          " ORDER BY t.\"createdAt\" DESC, t.id DESC LIMIT %d",
                           &res, RC_DB_ARGS(user_id, user_ident, cursor, pat, pat, lim));
     }
     else {
@@ -165,7 +165,7 @@ apr_array_header_t *rc_store_threads_list(rc_db *db, const char *user_id,
                           "SELECT id, name, \"createdAt\" FROM threads"
                           " WHERE (\"userId\" = %s OR \"userIdentifier\" = %s)"
                           " AND \"createdAt\" < %s"
-                          " ORDER BY \"createdAt\" DESC, id DESC LIMIT %s",
+                          " ORDER BY \"createdAt\" DESC, id DESC LIMIT %d",
                           &res, RC_DB_ARGS(user_id, user_ident, cursor, lim));
     }
     if (rv) {
@@ -184,7 +184,7 @@ int rc_store_step_insert(rc_db *db, const rc_step *s)
                       "INSERT INTO steps (id, name, type, \"threadId\", \"parentId\","
                       " \"disableFeedback\", streaming, \"isError\", metadata, input, output,"
                       " \"createdAt\", start, \"end\", \"showInput\")"
-                      " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                      " VALUES (%s, %s, %s, %s, %s, %d, %d, %d, %s, %s, %s, %s, %s, %s, %s)",
                       NULL, RC_DB_ARGS(s->id, s->name, s->type, s->thread_id, s->parent_id,
                                        "0", "0", s->is_error ? "1" : "0",
                                        s->metadata ? s->metadata : "{}", "", s->output,
@@ -226,15 +226,15 @@ static rc_step *step_from_row(rc_db *db, apr_dbd_row_t *row)
 apr_array_header_t *rc_store_thread_steps(rc_db *db, const char *thread_id, int limit)
 {
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     apr_array_header_t *out;
     const char *last = NULL;
 
     if (rc_db_select(db, "thread_steps",
                      "SELECT " STEP_COLS " FROM steps s"
                      " LEFT JOIN feedbacks f ON f.\"forId\" = s.id"
-                     " WHERE s.\"threadId\" = %s ORDER BY s.\"createdAt\", s.id LIMIT %s",
-                     &res, RC_DB_ARGS(thread_id, apr_itoa(db->pool, limit)))) {
+                     " WHERE s.\"threadId\" = %s ORDER BY s.\"createdAt\", s.id LIMIT %d",
+                     &res, RC_DB_ARGS(thread_id, rc_db_int(db, limit)))) {
         return NULL;
     }
     out = apr_array_make(db->pool, 16, sizeof(rc_step *));
@@ -254,7 +254,7 @@ rc_step *rc_store_step_get(rc_db *db, const char *id, const char *user_id,
                            const char *user_ident, int *failed)
 {
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     rc_step *s = NULL;
 
     if (rc_db_select(db, "step_get",
@@ -324,7 +324,7 @@ int rc_store_feedback_set(rc_db *db, const char *step_id, const char *thread_id,
     const char *v = value ? "1" : "0";
 
     if (rc_db_exec(db, "fb_update",
-                   "UPDATE feedbacks SET value = %s, comment = %s WHERE \"forId\" = %s",
+                   "UPDATE feedbacks SET value = %d, comment = %s WHERE \"forId\" = %s",
                    &n, RC_DB_ARGS(v, comment, step_id))) {
         return -1;
     }
@@ -333,7 +333,7 @@ int rc_store_feedback_set(rc_db *db, const char *step_id, const char *thread_id,
     }
     return rc_db_exec(db, "fb_add",
                       "INSERT INTO feedbacks (id, \"forId\", \"threadId\", value, comment)"
-                      " VALUES (%s, %s, %s, %s, %s)", NULL,
+                      " VALUES (%s, %s, %s, %d, %s)", NULL,
                       RC_DB_ARGS(rc_uuid4(db->pool), step_id, thread_id, v, comment));
 }
 
@@ -355,14 +355,14 @@ int rc_store_element_insert(rc_db *db, const rc_element *e)
 apr_array_header_t *rc_store_thread_elements(rc_db *db, const char *thread_id, int limit)
 {
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     apr_array_header_t *out;
 
     if (rc_db_select(db, "thread_elements",
                      "SELECT e.id, e.name, e.mime, e.size, e.\"forId\", e.type FROM elements e"
                      " LEFT JOIN steps s ON s.id = e.\"forId\""
-                     " WHERE e.\"threadId\" = %s ORDER BY s.\"createdAt\", e.name, e.id LIMIT %s",
-                     &res, RC_DB_ARGS(thread_id, apr_itoa(db->pool, limit)))) {
+                     " WHERE e.\"threadId\" = %s ORDER BY s.\"createdAt\", e.name, e.id LIMIT %d",
+                     &res, RC_DB_ARGS(thread_id, rc_db_int(db, limit)))) {
         return NULL;
     }
     out = apr_array_make(db->pool, 4, sizeof(rc_element *));

@@ -1,0 +1,273 @@
+/* The schema, in one place: every table and index of every version, for each
+ * driver, and the procedure that brings a database up to date.
+ *
+ * Version 1 is the schema of mod_ragchat 0.1.0, which recorded no version: the
+ * reference's tables (verbatim from its init_db.py) and the module's own, plus
+ * on SQLite the built-in backend's document store (FTS5). Its statements all
+ * say IF NOT EXISTS, so a database with no version (new, a Chainlit app's, or
+ * one 0.1.0 made) is brought to version 1 by running them all.
+ * Version 2: the built-in backend's document store on PostgreSQL (tsvector, GIN
+ * index), and indexes for deleting a thread's feedback and elements.
+ *
+ * A later version appends its statements with its number and raises
+ * RC_SCHEMA_VERSION; nothing already here changes. */
+#include "schema.h"
+
+#include <apr_strings.h>
+#include <string.h>
+
+#define ALL  (RC_DRIVER_SQLITE | RC_DRIVER_PGSQL)
+#define LITE RC_DRIVER_SQLITE
+#define PG   RC_DRIVER_PGSQL
+
+typedef struct {
+    int version;
+    unsigned drivers;          /* rc_driver_kind bits */
+    const char *sql;
+} schema_stmt;
+
+static const schema_stmt statements[] = {
+    /* ---- 1: the reference's init_db.py, verbatim ---- */
+    { 1, ALL, "CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, identifier TEXT NOT NULL"
+              " UNIQUE, \"createdAt\" TEXT, metadata TEXT NOT NULL DEFAULT '{}')" },
+    { 1, ALL, "CREATE TABLE IF NOT EXISTS threads (id TEXT PRIMARY KEY, \"createdAt\" TEXT,"
+              " name TEXT, \"userId\" TEXT, \"userIdentifier\" TEXT, tags TEXT,"
+              " metadata TEXT NOT NULL DEFAULT '{}',"
+              " FOREIGN KEY (\"userId\") REFERENCES users(id) ON DELETE CASCADE)" },
+    { 1, ALL, "CREATE TABLE IF NOT EXISTS steps (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+              " type TEXT NOT NULL, \"threadId\" TEXT NOT NULL, \"parentId\" TEXT,"
+              " \"disableFeedback\" INTEGER NOT NULL DEFAULT 0,"
+              " streaming INTEGER NOT NULL DEFAULT 0, \"waitForAnswer\" INTEGER,"
+              " \"isError\" INTEGER NOT NULL DEFAULT 0, metadata TEXT NOT NULL DEFAULT '{}',"
+              " tags TEXT, input TEXT, output TEXT, \"createdAt\" TEXT, start TEXT, \"end\" TEXT,"
+              " \"showInput\" TEXT, language TEXT, indent INTEGER, generation TEXT,"
+              " \"defaultOpen\" INTEGER, \"autoCollapse\" INTEGER,"
+              " FOREIGN KEY (\"threadId\") REFERENCES threads(id) ON DELETE CASCADE)" },
+    { 1, ALL, "CREATE TABLE IF NOT EXISTS feedbacks (id TEXT PRIMARY KEY, \"forId\" TEXT NOT NULL,"
+              " \"threadId\" TEXT NOT NULL, value INTEGER NOT NULL, comment TEXT)" },
+    { 1, ALL, "CREATE TABLE IF NOT EXISTS elements (id TEXT PRIMARY KEY, \"threadId\" TEXT,"
+              " type TEXT, url TEXT, \"chainlitKey\" TEXT, name TEXT NOT NULL, display TEXT,"
+              " \"objectKey\" TEXT, size TEXT, page INTEGER, language TEXT, \"forId\" TEXT,"
+              " mime TEXT, props TEXT)" },
+    /* ---- 1: the module's indexes and tables ---- */
+    { 1, ALL, "CREATE INDEX IF NOT EXISTS ragchat_threads_user"
+              " ON threads (\"userIdentifier\", \"createdAt\")" },
+    { 1, ALL, "CREATE INDEX IF NOT EXISTS ragchat_steps_thread ON steps (\"threadId\", \"createdAt\")" },
+    { 1, ALL, "CREATE INDEX IF NOT EXISTS ragchat_feedbacks_for ON feedbacks (\"forId\")" },
+    /* Running answers: a stop request sets stop, on any node. */
+    { 1, ALL, "CREATE TABLE IF NOT EXISTS ragchat_streams (\"stepId\" TEXT PRIMARY KEY,"
+              " \"threadId\" TEXT NOT NULL, \"userId\" TEXT NOT NULL,"
+              " stop INTEGER NOT NULL DEFAULT 0, \"createdAt\" TEXT)" },
+    /* Sessions of RagChatAuth form: id is a hash of the cookie's random id, so
+     * the table alone lets nobody in; times are epoch seconds. */
+    { 1, ALL, "CREATE TABLE IF NOT EXISTS ragchat_sessions (id TEXT PRIMARY KEY,"
+              " \"userIdentifier\" TEXT NOT NULL, csrf TEXT NOT NULL, provider TEXT NOT NULL,"
+              " \"createdAt\" BIGINT NOT NULL, \"lastSeen\" BIGINT NOT NULL,"
+              " \"expiresAt\" BIGINT NOT NULL, \"checkedAt\" BIGINT NOT NULL, address TEXT)" },
+    { 1, ALL, "CREATE INDEX IF NOT EXISTS ragchat_sessions_user"
+              " ON ragchat_sessions (\"userIdentifier\")" },
+    { 1, ALL, "CREATE INDEX IF NOT EXISTS ragchat_sessions_expires"
+              " ON ragchat_sessions (\"expiresAt\")" },
+    /* Failed logins, one row per failure and key (a hash of the user name or
+     * of the address); createdAt in epoch seconds. */
+    { 1, ALL, "CREATE TABLE IF NOT EXISTS ragchat_login_failures (id TEXT PRIMARY KEY,"
+              " \"key\" TEXT NOT NULL, \"createdAt\" BIGINT NOT NULL)" },
+    { 1, ALL, "CREATE INDEX IF NOT EXISTS ragchat_login_failures_key"
+              " ON ragchat_login_failures (\"key\", \"createdAt\")" },
+    { 1, ALL, "CREATE INDEX IF NOT EXISTS ragchat_login_failures_time"
+              " ON ragchat_login_failures (\"createdAt\")" },
+    /* The built-in backend's documents and passages, SQLite: FTS5 (porter). */
+    { 1, LITE, "CREATE TABLE IF NOT EXISTS ragchat_documents (id TEXT PRIMARY KEY,"
+               " \"userIdentifier\" TEXT NOT NULL, name TEXT NOT NULL, mime TEXT, size INTEGER,"
+               " chunks INTEGER NOT NULL DEFAULT 0, \"createdAt\" TEXT NOT NULL)" },
+    { 1, LITE, "CREATE INDEX IF NOT EXISTS ragchat_documents_user"
+               " ON ragchat_documents (\"userIdentifier\", name)" },
+    { 1, LITE, "CREATE VIRTUAL TABLE IF NOT EXISTS ragchat_chunks USING fts5(document UNINDEXED,"
+               " \"userIdentifier\" UNINDEXED, name UNINDEXED, ordinal UNINDEXED, text,"
+               " tokenize = 'porter unicode61 remove_diacritics 2')" },
+
+    /* ---- 2: deleting a thread finds its feedback and elements by index ---- */
+    { 2, ALL, "CREATE INDEX IF NOT EXISTS ragchat_feedbacks_thread ON feedbacks (\"threadId\")" },
+    { 2, ALL, "CREATE INDEX IF NOT EXISTS ragchat_elements_thread ON elements (\"threadId\")" },
+    /* ---- 2: the built-in backend's documents on PostgreSQL: the same
+     * columns, the passages' English tsvector kept by the database, a GIN
+     * index on it. ---- */
+    { 2, PG, "CREATE TABLE IF NOT EXISTS ragchat_documents (id TEXT PRIMARY KEY,"
+             " \"userIdentifier\" TEXT NOT NULL, name TEXT NOT NULL, mime TEXT, size BIGINT,"
+             " chunks INTEGER NOT NULL DEFAULT 0, \"createdAt\" TEXT NOT NULL)" },
+    { 2, PG, "CREATE INDEX IF NOT EXISTS ragchat_documents_user"
+             " ON ragchat_documents (\"userIdentifier\", name)" },
+    { 2, PG, "CREATE TABLE IF NOT EXISTS ragchat_chunks (document TEXT NOT NULL,"
+             " \"userIdentifier\" TEXT NOT NULL, name TEXT NOT NULL, ordinal INTEGER NOT NULL,"
+             " text TEXT NOT NULL, tsv tsvector GENERATED ALWAYS AS"
+             " (to_tsvector('english'::regconfig, text)) STORED)" },
+    { 2, PG, "CREATE INDEX IF NOT EXISTS ragchat_chunks_tsv ON ragchat_chunks USING GIN (tsv)" },
+    { 2, PG, "CREATE INDEX IF NOT EXISTS ragchat_chunks_document"
+             " ON ragchat_chunks (\"userIdentifier\", document)" },
+    { 0, 0, NULL }
+};
+
+/* Any number: the advisory lock that serialises upgrades on PostgreSQL. */
+#define RC_SCHEMA_LOCK "7245816301"
+
+rc_driver_kind rc_driver_of(const apr_dbd_driver_t *driver)
+{
+    const char *name = apr_dbd_name(driver);
+
+    if (strcmp(name, "sqlite3") == 0) {
+        return RC_DRIVER_SQLITE;
+    }
+    if (strcmp(name, "pgsql") == 0) {
+        return RC_DRIVER_PGSQL;
+    }
+    return RC_DRIVER_OTHER;
+}
+
+static const char *db_error(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
+                            int rv, const char *sql)
+{
+    const char *msg = apr_dbd_error(driver, handle, rv);
+    size_t n = strlen(sql);
+
+    return apr_psprintf(p, "%s (in: %.*s%s)", msg && *msg ? msg : "error", n > 80 ? 80 : (int)n,
+                        sql, n > 80 ? "…" : "");
+}
+
+static int run(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
+               const char *sql, const char **err)
+{
+    int n = 0, rv = apr_dbd_query(driver, handle, &n, sql);
+
+    if (rv) {
+        *err = db_error(p, driver, handle, rv, sql);
+        return -1;
+    }
+    return 0;
+}
+
+/* The first column of the first row as a number (0 for none or NULL), or -1. */
+static long long number(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
+                        const char *sql, const char **err)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    long long v = 0;
+    int rv = apr_dbd_select(driver, p, handle, &res, sql, 1), first = 1;
+
+    if (rv) {
+        *err = db_error(p, driver, handle, rv, sql);
+        return -1;
+    }
+    while (apr_dbd_get_row(driver, p, res, &row, -1) == 0) {
+        const char *s = NULL;
+        if (first && apr_dbd_datum_get(driver, row, 0, APR_DBD_TYPE_STRING, &s) == APR_SUCCESS
+            && s) {
+            v = apr_atoi64(s);
+        }
+        first = 0;
+    }
+    return v;
+}
+
+int rc_schema_version(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
+                      const char **err)
+{
+    const char *probe;
+    long long n;
+
+    switch (rc_driver_of(driver)) {
+    case RC_DRIVER_SQLITE:
+        probe = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+                " AND name = 'ragchat_schema'";
+        break;
+    case RC_DRIVER_PGSQL:
+        probe = "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
+                " AND tablename = 'ragchat_schema'";
+        break;
+    default:
+        *err = apr_psprintf(p, "DBDriver %s is not supported (sqlite3 or pgsql)",
+                            apr_dbd_name(driver));
+        return -1;
+    }
+    n = number(p, driver, handle, probe, err);
+    if (n <= 0) {
+        return (int)n;
+    }
+    n = number(p, driver, handle, "SELECT MAX(version) FROM ragchat_schema", err);
+    return n > 1000000 ? 1000000 : (int)n;
+}
+
+/* Applies versions after `from` up to RC_SCHEMA_VERSION inside the open
+ * transaction, recording each. */
+static int apply(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
+                 int from, const char **err)
+{
+    unsigned kind = rc_driver_of(driver);
+    const char *now = NULL;
+    apr_time_exp_t tm;
+    int i, v;
+
+    if (run(p, driver, handle, "CREATE TABLE IF NOT EXISTS ragchat_schema"
+            " (version INTEGER PRIMARY KEY, \"appliedAt\" TEXT NOT NULL)", err)) {
+        return -1;
+    }
+    apr_time_exp_gmt(&tm, apr_time_now());
+    now = apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                       tm.tm_usec);
+    for (v = from + 1; v <= RC_SCHEMA_VERSION; v++) {
+        for (i = 0; statements[i].sql; i++) {
+            if (statements[i].version == v && (statements[i].drivers & kind)
+                && run(p, driver, handle, statements[i].sql, err)) {
+                *err = apr_psprintf(p, "schema version %d: %s", v, *err);
+                return -1;
+            }
+        }
+        if (run(p, driver, handle, apr_psprintf(p, "INSERT INTO ragchat_schema (version,"
+                                                " \"appliedAt\") VALUES (%d, '%s')", v, now),
+                err)) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int rc_schema_upgrade(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
+                      rc_schema_state *state, const char **err)
+{
+    rc_driver_kind kind = rc_driver_of(driver);
+    int v = rc_schema_version(p, driver, handle, err);
+
+    state->from = state->to = v;
+    if (v < 0) {
+        return -1;
+    }
+    if (v >= RC_SCHEMA_VERSION) {
+        return 0;
+    }
+    /* One upgrader at a time; the others find it done once they get the lock. */
+    if (kind == RC_DRIVER_SQLITE ? run(p, driver, handle, "BEGIN IMMEDIATE", err)
+        : run(p, driver, handle, "BEGIN", err)
+          || number(p, driver, handle, "SELECT 1 FROM (SELECT pg_advisory_xact_lock("
+                    RC_SCHEMA_LOCK ")) AS l", err) < 0) {
+        if (kind == RC_DRIVER_PGSQL) {
+            const char *ignored;
+            run(p, driver, handle, "ROLLBACK", &ignored);
+        }
+        return -1;
+    }
+    v = rc_schema_version(p, driver, handle, err);
+    state->from = v;
+    if (v < 0 || (v < RC_SCHEMA_VERSION && apply(p, driver, handle, v, err))) {
+        const char *ignored;
+        run(p, driver, handle, "ROLLBACK", &ignored);
+        return -1;
+    }
+    if (run(p, driver, handle, "COMMIT", err)) {
+        const char *ignored;
+        run(p, driver, handle, "ROLLBACK", &ignored);
+        return -1;
+    }
+    state->to = v < RC_SCHEMA_VERSION ? RC_SCHEMA_VERSION : v;
+    return 0;
+}
