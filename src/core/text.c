@@ -695,23 +695,31 @@ static void pick_terms(apr_array_header_t *out, apr_array_header_t *all,
     }
 }
 
-static void append_or(rc_buf *b, apr_array_header_t *a)
+/* How a query language spells a quoted term and the two operators. */
+typedef struct {
+    const char *quote, *or_op, *and_op;
+} query_syntax;
+
+static const query_syntax fts5_syntax = { "\"", " OR ", " AND " };
+static const query_syntax tsquery_syntax = { "'", " | ", " & " };
+
+static void append_or(rc_buf *b, apr_array_header_t *a, const query_syntax *sx)
 {
     int i;
 
     for (i = 0; i < a->nelts; i++) {
         const char *w = APR_ARRAY_IDX(a, i, const char *);
         if (i) {
-            rc_buf_appends(b, " OR ");
+            rc_buf_appends(b, sx->or_op);
         }
-        rc_buf_appends(b, "\"");
+        rc_buf_appends(b, sx->quote);
         rc_buf_appends(b, w);      /* never holds a quote: it is a separator */
-        rc_buf_appends(b, "\"");
+        rc_buf_appends(b, sx->quote);
     }
 }
 
-char *rc_text_fts_query(apr_pool_t *p, const char *question, const char *context,
-                        int max_terms)
+static char *search_query(apr_pool_t *p, const char *question, const char *context,
+                          int max_terms, const query_syntax *sx)
 {
     apr_array_header_t *all = terms_of(p, question), *q, *c;
     rc_buf *b;
@@ -737,18 +745,32 @@ char *rc_text_fts_query(apr_pool_t *p, const char *question, const char *context
         /* The question's terms twice, the context's once: bm25 sums over the
          * phrases of the query, so the context weighs half. */
         rc_buf_appends(b, "(");
-        append_or(b, q);
-        rc_buf_appends(b, ") AND (");
-        append_or(b, q);
-        rc_buf_appends(b, " OR ");
-        append_or(b, c);
+        append_or(b, q, sx);
+        rc_buf_appends(b, ")");
+        rc_buf_appends(b, sx->and_op);
+        rc_buf_appends(b, "(");
+        append_or(b, q, sx);
+        rc_buf_appends(b, sx->or_op);
+        append_or(b, c, sx);
         rc_buf_appends(b, ")");
     }
     else {
-        append_or(b, q);
+        append_or(b, q, sx);
     }
     res = rc_buf_pstrdup(p, b);
     return res;
+}
+
+char *rc_text_fts_query(apr_pool_t *p, const char *question, const char *context,
+                        int max_terms)
+{
+    return search_query(p, question, context, max_terms, &fts5_syntax);
+}
+
+char *rc_text_tsquery(apr_pool_t *p, const char *question, const char *context,
+                      int max_terms)
+{
+    return search_query(p, question, context, max_terms, &tsquery_syntax);
 }
 
 /* ---- markdown quoting ----------------------------------------------------- */

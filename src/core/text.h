@@ -49,6 +49,10 @@ apr_array_header_t *rc_text_chunks(apr_pool_t *p, const char *text, size_t len,
  * only ranks. NULL when the question has no term. */
 char *rc_text_fts_query(apr_pool_t *p, const char *question, const char *context,
                         int max_terms);
+/* The same query for PostgreSQL's to_tsquery: 'term' | 'term', with & for
+ * AND; the terms hold no quote, backslash or operator character. */
+char *rc_text_tsquery(apr_pool_t *p, const char *question, const char *context,
+                      int max_terms);
 
 /* s[0..n) on one line with markdown made inert: whitespace runs become one
  * space, and markdown punctuation (and a leading list or heading marker) is

@@ -1,23 +1,26 @@
 /* RagChatBackend builtin: extractive retrieval over each user's uploaded
- * documents, with SQLite FTS5, answered through the chat stream like a real
+ * documents, with the database's own full-text search (SQLite FTS5, or
+ * PostgreSQL's tsvector), answered through the chat stream like a real
  * backend (but saying plainly that no language model is involved).
  *
  * Uploads: the file is buffered (up to the upload limit), its text extracted
  * (PDF with poppler, from memory; HTML and JSON through text.c), cut into
- * overlapping passages and stored in ragchat_documents + the FTS5 table
- * ragchat_chunks, in one transaction. A new upload of the same name replaces
- * the user's earlier document of that name.
+ * overlapping passages and stored in ragchat_documents + ragchat_chunks, in
+ * one transaction. A new upload of the same name replaces the user's earlier
+ * document of that name.
  *
  * Questions: the last user message (the previous one weighs half, as context)
- * becomes a quoted, ORed FTS5 query, bound as a parameter; the best passages
- * of this user's documents by bm25 are quoted in a markdown answer streamed
- * in word-sized tokens, with a table of sources.
+ * becomes a quoted, ORed query (FTS5's MATCH syntax, or to_tsquery's), bound
+ * as a parameter; the best passages of this user's documents (bm25, or
+ * ts_rank) are quoted in a markdown answer streamed in word-sized tokens,
+ * the matched words in bold, with a table of sources.
  *
- * The tables are created with the schema and their statements are
- * in store_docs.c: FTS5 exists only on SQLite, so on another driver the
- * builtin backend answers 501. */
+ * The tables are created with the schema and their statements are in
+ * store_docs.c. On a driver with neither (not sqlite3 nor pgsql) the builtin
+ * backend answers 501. */
 #include "backend.h"
 #include "json.h"
+#include "schema.h"
 #include "store.h"
 #include "text.h"
 #include "util.h"
@@ -35,22 +38,25 @@ APLOG_USE_MODULE(ragchat);
 #define RC_BUILTIN_MAX_CHUNKS 20000  /* passages of one document */
 #define RC_BUILTIN_READS    "PDF, plain text, Markdown, CSV, HTML and JSON"
 
-#define NOT_SQLITE_MSG "the built-in backend needs SQLite (FTS5): set DBDriver sqlite3, " \
-                       "or point RagChatBackend at a RAG backend"
+#define NO_SEARCH_MSG "the built-in backend needs the full-text search of SQLite or " \
+                      "PostgreSQL: set DBDriver sqlite3 or pgsql, or point RagChatBackend " \
+                      "at a RAG backend"
 
 /* ---- the document tables ------------------------------------------------ */
 
 /* The document tables are created with the rest of the schema when a
- * connection opens, on SQLite only: FTS5 is SQLite's. 0, or 501
+ * connection opens, on SQLite (FTS5) and PostgreSQL (tsvector). 0, or 501
  * with *err set on another driver. */
 static int builtin_schema_ready(rc_db *db, const char **err)
 {
-    if (rc_db_is_sqlite(db)) {
+    rc_driver_kind kind = rc_driver_of(db->dbd->driver);
+
+    if (kind == RC_DRIVER_SQLITE || kind == RC_DRIVER_PGSQL) {
         return 0;
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, "RC0701: RagChatBackend builtin "
-                  "with DBDriver %s: %s", apr_dbd_name(db->dbd->driver), NOT_SQLITE_MSG);
-    *err = NOT_SQLITE_MSG;
+                  "with DBDriver %s: %s", apr_dbd_name(db->dbd->driver), NO_SEARCH_MSG);
+    *err = NO_SEARCH_MSG;
     return HTTP_NOT_IMPLEMENTED;
 }
 
@@ -423,6 +429,24 @@ static const char *passage_no(apr_pool_t *p, const rc_passage *h)
     return apr_itoa(p, atoi(h->ordinal) + 1);
 }
 
+/* A passage quoted on one line, markdown made inert, the words the search
+ * matched (between the store's marks) in bold. */
+static const char *quote_passage(apr_pool_t *p, const char *text)
+{
+    const char *q = rc_text_md_inline(p, text, strlen(text)), *s;
+    rc_buf *b = rc_buf_make(p, strlen(q) + 64);
+
+    for (s = q; *s; s++) {
+        if (*s == RC_STORE_MARK_ON || *s == RC_STORE_MARK_OFF) {
+            rc_buf_appends(b, "**");
+        }
+        else {
+            rc_buf_append(b, s, 1);
+        }
+    }
+    return rc_buf_pstrdup(p, b);
+}
+
 static const char *compose_hits(apr_pool_t *p, apr_array_header_t *hits)
 {
     const rc_passage *best = &APR_ARRAY_IDX(hits, 0, rc_passage);
@@ -430,7 +454,8 @@ static const char *compose_hits(apr_pool_t *p, apr_array_header_t *hits)
     int i, quoted;
 
     rc_buf_appends(b, "*Built-in retrieval, no language model: these are the passages of "
-                      "your documents that best match your question, quoted as written.*\n\n");
+                      "your documents that best match your question, quoted as written "
+                      "(the matching words in bold).*\n\n");
     for (i = 0, quoted = 0; i < hits->nelts && quoted < RC_BUILTIN_QUOTED; i++) {
         const rc_passage *h = &APR_ARRAY_IDX(hits, i, rc_passage);
         int j, dup = 0;
@@ -447,8 +472,7 @@ static const char *compose_hits(apr_pool_t *p, apr_array_header_t *hits)
         quoted++;
         rc_buf_appends(b, apr_psprintf(p, "> **%s**, passage %s\n>\n> %s\n\n",
                                        rc_text_md_inline(p, h->name, strlen(h->name)),
-                                       passage_no(p, h),
-                                       rc_text_md_inline(p, h->text, strlen(h->text))));
+                                       passage_no(p, h), quote_passage(p, h->text)));
     }
     /* bm25 is only comparable within one search (and tiny in a small
      * collection): the score is shown relative to the best passage. */
@@ -522,7 +546,8 @@ static rc_answer_outcome builtin_answer(rc_answer *a)
         return RC_ANSWER_DONE;
     }
     ndocs = rc_store_doc_count(db, q->user);
-    query = last ? rc_text_fts_query(p, last, prev, RC_BUILTIN_TERMS) : NULL;
+    query = !last ? NULL : rc_db_is_sqlite(db) ? rc_text_fts_query(p, last, prev, RC_BUILTIN_TERMS)
+                                               : rc_text_tsquery(p, last, prev, RC_BUILTIN_TERMS);
     if (ndocs > 0 && query) {
         hits = rc_store_passages_search(db, q->user, query);
         if (!hits) {

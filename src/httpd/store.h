@@ -112,9 +112,14 @@ typedef struct {
     const char *size, *chunks, *created;   /* bytes, passages, timestamp */
 } rc_doc;
 
+/* The bytes around a matched word of a passage's text. */
+#define RC_STORE_MARK_ON  '\x02'
+#define RC_STORE_MARK_OFF '\x03'
+
 typedef struct {
-    const char *name, *ordinal, *text;     /* never NULL */
-    double rank;                           /* FTS5's bm25 rank: lower is better */
+    const char *name, *ordinal;            /* never NULL */
+    const char *text;                      /* never NULL; matched words marked */
+    double rank;                           /* lower is better (bm25, -ts_rank) */
 } rc_passage;
 
 /* Removes the user's document of this name and its passages (none: 0). */
@@ -125,8 +130,10 @@ int rc_store_passage_insert(rc_db *db, const rc_doc *d, const char *ordinal,
                             const char *text);
 /* Number of the user's documents, capped at 1000; -1 on error. */
 int rc_store_doc_count(rc_db *db, const char *user_ident);
-/* The user's passages best matching an FTS5 query, best first, at most
- * RC_STORE_PASSAGE_HITS (rc_passage, in db->pool); NULL on error. */
+/* The user's passages best matching a query (SQLite: an FTS5 MATCH
+ * expression, rc_text_fts_query; PostgreSQL: a to_tsquery string,
+ * rc_text_tsquery), best first, at most RC_STORE_PASSAGE_HITS (rc_passage, in
+ * db->pool); NULL on error. */
 apr_array_header_t *rc_store_passages_search(rc_db *db, const char *user_ident,
                                              const char *query);
 

@@ -61,6 +61,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     z = apr_pstrmemdup(p, s, size);
     rc_text_fts_query(p, z, z + strlen(z) / 2, 1 + data[0] % 40);
+    {
+        /* The tsquery holds only its own quotes and operators around terms. */
+        const char *t = rc_text_tsquery(p, z, z + strlen(z) / 2, 1 + data[0] % 40);
+        size_t i, quotes = 0;
+        for (i = 0; t && t[i]; i++) {
+            if (t[i] == '\\' || t[i] == ':' || t[i] == '!' || t[i] == '<' || t[i] == '*') {
+                abort();
+            }
+            quotes += t[i] == '\'';
+        }
+        if (quotes % 2) {
+            abort();
+        }
+    }
     rc_text_md_inline(p, s, size);
     apr_pool_destroy(p);
     return 0;

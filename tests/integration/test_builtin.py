@@ -1,6 +1,7 @@
-"""RagChatBackend builtin: uploads go to the per-user FTS5 document store, a
-question is answered with the best passages of the asker's own documents,
-streamed like a real backend's answer.
+"""RagChatBackend builtin: uploads go to the per-user document store (SQLite
+FTS5, or PostgreSQL's tsvector when the suite runs on pgsql), a question is
+answered with the best passages of the asker's own documents, the matching
+words in bold, streamed like a real backend's answer.
 
 The order matters a little: the first test is the server's first database use
 of the builtin backend, so it also covers the tables being created at runtime.
@@ -76,11 +77,16 @@ def ask(client, question, thread_id=None):
     return data["content"], tokens_of(events), events
 
 
-def quoted_blocks(content):
-    """The blockquotes of an answer: [(document name, text)]."""
+BOLD = re.compile(r"(?<!\\)\*\*")
+
+
+def quoted_blocks(content, bold=False):
+    """The blockquotes of an answer: [(document name, text)], the text as
+    written (the bold of the matching words removed; kept with bold=True)."""
     out = []
     for block in re.findall(r"(?m)^> \*\*(.+?)\*\*, passage \d+\n>\n> (.+)$", content):
-        out.append((block[0].replace("\\", ""), block[1].replace("\\", "")))
+        text = block[1] if bold else BOLD.sub("", block[1])
+        out.append((block[0].replace("\\", ""), text.replace("\\", "")))
     return out
 
 
@@ -124,6 +130,10 @@ def test_answer_quotes_the_passage_of_the_pdf(api):
     assert blocks, content
     assert blocks[0][0] == "aurelia.pdf"
     assert "forty barrels of pitch and tar" in blocks[0][1]
+    # The words of the question that matched are in bold, the others not.
+    marked = quoted_blocks(content, bold=True)[0][1]
+    assert "**quartermaster**" in marked and "**barrels**" in marked, marked
+    assert "**forty**" not in marked and "**pitch**" not in marked, marked
     assert "**Sources**" in content and "| Document | Passage | Score |" in content
     assert re.search(r"(?m)^\| aurelia\.pdf \| 1 \| 1\.00 \|$", content), content
     assert "".join(tokens) == content

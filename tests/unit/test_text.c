@@ -206,6 +206,20 @@ static void test_query(apr_pool_t *p)
     CHECK_STR(rc_text_fts_query(p, "rocket price", "the rocket", 32), "\"rocket\" OR \"price\"");
 }
 
+/* PostgreSQL's to_tsquery syntax: the same terms, single-quoted, | and &. */
+static void test_tsquery(apr_pool_t *p)
+{
+    CHECK(rc_text_tsquery(p, "", NULL, 32) == NULL);
+    CHECK(rc_text_tsquery(p, "?! ' \\ & | ! ( ) : * <-> ", NULL, 32) == NULL);
+    CHECK_STR(rc_text_tsquery(p, "What is the refund policy?", NULL, 32),
+              "'refund' | 'policy'");
+    CHECK_STR(rc_text_tsquery(p, "it's a 'quote' & !not | (x:*) <-> b\\c", NULL, 32),
+              "'quote'");
+    CHECK_STR(rc_text_tsquery(p, "caf\xC3\xA9 2024", NULL, 32), "'caf\xC3\xA9' | '2024'");
+    CHECK_STR(rc_text_tsquery(p, "and the price?", "Tell me about the Falcon 9 rocket", 32),
+              "('price') & ('price' | 'falcon' | '9' | 'rocket')");
+}
+
 static void test_md_inline(apr_pool_t *p)
 {
     const char *s;
@@ -232,6 +246,7 @@ int main(void)
     test_json(p);
     test_chunks(p);
     test_query(p);
+    test_tsquery(p);
     test_md_inline(p);
     apr_pool_destroy(p);
     apr_terminate();
