@@ -25,6 +25,7 @@
 #include "provider_env.h"
 #include "static.h"
 #include "store.h"
+#include "stream_watch.h"
 #include "upload.h"
 #include "version.h"
 
@@ -216,6 +217,7 @@ static void ragchat_child_init(apr_pool_t *p, server_rec *s)
 {
     (void)s;
     rc_db_child_init(p);
+    rc_stream_watch_child_init(p);
     rc_backend_child_init(p);
 }
 
@@ -224,7 +226,8 @@ static void ragchat_register_hooks(apr_pool_t *p)
     static const char *const after_dbd[] = { "mod_dbd.c", NULL };
 
     ap_hook_post_config(ragchat_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(ragchat_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* After mod_dbd's: the stop watcher's pool goes before its connections. */
+    ap_hook_child_init(ragchat_child_init, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ragchat_handler, NULL, NULL, APR_HOOK_MIDDLE);
     rc_provider_env_register(p);
 }

@@ -2,7 +2,8 @@
  * the backend, and its answer is relayed token by token as it arrives.
  *
  * The answer is saved when it ends, however it ends: complete, stopped by the
- * user (from any child process: the stop flag lives in the database), cut by a
+ * user (from any child process or node: the stop flag lives in the database,
+ * read for all of a process's answers by stream_watch.c), cut by a
  * backend failure (saved with isError), or after the browser went away (the
  * backend is read to the end all the same). No pooled database connection is
  * held while the answer streams. The backend (rc_backend_of) streams the
@@ -15,6 +16,7 @@
 #include "json.h"
 #include "markdown.h"
 #include "store.h"
+#include "stream_watch.h"
 #include "util.h"
 
 #include "http_log.h"
@@ -35,6 +37,7 @@ typedef struct {
     const char *thread_id, *user_step_id, *assistant_step_id;
     const char *thread_name;
     int new_thread;
+    rc_stream_watch *watch;       /* NULL: read the stop flag here */
     apr_time_t started, last_render, render_cost, next_poll;
     size_t rendered_len;
 } chat_ctx;
@@ -122,13 +125,17 @@ static json_t *history_messages(rc_db *db, const char *thread_id)
     return msgs;
 }
 
-/* 1 when a stop was asked for this answer (checked on a short-lived connection). */
+/* 1 when a stop was asked for this answer: the watcher's flag, or without a
+ * watcher the row itself (on a short-lived connection). */
 static int stop_requested(chat_ctx *c)
 {
     apr_pool_t *p;
     rc_db *db;
     int stop = 0;
 
+    if (c->watch) {
+        return rc_stream_watch_stopped(c->watch);
+    }
     apr_pool_create(&p, c->r->pool);
     db = rc_db_open(c->r, p);
     if (db) {
@@ -147,7 +154,7 @@ static void on_open(rc_answer *a)
 }
 
 /* Between reads: what arrived is rendered and goes out with one flush; the
- * stop flag is read every RC_STOP_POLL while the answer goes on. */
+ * stop flag is looked at every RC_STOP_POLL while the answer goes on. */
 static int on_tick(rc_answer *a, int more)
 {
     chat_ctx *c = (chat_ctx *)a;
@@ -394,6 +401,7 @@ int rc_handle_chat(rc_req *q)
     now = apr_time_now();
     c->started = now > c->started ? now : c->started + 1;
     c->next_poll = now + RC_STOP_POLL;
+    c->watch = rc_stream_watch_add(r, c->assistant_step_id, c->started);
     rc_json_pool(r->pool, history);
     c->out = rc_sse_out_create(r);
     c->answer = rc_buf_make(r->pool, 4096);
@@ -410,6 +418,7 @@ int rc_handle_chat(rc_req *q)
     a->tick = on_tick;
     o = rc_backend_of(q->conf)->answer(a);
     maybe_render(c, 1);
+    rc_stream_watch_remove(c->watch);
     finish_chat(c, o);
     return OK;
 }

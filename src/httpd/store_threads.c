@@ -299,6 +299,28 @@ int rc_store_stream_stop_requested(rc_db *db, const char *step_id)
     return v && atoi(v) != 0;
 }
 
+apr_array_header_t *rc_store_streams_stopping(rc_db *db, const char *since)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    apr_array_header_t *out;
+
+    if (rc_db_select(db, "streams_stopping",
+                     "SELECT \"stepId\" FROM ragchat_streams WHERE stop = 1"
+                     " AND \"createdAt\" >= %s LIMIT " RC_STORE_STOPPING_MAX,
+                     &res, RC_DB_ARGS(since))) {
+        return NULL;
+    }
+    out = apr_array_make(db->pool, 4, sizeof(const char *));
+    while (rc_db_next(db, res, &row) == 0) {
+        const char *id = dup_col(db, row, 0);
+        if (id) {
+            APR_ARRAY_PUSH(out, const char *) = id;
+        }
+    }
+    return out;
+}
+
 int rc_store_stream_request_stop(rc_db *db, const char *step_id, const char *user_id)
 {
     int n = 0;
