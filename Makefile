@@ -26,7 +26,7 @@ APR_LIBS    = $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
 .PHONY: all deps install run deb test test-unit test-integration test-asan test-e2e \
         test-fuzz test-deb lint bench clean
 
-all: $(BUILD)/mod_ragchat.so
+all: $(BUILD)/mod_ragchat.so $(BUILD)/ragchat-migrate
 
 deps:
 	@scripts/deps.sh
@@ -40,6 +40,14 @@ $(BUILD)/mod_ragchat.so: $(SRCS) $(HDRS) Makefile
 	    || { grep -E 'error|warning' $(BUILD)/apxs.log || cat $(BUILD)/apxs.log; exit 1; }
 	cp .libs/mod_ragchat.so $@
 
+# The migration command (SQLite -> PostgreSQL): the core's schema, APR's DBD
+# layer for PostgreSQL, SQLite itself for the source.
+MIGRATE_SRCS = src/tools/ragchat_migrate.c src/core/schema.c src/core/util.c
+$(BUILD)/ragchat-migrate: $(MIGRATE_SRCS) $(HDRS) Makefile
+	@mkdir -p $(BUILD)
+	$(CC) -g -O2 -std=gnu11 $(WARN) -Isrc/core $(APR_CFLAGS) $(MIGRATE_SRCS) -o $@ \
+	    -lsqlite3 $(APR_LIBS)
+
 # The same module with AddressSanitizer, for one run of the integration suite.
 $(BUILD)/asan/mod_ragchat.so: $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(BUILD)/asan
@@ -47,7 +55,7 @@ $(BUILD)/asan/mod_ragchat.so: $(SRCS) $(HDRS) Makefile
 	    $(WARN) $(INCLUDES) -I$(shell $(APXS) -q INCLUDEDIR) $(APR_CFLAGS) $(PKG_CFLAGS) \
 	    $(SRCS) -o $@ $(PKG_LIBS)
 
-install: $(BUILD)/mod_ragchat.so
+install: $(BUILD)/mod_ragchat.so $(BUILD)/ragchat-migrate
 	$(APXS) -i -n ragchat $(BUILD)/mod_ragchat.so
 	install -m 644 conf/ragchat.load /etc/apache2/mods-available/ragchat.load
 	install -m 644 conf/ragchat.conf /etc/apache2/mods-available/ragchat.conf
@@ -113,7 +121,8 @@ lint:
 	    || { echo "lint: src/core must not include httpd headers" >&2; exit 1; }
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --suppress=missingIncludeSystem --suppress=missingInclude \
-	    --std=c11 $(INCLUDES) mod_ragchat.c src/core/*.c src/httpd/*.c tests/unit/*.c tests/fuzz/*.c bench/*.c
+	    --std=c11 $(INCLUDES) mod_ragchat.c src/core/*.c src/httpd/*.c src/tools/*.c tests/unit/*.c \
+	    tests/fuzz/*.c bench/*.c
 
 test-integration: all
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration

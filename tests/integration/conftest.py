@@ -30,6 +30,10 @@ def pytest_sessionstart(session):
                     % (mod, harness.REPO), returncode=3)
 
 
+def pytest_sessionfinish(session, exitstatus):
+    harness.stop_pg_cluster()
+
+
 @pytest.fixture(scope="module")
 def backend_proc():
     b = FakeBackend()
