@@ -156,9 +156,14 @@ static int upgrade_schema(rc_db *db)
         DB_LOG(db, APLOG_ERR, "RC0103: the database schema could not be brought to version "
                "%d: %s", RC_SCHEMA_VERSION, err ? err : "?");
     }
+    else if (st.to > st.from && st.from > 0) {
+        DB_LOG(db, APLOG_NOTICE, "RC0104: database schema upgraded from version %d to %d (%s)",
+               st.from, st.to, apr_dbd_name(db->dbd->driver));
+    }
     else if (st.to > st.from) {
-        DB_LOG(db, APLOG_NOTICE, "RC0104: database schema %s version %d (%s)",
-               st.from ? "upgraded to" : "created at", st.to, apr_dbd_name(db->dbd->driver));
+        DB_LOG(db, APLOG_NOTICE, "RC0104: database schema at version %d (%s): the missing "
+               "tables created, those there kept (no version was recorded)", st.to,
+               apr_dbd_name(db->dbd->driver));
     }
     else if (st.from > RC_SCHEMA_VERSION && !newer_logged) {
         newer_logged = 1;
