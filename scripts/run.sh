@@ -12,7 +12,10 @@
 #                         once into data/secret
 # Overrides for tests and tinkering:
 #   RAGCHAT_PORT (8000), RAGCHAT_DATA (./data), RAGCHAT_ENV_FILE (a .env file to
-#   read instead; empty or /dev/null: none), RAGCHAT_MODULE (the .so to load).
+#   read instead; empty or /dev/null: none), RAGCHAT_MODULE (the .so to load),
+#   RAGCHAT_PGSQL (DBDParams of DBDriver pgsql, e.g. "host=/run/postgresql
+#   dbname=ragchat user=ragchat": the history in PostgreSQL instead of
+#   data/chat_history.db).
 #
 # Run as root, the children run as www-data, so everything they touch at
 # request time (the database and its directory, data/secret, the htdocs copy)
@@ -190,6 +193,17 @@ if [ "$AS_ROOT" = 1 ]; then
     done
 fi
 
+# ---- the database ---------------------------------------------------------------
+DBD="DBDriver sqlite3"$'\n'"DBDParams \"$DB\""
+if [ -n "${RAGCHAT_PGSQL:-}" ]; then
+    [[ $RAGCHAT_PGSQL != *[\"$'\n\r\\']* ]] \
+        || die "RAGCHAT_PGSQL must not hold quotes, backslashes or line breaks"
+    ls /usr/lib/*/apr-util-1/apr_dbd_pgsql*.so >/dev/null 2>&1 \
+        || die "RAGCHAT_PGSQL needs APR's pgsql driver: apt install libaprutil1-dbd-pgsql"
+    DBD="DBDriver pgsql"$'\n'"DBDParams \"$RAGCHAT_PGSQL\""
+    echo "run: the history is in PostgreSQL (DBDParams of RAGCHAT_PGSQL)"
+fi
+
 # ---- the configuration --------------------------------------------------------
 CONF="$RUN/httpd.conf"
 conf="$(cat "$ROOT/conf/dev.conf.in")"
@@ -200,7 +214,7 @@ conf="${conf//@PORT@/$PORT}"
 conf="${conf//@USER_GROUP@/$USER_GROUP}"
 conf="${conf//@MODULES@/$MODULES}"
 conf="${conf//@MODULE@/$MODULE}"
-conf="${conf//@DB@/$DB}"
+conf="${conf//@DBD@/$DBD}"
 conf="${conf//@BACKEND@/$BACKEND}"
 conf="${conf//@BACKEND_KEY@/$BACKEND_KEY}"
 conf="${conf//@SECRET@/$SECRET}"

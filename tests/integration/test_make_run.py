@@ -5,6 +5,8 @@ and keeps the data for the next run.
 
 The data directory is a temporary one (RAGCHAT_DATA), never the repository's
 ./data, and no .env is read (RAGCHAT_ENV_FILE empty), so the defaults apply.
+When the suite runs on PostgreSQL, make run is pointed at a fresh database of
+the test cluster (RAGCHAT_PGSQL) and the history lives there.
 """
 import os
 import re
@@ -26,12 +28,14 @@ START_TIMEOUT = 60      # includes `make deps all` when the build is not current
 
 
 class MakeRun:
-    def __init__(self, data, port):
+    def __init__(self, data, port, pgsql=None):
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("RAGCHAT_", "APP_", "FASTAPI_", "CHAINLIT_", "API_KEY",
                                     "LD_PRELOAD", "ASAN_"))}
         env.update({"RAGCHAT_DATA": data, "RAGCHAT_PORT": str(port), "RAGCHAT_ENV_FILE": "",
                     "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+        if pgsql:
+            env["RAGCHAT_PGSQL"] = pgsql
         self.proc = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=REPO, env=env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -114,7 +118,11 @@ def chat(s, url, content, thread_id=None):
 
 def test_make_run_serves_logs_in_and_keeps_data(datadir):
     port = harness.free_port()
-    run = MakeRun(datadir, port)
+    pgsql = pg_db = None
+    if harness.db_driver() == "pgsql":
+        pg_db = harness.pg_cluster().create_db()
+        pgsql = harness.pg_cluster().dbd_params(pg_db)
+    run = MakeRun(datadir, port, pgsql)
     try:
         url = run.read_until(r"Open:\s+(http://\S+)", START_TIMEOUT).group(1)
         assert url == "http://127.0.0.1:%d/chat/" % port
@@ -143,14 +151,20 @@ def test_make_run_serves_logs_in_and_keeps_data(datadir):
             run.interrupt()
         run.kill()
     assert "stopped; the data stays in" in run.output, run.output
-    assert os.path.exists(os.path.join(datadir, "chat_history.db"))
+    if pgsql:
+        assert "the history is in PostgreSQL" in run.output, run.output
+        assert not os.path.exists(os.path.join(datadir, "chat_history.db"))
+        n = harness.pg_cluster().psql(pg_db, "SELECT COUNT(*) FROM ragchat_chunks")
+        assert int(n) >= 1
+    else:
+        assert os.path.exists(os.path.join(datadir, "chat_history.db"))
     secret = os.path.join(datadir, "secret")
     assert oct(os.stat(secret).st_mode & 0o777) == "0o600"
     with open(secret) as f:
         first_secret = f.read()
 
     # Again: the same data, the same secret, the thread is still there.
-    run = MakeRun(datadir, port)
+    run = MakeRun(datadir, port, pgsql)
     try:
         run.read_until(r"Open:\s+http://", START_TIMEOUT)
         s = login(url, user, password)
@@ -171,3 +185,5 @@ def test_make_run_serves_logs_in_and_keeps_data(datadir):
            if re.search(r"\[(?:[\w.-]+:)?(error|crit|alert|emerg)\]", l)
            or "exit signal" in l]
     assert not bad, "\n".join(bad)
+    if pg_db:
+        harness.pg_cluster().drop_db(pg_db)
