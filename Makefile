@@ -23,7 +23,7 @@ WARN       := -Wall -Wextra -Werror
 APR_CFLAGS  = $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
 APR_LIBS    = $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
 
-.PHONY: all deps install run deb test test-unit test-integration test-asan test-e2e \
+.PHONY: all deps install run deb test test-unit test-integration test-integration-pg test-asan test-e2e \
         test-fuzz test-deb lint bench clean
 
 all: $(BUILD)/mod_ragchat.so $(BUILD)/ragchat-migrate
@@ -127,6 +127,13 @@ lint:
 test-integration: all
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
+# The same suite with every server on PostgreSQL (a private cluster started by
+# the tests, a fresh database per server). test_nodes and test_migrate, which
+# use PostgreSQL in every pass, ran already.
+test-integration-pg: all
+	RAGCHAT_DB=pgsql $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration \
+	    --ignore=tests/integration/test_nodes.py --ignore=tests/integration/test_migrate.py
+
 test-asan: $(BUILD)/asan/mod_ragchat.so
 	RAGCHAT_ASAN=1 RAGCHAT_MODULE=$(CURDIR)/$(BUILD)/asan/mod_ragchat.so \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
@@ -140,7 +147,7 @@ test-e2e: all
 test-deb: deb
 	$(PYTHON) -m pytest -q -x -p no:cacheprovider tests/deb
 
-test: deps all lint test-unit test-fuzz test-integration test-asan test-e2e test-deb
+test: deps all lint test-unit test-fuzz test-integration test-integration-pg test-asan test-e2e test-deb
 
 bench: deps all
 	RAGCHAT_DEPS_BENCH=1 RAGCHAT_DEPS_E2E=1 scripts/deps.sh

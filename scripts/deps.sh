@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages (and the e2e suite's npm packages) that building,
 # running and testing mod_ragchat need. Idempotent: quick when all are present.
+# postgresql is for the tests' private clusters (tests/pgcluster.py, initdb and
+# pg_ctl in a temp directory): nothing here starts or uses a system cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,7 +10,7 @@ pkgs=(build-essential pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3 lib
       libcmark-gfm-dev libcmark-gfm-extensions-dev libhpdf-dev libsqlite3-dev
       libpoppler-glib-dev fonts-dejavu-core fonts-droid-fallback sqlite3 curl
       python3-pytest python3-requests poppler-utils clang libclang-rt-14-dev
-      cppcheck)
+      cppcheck libaprutil1-dbd-pgsql postgresql python3-psycopg2)
 if [ "${RAGCHAT_DEPS_BENCH:-}" = 1 ]; then
     pkgs+=(python3-markdown2 python3-xhtml2pdf imagemagick)
 fi
