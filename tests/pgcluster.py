@@ -114,6 +114,11 @@ class PgCluster:
         import psycopg2
         return psycopg2.connect(host=self.sock, dbname=name, user=user)
 
+    def restart(self):
+        """A fast restart: every connection is closed, the clients must reconnect."""
+        self._pg("pg_ctl", "-D", self.data, "-l", self.log, "-m", "fast", "-w", "-t", "30",
+                 "restart")
+
     def stop(self):
         if self.started:
             try:

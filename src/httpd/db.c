@@ -258,19 +258,40 @@ void rc_db_release(rc_db *db)
  * statements fail for good once another connection changed the schema. */
 #define RC_SQLITE_SCHEMA 17
 
-static int stale_statement(rc_db *db, int rv)
+/* 1 when a failed statement is worth one more try on this connection,
+ * outside a transaction:
+ * - SQLite: a legacy statement after another connection changed the schema
+ *   (its step says only SQLITE_ERROR; the reset apr does after it leaves the
+ *   real reason in the connection's message): prepared again;
+ * - PostgreSQL: the connection broke (a restart, a failover) and apr's check
+ *   made it again (PQreset). */
+static int worth_retry(rc_db *db, int rv)
 {
     const char *msg;
 
-    if (!rv || !db->sqlite) {
+    if (!rv || db->in_tx) {
         return 0;
     }
-    /* A legacy statement's step says only SQLITE_ERROR; the reset that apr
-     * does after it leaves the real reason in the connection's message. */
     msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rv);
-    return rv == RC_SQLITE_SCHEMA || (msg && strstr(msg, "schema has changed"));
+    if (db->sqlite) {
+        return rv == RC_SQLITE_SCHEMA || (msg && strstr(msg, "schema has changed"));
+    }
+    if (msg && (strstr(msg, "connection") || strstr(msg, "server closed"))) {
+        char *was = apr_pstrdup(db->pool, msg);       /* the reset replaces msg */
+        if (apr_dbd_check_conn(db->dbd->driver, db->pool, db->dbd->handle) == APR_SUCCESS) {
+            DB_LOG(db, APLOG_NOTICE, "RC0106: the database connection was made again after: "
+                   "%s", apr_collapse_spaces(was, was));
+            return 1;
+        }
+    }
+    return 0;
 }
 
+/* On PostgreSQL the statements are unnamed (apr runs them with PQexecParams,
+ * the types inferred from the columns): the server keeps no state of ours, so
+ * a connection made again (PQreset keeps apr's handle and this cache) or a
+ * pooler between us and the server (pgbouncer in transaction mode) changes
+ * nothing. On SQLite they are prepared once per connection. */
 static apr_dbd_prepared_t *prepared(rc_db *db, const char *label, const char *sql,
                                     int fresh)
 {
@@ -281,7 +302,8 @@ static apr_dbd_prepared_t *prepared(rc_db *db, const char *label, const char *sq
     if (st) {
         return st;
     }
-    rv = apr_dbd_prepare(db->dbd->driver, db->dbd->pool, db->dbd->handle, sql, label, &st);
+    rv = apr_dbd_prepare(db->dbd->driver, db->dbd->pool, db->dbd->handle, sql,
+                         db->sqlite ? label : NULL, &st);
     if (rv) {
         log_db_error(db, rv, label);
         return NULL;
@@ -301,7 +323,7 @@ int rc_db_exec(rc_db *db, const char *label, const char *sql, int *nrows,
     }
     lock_writes(db);
     rv = apr_dbd_pquery(db->dbd->driver, db->pool, db->dbd->handle, &n, st, nargs, args);
-    if (stale_statement(db, rv) && !db->in_tx && (st = prepared(db, label, sql, 1))) {
+    if (worth_retry(db, rv) && (st = prepared(db, label, sql, db->sqlite))) {
         rv = apr_dbd_pquery(db->dbd->driver, db->pool, db->dbd->handle, &n, st, nargs, args);
     }
     unlock_writes(db);
@@ -326,8 +348,9 @@ int rc_db_select(rc_db *db, const char *label, const char *sql,
     }
     rv = apr_dbd_pselect(db->dbd->driver, db->pool, db->dbd->handle, res, st, !db->sqlite,
                          nargs, args);
-    if (stale_statement(db, rv) && !db->in_tx && (st = prepared(db, label, sql, 1))) {
-        rv = apr_dbd_pselect(db->dbd->driver, db->pool, db->dbd->handle, res, st, 0,
+    if (worth_retry(db, rv) && (st = prepared(db, label, sql, db->sqlite))) {
+        *res = NULL;
+        rv = apr_dbd_pselect(db->dbd->driver, db->pool, db->dbd->handle, res, st, !db->sqlite,
                              nargs, args);
     }
     if (rv) {
@@ -354,30 +377,54 @@ const char *rc_db_col(rc_db *db, apr_dbd_row_t *row, int col)
     return v;
 }
 
+/* On PostgreSQL, BEGIN, COMMIT and ROLLBACK are plain statements (*tx stays
+ * NULL): apr's pgsql transaction_start dereferences a NULL transaction when
+ * BEGIN fails, as on a broken connection. A failed statement of ours ends the
+ * transaction with a rollback (the callers stop at the first failure). */
+static int pg_tx(rc_db *db, const char *sql)
+{
+    int n = 0;
+
+    return apr_dbd_query(db->dbd->driver, db->dbd->handle, &n, sql);
+}
+
 int rc_db_begin(rc_db *db, apr_dbd_transaction_t **tx)
 {
     int rv;
 
     *tx = NULL;
     lock_writes(db);
-    db->in_tx = 1;
-    rv = apr_dbd_transaction_start(db->dbd->driver, db->pool, db->dbd->handle, tx);
+    if (db->sqlite) {
+        rv = apr_dbd_transaction_start(db->dbd->driver, db->pool, db->dbd->handle, tx);
+    }
+    else if ((rv = pg_tx(db, "BEGIN")) != 0 && worth_retry(db, rv)) {
+        rv = pg_tx(db, "BEGIN");
+    }
     if (rv) {
         log_db_error(db, rv, "BEGIN");
-        db->in_tx = 0;
         unlock_writes(db);
+        return rv;
     }
-    return rv;
+    db->in_tx = 1;
+    return 0;
 }
 
 int rc_db_end(rc_db *db, apr_dbd_transaction_t *tx, int rollback)
 {
     int rv;
 
-    if (rollback) {
-        apr_dbd_transaction_mode_set(db->dbd->driver, tx, APR_DBD_TRANSACTION_ROLLBACK);
+    if (!db->sqlite) {
+        rv = pg_tx(db, rollback ? "ROLLBACK" : "COMMIT");
+        if (rv) {
+            log_db_error(db, rv, rollback ? "ROLLBACK" : "COMMIT");
+        }
     }
-    rv = apr_dbd_transaction_end(db->dbd->driver, db->pool, tx);
+    else {
+        if (rollback) {
+            apr_dbd_transaction_mode_set(db->dbd->driver, tx, APR_DBD_TRANSACTION_ROLLBACK);
+        }
+        rv = apr_dbd_transaction_end(db->dbd->driver, db->pool, tx);
+    }
     db->in_tx = 0;
     unlock_writes(db);
     return rv;

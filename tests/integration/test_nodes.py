@@ -193,12 +193,31 @@ def test_stop_polling_does_not_grow_with_streams(nodes, alice, backend):
     for r, it in responses:
         assert final_event(list(it))[0] == "done"
         r.close()
-    polls = len(re.findall(r"execute streams_stopping", log))
-    per_stream = len(re.findall(r"execute stream_poll", log))
+    polls = len(re.findall(r'execute [^:]*: SELECT "stepId" FROM ragchat_streams WHERE stop', log))
+    per_stream = len(re.findall(r'execute [^:]*: SELECT stop FROM ragchat_streams', log))
     assert per_stream == 0, "answers read their own stop flag"
     # 4 rounds a second per child process that streams (a round may be early
     # or late by one), against 5 a second per answer (160) before.
     assert 1 <= polls <= children * (window * 4 + 2), (polls, children)
+
+
+def test_database_restart_is_survived(nodes, alice, backend):
+    """PostgreSQL restarts (an upgrade, a failover): the nodes' pooled
+    connections are made again and their statements prepared again, without
+    a failed request."""
+    a, b = nodes
+    clients = [on(a, alice, "alice"), on(b, alice, "alice")]
+    for c in clients:
+        assert c.get("/api/threads").status_code == 200
+    harness.pg_cluster().restart()
+    for _ in range(3):
+        for c in clients:
+            r = c.get("/api/threads")
+            assert r.status_code == 200, r.text
+    backend.script({"tokens": ["after", " the", " restart"]})
+    ev = clients[1].chat_events("still there?")
+    assert final_event(ev)[1]["content"] == "after the restart"
+    assert "RC0106: the database connection was made again" in a.error_log() + b.error_log()
 
 
 def test_other_users_ids_are_404_on_both_nodes(nodes, alice, backend):
