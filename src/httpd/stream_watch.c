@@ -109,7 +109,7 @@ static void read_round(server_rec *s, apr_time_t since)
 
 static void *APR_THREAD_FUNC watch_thread(apr_thread_t *t, void *data)
 {
-    apr_time_t next = 0;
+    apr_time_t next = apr_time_now() + RC_WATCH_EVERY;
 
     (void)t;
     (void)data;
@@ -120,16 +120,20 @@ static void *APR_THREAD_FUNC watch_thread(apr_thread_t *t, void *data)
         rc_stream_watch *w;
         int n = 0, i;
 
-        while (!W.quit && (!W.head || (now = apr_time_now()) < next)) {
-            if (!W.head) {
-                apr_thread_cond_wait(W.wake, W.lock);
-            }
-            else {
-                apr_thread_cond_timedwait(W.wake, W.lock, next - now);
-            }
+        /* Idle until an answer starts; its first round comes RC_WATCH_EVERY
+         * later, not while it starts. */
+        while (!W.quit && !W.head) {
+            apr_thread_cond_wait(W.wake, W.lock);
+            next = apr_time_now() + RC_WATCH_EVERY;
+        }
+        while (!W.quit && W.head && (now = apr_time_now()) < next) {
+            apr_thread_cond_timedwait(W.wake, W.lock, next - now);
         }
         if (W.quit) {
             break;
+        }
+        if (!W.head) {
+            continue;
         }
         for (w = W.head; w; w = w->next) {
             for (i = 0; i < n && servers[i] != w->s; i++) {

@@ -50,8 +50,11 @@ def nodes(make_server):
     # Statements of this database are logged: the stop-polling test counts them.
     cluster.psql("postgres", "ALTER DATABASE %s SET log_statement = 'all'" % name)
     extra = "RagChatLoginLimit %d 900" % LOGIN_LIMIT
-    a = make_server(auth="form", pg_database=name, extra_location=extra, start=False)
-    b = make_server(auth="form", pg_database=name, extra_location=extra, start=False)
+    # A long idle timeout: answers are held while the stop polling is counted.
+    a = make_server(auth="form", pg_database=name, extra_location=extra, start=False,
+                    timeouts=(5, 30))
+    b = make_server(auth="form", pg_database=name, extra_location=extra, start=False,
+                    timeouts=(5, 30))
     b.secret = a.secret
     b.pg_owned = True          # the last one cleaned up drops the database
     a.start()
