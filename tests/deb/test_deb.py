@@ -225,7 +225,7 @@ def test_package_fields(system):
 
     files = {l.split()[-1].lstrip(".") for l in run(["dpkg-deb", "-c", system.deb]).stdout.splitlines()}
     for path in (MODULE, HTDOCS + "/index.html", HTDOCS + "/app.js", EXAMPLE,
-                 DOC + "/copyright"):
+                 DOC + "/copyright", "/usr/sbin/ragchat-migrate"):
         assert path in files, path
     assert any(p.startswith(DOC + "/README") for p in files), sorted(files)
 
