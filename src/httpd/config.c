@@ -23,6 +23,7 @@ void *rc_create_dir_conf(apr_pool_t *p, char *dir)
     c->connect_timeout = c->idle_timeout = RC_UNSET;
     c->session_timeout = c->session_max_age = RC_UNSET;
     c->login_limit = c->login_window = c->login_rows = RC_UNSET;
+    c->cookie_secure = c->csrf_lifetime = RC_UNSET;
     c->session_recheck = RC_UNSET;
     c->max_request = RC_UNSET;
     c->upload_max_size = RC_UNSET;
@@ -58,6 +59,8 @@ void *rc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(login_limit);
     MERGE_INT(login_window);
     MERGE_INT(login_rows);
+    MERGE_INT(cookie_secure);
+    MERGE_INT(csrf_lifetime);
     MERGE_INT(session_recheck);
     MERGE_PTR(htdocs);
     MERGE_PTR(title);
@@ -283,6 +286,30 @@ static const char *set_login_limit(cmd_parms *cmd, void *cfg, const char *n,
     return err;
 }
 
+static const char *set_cookie_secure(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    rc_dir_conf *c = cfg;
+
+    if (strcasecmp(arg, "on") == 0) {
+        c->cookie_secure = RC_SECURE_ON;
+    }
+    else if (strcasecmp(arg, "off") == 0) {
+        c->cookie_secure = RC_SECURE_OFF;
+    }
+    else if (strcasecmp(arg, "auto") == 0) {
+        c->cookie_secure = RC_SECURE_AUTO;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "RagChatCookieSecure: '%s' is not On, Off or Auto", arg);
+    }
+    return NULL;
+}
+
+static const char *set_csrf_lifetime(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    return parse_seconds(cmd, arg, 1, &((rc_dir_conf *)cfg)->csrf_lifetime);
+}
+
 static const char *set_htdocs(cmd_parms *cmd, void *cfg, const char *arg)
 {
     rc_dir_conf *c = cfg;
@@ -389,6 +416,12 @@ const command_rec rc_directives[] = {
     AP_INIT_TAKE123("RagChatLoginLimit", set_login_limit, NULL, RSRC_CONF | ACCESS_CONF,
                    "Failed logins allowed per address and per user and address, the window "
                    "in seconds, and the most failure rows kept"),
+    AP_INIT_TAKE1("RagChatCookieSecure", set_cookie_secure, NULL, RSRC_CONF | ACCESS_CONF,
+                  "Mark the app's cookies Secure: On (behind a TLS-terminating proxy), "
+                  "Off, or Auto (when Apache sees https; the default)"),
+    AP_INIT_TAKE1("RagChatCSRFLifetime", set_csrf_lifetime, NULL, RSRC_CONF | ACCESS_CONF,
+                  "Seconds an apache-mode CSRF token is issued for (it is accepted for "
+                  "twice as long)"),
     AP_INIT_TAKE1("RagChatHtdocs", set_htdocs, NULL, RSRC_CONF | ACCESS_CONF,
                   "Directory of the app's HTML, JavaScript and CSS"),
     AP_INIT_TAKE1("RagChatTitle", set_string, OFF(title), RSRC_CONF | ACCESS_CONF,
@@ -446,6 +479,8 @@ INT_GETTER(rc_conf_session_max_age, session_max_age, RC_DEFAULT_SESSION_MAXAGE)
 INT_GETTER(rc_conf_login_limit, login_limit, RC_DEFAULT_LOGIN_LIMIT)
 INT_GETTER(rc_conf_login_window, login_window, RC_DEFAULT_LOGIN_WINDOW)
 INT_GETTER(rc_conf_login_rows, login_rows, RC_DEFAULT_LOGIN_ROWS)
+INT_GETTER(rc_conf_cookie_secure, cookie_secure, RC_SECURE_AUTO)
+INT_GETTER(rc_conf_csrf_lifetime, csrf_lifetime, RC_DEFAULT_CSRF_LIFETIME)
 INT_GETTER(rc_conf_session_recheck, session_recheck, RC_DEFAULT_SESSION_RECHECK)
 INT_GETTER(rc_conf_upload_max_files, upload_max_files, RC_DEFAULT_UPLOAD_FILES)
 

@@ -8,6 +8,8 @@
 #define RC_UNSET (-1)
 
 typedef enum { RC_AUTH_UNSET = 0, RC_AUTH_APACHE, RC_AUTH_FORM } rc_auth_mode;
+/* RagChatCookieSecure: Auto marks cookies Secure when Apache sees https. */
+enum { RC_SECURE_OFF = 0, RC_SECURE_ON = 1, RC_SECURE_AUTO = 2 };
 
 typedef struct {
     const char *base;            /* the path of this section (<Location>, <Directory>) */
@@ -29,6 +31,8 @@ typedef struct {
     int login_window;            /* seconds */
     int login_rows;              /* failure rows kept at most, whatever the attack */
     int session_recheck;         /* seconds between provider re-checks, 0: never */
+    int cookie_secure;           /* RC_SECURE_OFF, _ON or _AUTO */
+    int csrf_lifetime;           /* seconds an apache-mode CSRF token is issued for */
 
     const char *htdocs;
     const char *title;
@@ -56,6 +60,7 @@ typedef struct {
 #define RC_DEFAULT_LOGIN_WINDOW (15 * 60)
 #define RC_DEFAULT_LOGIN_ROWS 100000
 #define RC_DEFAULT_SESSION_RECHECK 60
+#define RC_DEFAULT_CSRF_LIFETIME (24 * 3600)
 #define RC_DEFAULT_UPLOAD_MAX  (50 * 1000 * 1000)
 #define RC_DEFAULT_UPLOAD_FILES 20
 extern const command_rec rc_directives[];
@@ -75,6 +80,8 @@ int rc_conf_session_max_age(const rc_dir_conf *c);
 int rc_conf_login_limit(const rc_dir_conf *c);
 int rc_conf_login_window(const rc_dir_conf *c);
 int rc_conf_login_rows(const rc_dir_conf *c);
+int rc_conf_cookie_secure(const rc_dir_conf *c);
+int rc_conf_csrf_lifetime(const rc_dir_conf *c);
 int rc_conf_session_recheck(const rc_dir_conf *c);
 apr_off_t rc_conf_upload_max_size(const rc_dir_conf *c);
 int rc_conf_upload_max_files(const rc_dir_conf *c);

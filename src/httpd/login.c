@@ -248,7 +248,7 @@ int rc_handle_logout(rc_req *q)
     request_rec *r = q->r;
     apr_table_t *form = NULL;
     const char *ct = apr_table_get(r->headers_in, "Content-Type");
-    int rv;
+    int rv, everywhere;
 
     if (rc_conf_auth(q->conf) != RC_AUTH_FORM) {
         return rc_send_error(r, HTTP_NOT_FOUND, "not_found",
@@ -264,11 +264,15 @@ int rc_handle_logout(rc_req *q)
     if ((rv = rc_csrf_check(q, form ? apr_table_get(form, "csrf") : NULL)) != OK) {
         return rv == DONE ? OK : rv;
     }
-    if ((rv = rc_session_end(q)) != OK) {
+    everywhere = (form && apr_table_get(form, "everywhere"))
+                 || (r->args && strcmp(r->args, "everywhere=1") == 0);
+    if ((rv = rc_session_end(q, everywhere)) != OK) {
         return rv;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "RC0335: %s logged out",
-                  ap_escape_logitem(r->pool, q->user));
+    if (!everywhere) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "RC0335: %s logged out",
+                      ap_escape_logitem(r->pool, q->user));
+    }
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     if (wants_json(r)) {
         r->status = HTTP_NO_CONTENT;

@@ -195,16 +195,22 @@ int rc_session_start(rc_req *q, rc_db *db, const char *user, const char *provide
     return OK;
 }
 
-int rc_session_end(rc_req *q)
+int rc_session_end(rc_req *q, int everywhere)
 {
     rc_db *db = rc_db_open(q->r, q->r->pool);
-    int rv;
+    int rv, n = 0;
 
     if (!db) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    rv = rc_store_session_delete(db, q->session_id);
+    rv = everywhere ? rc_store_sessions_delete_user(db, q->user, &n)
+                    : rc_store_session_delete(db, q->session_id);
     rc_db_release(db);
+    if (!rv && everywhere) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r,
+                      "RC0337: %s logged out everywhere (%d session%s ended)",
+                      ap_escape_logitem(q->r->pool, q->user), n, n == 1 ? "" : "s");
+    }
     if (rv) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }

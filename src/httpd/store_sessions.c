@@ -76,6 +76,13 @@ int rc_store_session_delete(rc_db *db, const char *row_id)
                       NULL, RC_DB_ARGS(row_id));
 }
 
+int rc_store_sessions_delete_user(rc_db *db, const char *user, int *n)
+{
+    return rc_db_exec(db, "session_del_user",
+                      "DELETE FROM ragchat_sessions WHERE \"userIdentifier\" = %s", n,
+                      RC_DB_ARGS(user));
+}
+
 int rc_store_sessions_prune(rc_db *db, apr_int64_t now)
 {
     return rc_db_exec(db, "session_prune",
