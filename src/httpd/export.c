@@ -8,6 +8,7 @@
  * the date so that a downloads folder stays readable. Ownership is checked
  * through rc_api_owned_*: another user's id answers 404 like an unknown one. */
 #include "export.h"
+#include "filename.h"
 #include "api.h"
 #include "clean.h"
 #include "json.h"
@@ -140,12 +141,14 @@ static const char *thread_title(apr_pool_t *p, const rc_thread *t)
     return *n ? n : "Conversation";
 }
 
-/* The thread name as the stem of a file name: characters that file systems
- * or download dialogs refuse become spaces, at most RC_FILENAME_NAME_MAX bytes
- * (cut at a word when one ends near the limit), no leading or trailing dots. */
+/* The thread name as the stem of a file name: no invisible format characters
+ * (a right-to-left override would make "gpj.exe" read as "exe.jpg"),
+ * characters that file systems or download dialogs refuse become spaces, at
+ * most RC_FILENAME_NAME_MAX bytes (cut at a word when one ends near the
+ * limit), no leading or trailing dots. */
 static char *file_stem(apr_pool_t *p, const char *title)
 {
-    char *s = apr_pstrdup(p, title), *c;
+    char *s = rc_strip_format_chars(p, title), *c;
     size_t n, cut;
 
     for (c = s; *c; c++) {

@@ -304,3 +304,20 @@ def test_apache_mode_csrf_token_rotates(make_server):
         time.sleep(0.1)
     assert refused(rename(token)), "a token two windows old is refused"
     assert not refused(rename(api.me(refresh=True)["csrf"]))
+
+
+# ---- no bidi controls in file names ------------------------------------------------------
+def test_export_file_name_has_no_bidi_controls(server, api):
+    import urllib.parse
+    events = api.chat_events("bidi name")
+    tid = events[0][1]["thread_id"]
+    name = "invoice\u202Efdp.exe\u2066x\u2069 \u200Bok"
+    assert api.patch("/api/threads/%s" % tid, json={"name": name}).status_code == 200
+    for fmt in ("md", "pdf"):
+        r = api.get("/api/threads/%s/export.%s" % (tid, fmt))
+        assert r.status_code == 200
+        cd = r.headers["Content-Disposition"]
+        ext = urllib.parse.unquote(cd.split("filename*=UTF-8''")[1].split(";")[0])
+        assert not any(c in ext for c in "\u202E\u2066\u2069\u200B"), ext
+        assert ext.startswith("invoicefdp.exex ok"), ext
+        assert ext.endswith("." + fmt)
