@@ -2,6 +2,7 @@
  * Every handler returns an error string or NULL, so a bad httpd.conf fails
  * `apachectl configtest` with a message naming the directive. */
 #include "config.h"
+#include "pdf_text.h"
 
 #include "http_log.h"
 #include "apr_file_io.h"
@@ -310,15 +311,34 @@ static const char *set_csrf_lifetime(cmd_parms *cmd, void *cfg, const char *arg)
     return parse_seconds(cmd, arg, 1, &((rc_dir_conf *)cfg)->csrf_lifetime);
 }
 
+const char *rc_conf_htdocs_missing(apr_pool_t *p, const char *dir)
+{
+    static const char *const needed[] = { "index.html", "login.html", NULL };
+    int i;
+
+    for (i = 0; needed[i]; i++) {
+        apr_finfo_t fi;
+        const char *f = apr_pstrcat(p, dir, "/", needed[i], NULL);
+        if (apr_stat(&fi, f, APR_FINFO_TYPE, p) != APR_SUCCESS || fi.filetype != APR_REG) {
+            return needed[i];
+        }
+    }
+    return NULL;
+}
+
 static const char *set_htdocs(cmd_parms *cmd, void *cfg, const char *arg)
 {
     rc_dir_conf *c = cfg;
-    const char *path = ap_server_root_relative(cmd->pool, arg);
+    const char *path = ap_server_root_relative(cmd->pool, arg), *err;
     apr_finfo_t fi;
 
     if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS
         || fi.filetype != APR_DIR) {
         return apr_psprintf(cmd->pool, "RagChatHtdocs: '%s' is not a directory", arg);
+    }
+    if ((err = rc_conf_htdocs_missing(cmd->pool, path)) != NULL) {
+        return apr_psprintf(cmd->pool, "RagChatHtdocs: '%s' does not hold the app's files "
+                            "(%s is missing)", arg, err);
     }
     c->htdocs = path;
     return NULL;
@@ -351,6 +371,44 @@ static const char *set_upload_max_files(cmd_parms *cmd, void *cfg, const char *a
     return parse_count(cmd, arg, 1, &((rc_dir_conf *)cfg)->upload_max_files);
 }
 
+/* ".ext", or "type/subtype" or "type/ *" (any subtype) with a registered top-level type. */
+static int valid_upload_type(const char *t)
+{
+    static const char *const tops[] = { "application", "audio", "font", "image", "message",
+                                        "model", "multipart", "text", "video", NULL };
+    const char *slash = strchr(t, '/'), *s;
+    int i;
+
+    if (*t == '.') {
+        for (s = t + 1; *s; s++) {
+            if (!apr_isalnum(*s) && !strchr("-_+", *s)) {
+                return 0;
+            }
+        }
+        return t[1] != '\0';
+    }
+    if (!slash || !slash[1] || strchr(slash + 1, '/')) {
+        return 0;
+    }
+    for (i = 0; tops[i]; i++) {
+        if ((size_t)(slash - t) == strlen(tops[i]) && strncmp(t, tops[i], slash - t) == 0) {
+            break;
+        }
+    }
+    if (!tops[i]) {
+        return 0;
+    }
+    if (strcmp(slash + 1, "*") == 0) {
+        return 1;
+    }
+    for (s = slash + 1; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("!#$&^_.+-", *s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static const char *add_upload_type(cmd_parms *cmd, void *cfg, const char *arg)
 {
     rc_dir_conf *c = cfg;
@@ -369,6 +427,10 @@ static const char *add_upload_type(cmd_parms *cmd, void *cfg, const char *arg)
         t = apr_pstrcat(cmd->pool, ".", arg, NULL);
     }
     ap_str_tolower((char *)t);
+    if (!valid_upload_type(t)) {
+        return apr_psprintf(cmd->pool, "RagChatUploadTypes: '%s' is neither an extension "
+                            "(.pdf) nor a MIME type or pattern (text/plain, image/*)", arg);
+    }
     APR_ARRAY_PUSH(c->upload_types, const char *) = t;
     return NULL;
 }
@@ -383,6 +445,15 @@ static const char *set_pdf_font(cmd_parms *cmd, void *cfg, const char *arg)
     if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS
         || fi.filetype != APR_REG) {
         return apr_psprintf(cmd->pool, "%s: font file '%s' not found", cmd->cmd->name, arg);
+    }
+    {
+        rc_crange *cov;
+        int ncov, ttc;
+        if (!rc_ttf_coverage(cmd->temp_pool, path, &cov, &ncov, &ttc)) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a usable font (a TrueType .ttf or "
+                                ".ttc with a Unicode character map is needed)",
+                                cmd->cmd->name, arg);
+        }
     }
     c->pdf_font[idx] = path;
     return NULL;

@@ -80,6 +80,8 @@ int rc_conf_session_max_age(const rc_dir_conf *c);
 int rc_conf_login_limit(const rc_dir_conf *c);
 int rc_conf_login_window(const rc_dir_conf *c);
 int rc_conf_login_rows(const rc_dir_conf *c);
+/* The first of the app's files missing from dir (index.html, login.html), or NULL. */
+const char *rc_conf_htdocs_missing(apr_pool_t *p, const char *dir);
 int rc_conf_cookie_secure(const rc_dir_conf *c);
 int rc_conf_csrf_lifetime(const rc_dir_conf *c);
 int rc_conf_session_recheck(const rc_dir_conf *c);
