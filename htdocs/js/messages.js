@@ -318,12 +318,12 @@ export function send(content, opts) {
       return r.json().catch(function () { return null; }).then(function (j) { failStream(st, errorText(j, r.status), 'http'); });
     }
     if (!r.body) return failStream(st, 'This browser cannot read streamed answers.', 'http');
-    var reader = r.body.getReader(), dec = new TextDecoder();
+    var reader = r.body.getReader();
     st.reader = reader;
     function pump() {
       return reader.read().then(function (x) {
-        if (x.done) { parser.push(dec.decode(), true); parser.push('\n\n', true); return; }
-        parser.push(dec.decode(x.value, { stream: true }), false);
+        if (x.done) { parser.end(); return; }
+        parser.pushBytes(x.value);
         if (st.ended) { reader.cancel().catch(function () {}); return; }
         return pump();
       });

@@ -2,15 +2,17 @@
  * fetch() body (EventSource cannot POST). Pure: no DOM, runs under node too.
  *
  *   var p = new SseParser(function (event, data) { ... });
- *   p.push(text, false);  // the body's text as it comes (a TextDecoder's, streaming)
- *   p.push('\n\n', true); // the body is over
+ *   p.pushBytes(chunk);   // each Uint8Array of the body, split anywhere (UTF-8 too)
+ *   p.end();              // the body is over
  *
  * Lines end with LF, CRLF or CR; a blank line dispatches the event (its `event:`
  * name, or "message") with its `data:` lines joined by "\n"; one space after the
  * colon is dropped; lines starting with ':' are comments; other fields are
- * ignored, and an event with no `data:` line is not dispatched. */
+ * ignored, and an event with no `data:` line is not dispatched. Unlike EventSource, end()
+ * still dispatches a last event that lacks its blank line. */
 export function SseParser(onEvent) {
   var buf = '', ev = '', data = [], hasData = false;
+  var dec = new TextDecoder();
 
   /* Text of the stream; final: nothing follows, so a trailing CR ends its line. */
   this.push = function (chunk, final) {
@@ -37,5 +39,17 @@ export function SseParser(onEvent) {
       else if (field === 'data') { data.push(value); hasData = true; }
     }
     buf = buf.slice(start);
+  };
+
+  /* Bytes of the stream, UTF-8: a character split between chunks waits for its end. */
+  this.pushBytes = function (bytes) {
+    this.push(dec.decode(bytes, { stream: true }), false);
+  };
+
+  /* The end of the stream: what the decoder held, then the last event if it is
+   * still open. */
+  this.end = function () {
+    this.push(dec.decode(), true);
+    this.push('\n\n', true);
   };
 }
