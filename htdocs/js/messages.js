@@ -7,7 +7,7 @@ import { S } from './state.js';
 import { api, errorText, toLogin } from './api.js';
 import { SseParser } from './sse.js';
 import { toast, copyText, flashCopied, toggleMenu, closeMenu, notice, isMobile, setDrawer, updateSend } from './ui.js';
-import { rememberThread, markActive, setThreadName } from './threads.js';
+import { markActive, setThreadName, adoptThread } from './threads.js';
 
 var actsProto, codeCopyProto;
 function buildProtos() {
@@ -346,12 +346,7 @@ function onSse(st, ev, data) {
     st.stepId = d.assistant_step_id || null;
     if (d.user_step_id) st.user.dataset.step = d.user_step_id;
     if (d.thread_id && d.thread_id !== S.threadId) {
-      S.threadId = d.thread_id;
-      history.replaceState(null, '', '#/thread/' + enc(d.thread_id));
-      var name = d.thread_name || st.content.replace(/\s+/g, ' ').trim();
-      rememberThread(d.thread_id, name);
-      markActive();
-      setThreadName(name);
+      adoptThread(d.thread_id, d.thread_name || st.content.replace(/\s+/g, ' ').trim());
     }
   } else if (ev === 'token') {
     if (typeof d.t === 'string') { st.tail += d.t; schedulePaint(st); }

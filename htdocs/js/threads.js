@@ -97,7 +97,7 @@ export function loadThreads(reset) {
   });
 }
 
-export function rememberThread(id, name) {
+function rememberThread(id, name) {
   var L = S.list;
   var found = L.items.find(function (t) { return t.id === id; });
   if (found) return;
@@ -125,6 +125,16 @@ export function setThreadName(name) {
     $('export-pdf').href = 'api/threads/' + enc(S.threadId) + '/export.pdf';
     $('export-md').href = 'api/threads/' + enc(S.threadId) + '/export.md';
   }
+}
+
+/* A thread the server just created for what this page sent (a question, an
+ * upload) becomes the current one, in the address, the list and the title. */
+export function adoptThread(id, name) {
+  S.threadId = id;
+  history.replaceState(null, '', '#/thread/' + enc(id));
+  rememberThread(id, name);
+  markActive();
+  setThreadName(name);
 }
 
 function inlineEdit(anchor, value, commit) {

@@ -1,10 +1,10 @@
 /* Uploads: files chosen, dropped or pasted, checked against the types and
  * sizes of api/me, shown as chips, sent with progress, then shown as a message. */
-import { $, enc, fmtSize, log, ta } from './dom.js';
+import { $, fmtSize, log, ta } from './dom.js';
 import { S } from './state.js';
 import { errorText, toLogin } from './api.js';
 import { toast, composerError, updateSend, autoGrow } from './ui.js';
-import { rememberThread, markActive, setThreadName } from './threads.js';
+import { adoptThread } from './threads.js';
 import { fileChip, userMsg, assistantMsg, markLatest, toBottom, send } from './messages.js';
 
 function uploadConf() { return (S.me && S.me.upload) || {}; }
@@ -107,12 +107,7 @@ function uploaded(j, files) {
   var list = (j.files && j.files.length ? j.files : files.map(function (f) { return { name: f.name, size: f.size }; }));
   if (log.querySelector('.welcome')) log.textContent = '';
   if (j.thread_id && j.thread_id !== S.threadId) {
-    S.threadId = j.thread_id;
-    history.replaceState(null, '', '#/thread/' + enc(j.thread_id));
-    var name = list.map(function (f) { return f.name; }).join(', ');
-    rememberThread(j.thread_id, name);
-    markActive();
-    setThreadName(name);
+    adoptThread(j.thread_id, list.map(function (f) { return f.name; }).join(', '));
   }
   log.appendChild(userMsg('', null, list));
   var m = assistantMsg({ id: j.step_id, output: j.message || '', html: null, feedback: null }, null);
