@@ -23,7 +23,7 @@ WARN       := -Wall -Wextra -Werror
 APR_CFLAGS  = $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
 APR_LIBS    = $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
 
-.PHONY: all deps install run deb test test-unit test-integration test-asan test-e2e \
+.PHONY: all deps install run deb test test-unit test-js test-integration test-asan test-e2e \
         test-fuzz test-deb lint bench clean
 
 all: $(BUILD)/mod_ragchat.so
@@ -90,6 +90,10 @@ $(BUILD)/unit/%: tests/unit/%.c $(CORE_SRCS) $(HDRS) tests/unit/unit.h
 test-unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do ASAN_OPTIONS=detect_leaks=1 $$t; done
 
+# The browser app's pure modules (htdocs/js) under node's test runner.
+test-js:
+	node --test tests/js/
+
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(HDRS)
@@ -131,7 +135,7 @@ test-e2e: all
 test-deb: deb
 	$(PYTHON) -m pytest -q -x -p no:cacheprovider tests/deb
 
-test: deps all lint test-unit test-fuzz test-integration test-asan test-e2e test-deb
+test: deps all lint test-unit test-js test-fuzz test-integration test-asan test-e2e test-deb
 
 bench: deps all
 	RAGCHAT_DEPS_BENCH=1 RAGCHAT_DEPS_E2E=1 scripts/deps.sh
