@@ -381,7 +381,7 @@ static int valid_upload_type(const char *t)
 
     if (*t == '.') {
         for (s = t + 1; *s; s++) {
-            if (!apr_isalnum(*s) && !strchr("-_+", *s)) {
+            if (!apr_isalnum(*s) && !strchr("-_+.", *s)) {
                 return 0;
             }
         }

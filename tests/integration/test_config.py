@@ -77,6 +77,14 @@ def unstarted(backend_proc):
     ("RagChatUploadMaxFiles many", r"RagChatUploadMaxFiles: 'many' is not a count"),
     ("RagChatHtdocs /nonexistent/htdocs", r"RagChatHtdocs: '/nonexistent/htdocs' is not a directory"),
     ("RagChatPdfFont /nonexistent.ttf", r"RagChatPdfFont: font file '/nonexistent.ttf' not found"),
+    ("RagChatPdfFont /etc/hostname", r"RagChatPdfFont: '/etc/hostname' is not a usable font"),
+    ("RagChatHtdocs /etc", r"RagChatHtdocs: '/etc' does not hold the app's files \(index.html"),
+    ("RagChatUploadTypes .pdf appliction/pdf",
+     r"RagChatUploadTypes: 'appliction/pdf' is neither an extension"),
+    ("RagChatUploadTypes text/", r"RagChatUploadTypes: 'text/' is neither"),
+    ("RagChatUploadTypes .p$f", r"RagChatUploadTypes: '.p\$f' is neither"),
+    ("RagChatLoginLimit lots", r"RagChatLoginLimit: 'lots' is not a count"),
+    ("RagChatCookieSecure maybe", r"RagChatCookieSecure: 'maybe' is not On, Off or Auto"),
 ])
 def test_bad_value_fails_configtest(unstarted, line, message):
     r = configtest(unstarted, line)
@@ -86,7 +94,9 @@ def test_bad_value_fails_configtest(unstarted, line, message):
 
 def test_good_config_passes_configtest(unstarted):
     r = configtest(unstarted, "RagChatBackendTimeout 5 60\nRagChatUploadMaxSize 10M\n"
-                              "RagChatUploadTypes .pdf text/plain\nRagChatModel gpt-x")
+                              "RagChatUploadTypes .pdf text/plain image/* .tar.gz\n"
+                              "RagChatModel gpt-x\nRagChatCookieSecure On\n"
+                              "RagChatPdfFont /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
     assert r.returncode == 0, r.stderr
     assert "Syntax OK" in r.stderr
 
