@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SAMPLES = os.environ.get("RAGCHAT_SAMPLES", os.path.join(ROOT, "..", "shared", "samples"))
+SAMPLES = os.environ.get("RAGCHAT_SAMPLES", os.path.join(ROOT, "tests", "data"))
 OUT = os.path.join(ROOT, "build", "bench")
 DRIVER = os.path.join(OUT, "pdf_bench")
 PY = "/usr/bin/python3"
