@@ -8,50 +8,18 @@
  * become a visible replacement mark.  libharu's own wrapping (TextRect) is
  * ASCII-only, so lines are broken here: words, then characters for words
  * wider than the line.  No global state: everything hangs off one doc. */
-#include "pdf.h"
+#include "pdf_internal.h"
 #include "markdown.h"
-#include "pdf_text.h"
 
-#include <apr_hash.h>
 #include <apr_strings.h>
-#include <apr_tables.h>
 #include <cmark-gfm-core-extensions.h>
-#include <hpdf.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-/* ---- geometry (points, A4) and typography ------------------------------- */
+/* ---- typography and fonts not shared with other parts -------------------- */
 
-#define PAGE_W      595.276f
-#define PAGE_H      841.89f
-#define MARGIN_X    56.0f
-#define MARGIN_TOP  56.0f
-#define MARGIN_BOT  60.0f
-#define FOOTER_Y    30.0f
-#define TOP_Y       (PAGE_H - MARGIN_TOP)
-
-#define SZ_BODY     10.5f
-#define SZ_CODE     9.0f
-#define SZ_TABLE    9.5f
-#define SZ_FOOT     8.0f
-#define LEAD_BODY   1.32f
-#define LEAD_HEAD   1.2f
-#define LEAD_CODE   1.28f
-#define PARA_GAP    5.0f
-#define LIST_INDENT 18.0f
-#define QUOTE_INDENT 14.0f
-#define MAX_INDENT_DEPTH 8
-#define CODE_PAD    1.5f       /* inline code background, each side */
-#define PRE_PAD     5.0f       /* code block background */
-#define CELL_PAD    4.0f
-
-static const float heading_size[6] = { 16.5f, 14.0f, 12.5f, 11.5f, 10.5f, 10.5f };
-
-/* ---- fonts ---------------------------------------------------------------- */
-
-enum { F_REG, F_BOLD, F_ITAL, F_BI, F_MONO, F_SYM, F_FALL, F_N };
-enum { S_BOLD = 1, S_ITAL = 2, S_CODE = 4, S_STRIKE = 8, S_LINK = 16, S_GREY = 32 };
+static const float heading_size[6] = { SZ_H1, 14.0f, 12.5f, 11.5f, 10.5f, 10.5f };
 
 static const char *const std_font_name[F_N] = {
     "Helvetica", "Helvetica-Bold", "Helvetica-Oblique", "Helvetica-BoldOblique",
@@ -70,80 +38,6 @@ static const char *const fallback_default[] = {
     "/usr/share/fonts/truetype/arphic/uming.ttc",
     NULL
 };
-
-typedef struct {
-    const char *path;
-    HPDF_Font font;
-    int tried, ok, ttc;
-    rc_crange *cov;
-    int ncov;
-    int wa_ok;
-    unsigned short wa[256];   /* WinAnsi widths per byte, 1/1000 em */
-} face;
-
-/* ---- layout records --------------------------------------------------------- */
-
-typedef struct {
-    const char *s;
-    int n;
-    float w, sp, size;       /* width, space before (0 = glued), font size */
-    const char *url;
-    unsigned char face, style, brk, nl;
-} box;
-
-typedef struct {
-    const char *s;
-    int n;
-    float x, w, size;
-    const char *url;
-    unsigned char face, style;
-} item;
-
-typedef struct {
-    item *it;
-    int n;
-    float w, h, size;        /* width, height, largest font size */
-} line;
-
-typedef struct {
-    apr_array_header_t *lines;   /* of line */
-    float h;
-} para;
-
-enum { C_QUOTE = 1, C_LIST, C_ITEM };
-
-typedef struct {
-    int kind, ordered, next, tight, delim_paren;
-    float indent;
-} level;
-
-typedef struct {
-    apr_pool_t *p;               /* layout scratch (a subpool per transcript turn) */
-    apr_pool_t *keep;            /* the document's pool: fonts, pages */
-    HPDF_Doc pdf;
-    HPDF_STATUS err, detail;
-    int unicode;
-    face f[F_N];
-    float lead;
-    /* the page being filled */
-    HPDF_Page page;
-    apr_array_header_t *pages;
-    float y, left, right;
-    float pend;                  /* collapsed space owed before the next block */
-    apr_array_header_t *levels;  /* of level */
-    apr_array_header_t *bars;    /* x of the active quote bars (float) */
-    int indent_depth;
-    apr_hash_t *notes;           /* footnote label -> "[n]" */
-    int nnotes;
-    /* marker of a list item waiting for its first line */
-    int mk_kind;                 /* 0 none, 1 bullet, 2 number, 3 task */
-    int mk_checked, mk_depth;
-    char mk_text[16];
-    float mk_x;
-    /* scratch for NUL-terminated draws */
-    char *tmp;
-    apr_size_t tmpn;
-} doc;
 
 /* ---- libharu plumbing ------------------------------------------------------- */
 

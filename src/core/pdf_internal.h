@@ -1,0 +1,119 @@
+/* Internals of the PDF engine (pdf.c and its pdf_*.c parts): page geometry,
+ * typography, the layout records and the document being drawn.  Not part of
+ * the public API (pdf.h). */
+#ifndef RC_PDF_INTERNAL_H
+#define RC_PDF_INTERNAL_H
+
+#include "pdf.h"
+#include "pdf_text.h"
+
+#include <apr_hash.h>
+#include <apr_tables.h>
+#include <hpdf.h>
+
+/* ---- geometry (points, A4) and typography ------------------------------- */
+
+#define PAGE_W      595.276f
+#define PAGE_H      841.89f
+#define MARGIN_X    56.0f
+#define MARGIN_TOP  56.0f
+#define MARGIN_BOT  60.0f
+#define FOOTER_Y    30.0f
+#define TOP_Y       (PAGE_H - MARGIN_TOP)
+
+#define SZ_BODY     10.5f
+#define SZ_CODE     9.0f
+#define SZ_TABLE    9.5f
+#define SZ_FOOT     8.0f
+#define SZ_H1       16.5f
+#define LEAD_BODY   1.32f
+#define LEAD_HEAD   1.2f
+#define LEAD_CODE   1.28f
+#define PARA_GAP    5.0f
+#define LIST_INDENT 18.0f
+#define QUOTE_INDENT 14.0f
+#define MAX_INDENT_DEPTH 8
+#define CODE_PAD    1.5f       /* inline code background, each side */
+#define PRE_PAD     5.0f       /* code block background */
+#define CELL_PAD    4.0f
+
+/* ---- fonts ---------------------------------------------------------------- */
+
+/* Faces: the standard fonts (or their TrueType stand-ins), then the fallback. */
+enum { F_REG, F_BOLD, F_ITAL, F_BI, F_MONO, F_SYM, F_FALL, F_N };
+/* Inline styles of a run of text. */
+enum { S_BOLD = 1, S_ITAL = 2, S_CODE = 4, S_STRIKE = 8, S_LINK = 16, S_GREY = 32 };
+
+typedef struct {
+    const char *path;
+    HPDF_Font font;
+    int tried, ok, ttc;
+    rc_crange *cov;
+    int ncov;
+    int wa_ok;
+    unsigned short wa[256];   /* WinAnsi widths per byte, 1/1000 em */
+} face;
+
+/* ---- layout records --------------------------------------------------------- */
+
+/* A run of one face and style between break opportunities. */
+typedef struct {
+    const char *s;
+    int n;
+    float w, sp, size;       /* width, space before (0 = glued), font size */
+    const char *url;
+    unsigned char face, style, brk, nl;
+} box;
+
+/* A run placed on a line, x from the line's left edge. */
+typedef struct {
+    const char *s;
+    int n;
+    float x, w, size;
+    const char *url;
+    unsigned char face, style;
+} item;
+
+typedef struct {
+    item *it;
+    int n;
+    float w, h, size;        /* width, height, largest font size */
+} line;
+
+/* The open containers (quotes, lists, items) around the current block. */
+enum { C_QUOTE = 1, C_LIST, C_ITEM };
+
+typedef struct {
+    int kind, ordered, next, delim_paren;
+    float indent;
+} level;
+
+typedef struct {
+    apr_pool_t *p;               /* layout scratch (a subpool per transcript turn) */
+    apr_pool_t *keep;            /* the document's pool: fonts, pages */
+    HPDF_Doc pdf;
+    HPDF_STATUS err, detail;
+    int unicode;
+    face f[F_N];
+    float lead;
+    /* the page being filled */
+    HPDF_Page page;
+    apr_array_header_t *pages;
+    float y, left, right;
+    float pend;                  /* collapsed space owed before the next block */
+    apr_array_header_t *levels;  /* of level */
+    apr_array_header_t *bars;    /* x of the active quote bars (float) */
+    int indent_depth;
+    apr_hash_t *notes;           /* footnote label -> "[n]" */
+    int nnotes;
+    /* marker of a list item waiting for its first line */
+    int mk_kind;                 /* 0 none, 1 bullet, 2 number, 3 task */
+    int mk_checked, mk_depth;
+    char mk_text[16];
+    float mk_x;
+    /* scratch for NUL-terminated draws */
+    char *tmp;
+    apr_size_t tmpn;
+} doc;
+
+#endif
