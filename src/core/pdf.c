@@ -15,29 +15,10 @@
 #include <cmark-gfm-core-extensions.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-/* ---- typography and fonts not shared with other parts -------------------- */
+/* ---- typography ---------------------------------------------------------- */
 
 static const float heading_size[6] = { SZ_H1, 14.0f, 12.5f, 11.5f, 10.5f, 10.5f };
-
-static const char *const std_font_name[F_N] = {
-    "Helvetica", "Helvetica-Bold", "Helvetica-Oblique", "Helvetica-BoldOblique",
-    "Courier", "Symbol", NULL
-};
-#define DEJAVU "/usr/share/fonts/truetype/dejavu/"
-static const char *const ttf_default[F_FALL] = {
-    DEJAVU "DejaVuSans.ttf", DEJAVU "DejaVuSans-Bold.ttf", DEJAVU "DejaVuSans-Oblique.ttf",
-    DEJAVU "DejaVuSans-BoldOblique.ttf", DEJAVU "DejaVuSansMono.ttf", NULL
-};
-/* TrueType-outline fonts only: libharu cannot embed CFF (.otf) fonts. */
-static const char *const fallback_default[] = {
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    NULL
-};
 
 /* ---- libharu plumbing ------------------------------------------------------- */
 
@@ -58,110 +39,6 @@ static apr_status_t free_pdf(void *data)
         d->pdf = NULL;
     }
     return APR_SUCCESS;
-}
-
-static int covered(const doc *d, int i, apr_uint32_t c)
-{
-    return rc_ttf_covers(d->f[i].cov, d->f[i].ncov, c);
-}
-
-/* Makes face i usable (loading a TrueType file on first use).  0 if it cannot be. */
-static int face_ready(doc *d, int i)
-{
-    face *f = &d->f[i];
-
-    if (f->tried) {
-        return f->ok;
-    }
-    f->tried = 1;
-    if (!d->unicode) {
-        f->font = HPDF_GetFont(d->pdf, std_font_name[i], i == F_SYM ? NULL : "WinAnsiEncoding");
-    }
-    else if (f->path && rc_ttf_coverage(d->keep, f->path, &f->cov, &f->ncov, &f->ttc)) {
-        const char *name = f->ttc ? HPDF_LoadTTFontFromFile2(d->pdf, f->path, 0, HPDF_TRUE)
-                                  : HPDF_LoadTTFontFromFile(d->pdf, f->path, HPDF_TRUE);
-        f->font = name ? HPDF_GetFont(d->pdf, name, "UTF-8") : NULL;
-    }
-    if (!f->font && d->err) {
-        /* A font that will not load (unreadable, not embeddable) is skipped. */
-        HPDF_ResetError(d->pdf);
-        d->err = 0;
-    }
-    f->ok = f->font != NULL;
-    return f->ok;
-}
-
-/* The face a character of this style is drawn in, with its encoded bytes. */
-static int resolve(doc *d, int style, apr_uint32_t c, char *out, int *outn)
-{
-    int base = (style & S_CODE) ? F_MONO
-             : (style & S_BOLD) ? ((style & S_ITAL) ? F_BI : F_BOLD)
-             : (style & S_ITAL) ? F_ITAL : F_REG;
-    int b;
-
-    if (!d->unicode) {
-        if ((b = rc_pdf_winansi(c)) != 0) {
-            out[0] = (char)b;
-        }
-        else if ((b = rc_pdf_symbol_code(c)) != 0 && face_ready(d, F_SYM)) {
-            out[0] = (char)b;
-            *outn = 1;
-            return F_SYM;
-        }
-        else {
-            out[0] = '?';
-        }
-        *outn = 1;
-        return face_ready(d, base) ? base : F_REG;
-    }
-    if (c <= 0xFFFF) {
-        if (face_ready(d, base) && covered(d, base, c)) {
-            *outn = rc_utf8_put(c, out);
-            return base;
-        }
-        if (face_ready(d, F_REG) && covered(d, F_REG, c)) {
-            *outn = rc_utf8_put(c, out);
-            return F_REG;
-        }
-        if (d->f[F_FALL].path && face_ready(d, F_FALL) && covered(d, F_FALL, c)) {
-            *outn = rc_utf8_put(c, out);
-            return F_FALL;
-        }
-    }
-    /* No font has it: a visible replacement mark, never a silent drop. */
-    if (face_ready(d, F_REG) && covered(d, F_REG, 0xFFFD)) {
-        *outn = rc_utf8_put(0xFFFD, out);
-        return F_REG;
-    }
-    out[0] = '?';
-    *outn = 1;
-    return face_ready(d, base) ? base : F_REG;
-}
-
-/* Width of encoded text in 1/1000 em. */
-static float text_units(doc *d, int fi, const char *s, int n)
-{
-    face *f = &d->f[fi];
-    float w = 0;
-    int i;
-
-    if (!f->ok) {
-        return 0;
-    }
-    if (!d->unicode) {
-        if (!f->wa_ok) {
-            for (i = 0; i < 256; i++) {
-                HPDF_BYTE ch = (HPDF_BYTE)i;
-                f->wa[i] = i < 32 ? 0 : (unsigned short)HPDF_Font_TextWidth(f->font, &ch, 1).width;
-            }
-            f->wa_ok = 1;
-        }
-        for (i = 0; i < n; i++) {
-            w += f->wa[(unsigned char)s[i]];
-        }
-        return w;
-    }
-    return (float)HPDF_Font_TextWidth(f->font, (const HPDF_BYTE *)s, (HPDF_UINT)n).width;
 }
 
 static const char *nul_copy(doc *d, const char *s, int n)
@@ -210,7 +87,7 @@ static void bb_close(builder *b)
     x->s = apr_pstrmemdup(b->d->p, b->buf, (apr_size_t)b->n);
     x->n = b->n;
     x->size = b->size;
-    x->w = text_units(b->d, b->face, b->buf, b->n) * b->size / 1000.0f;
+    x->w = rc_pdf_text_units(b->d, b->face, b->buf, b->n) * b->size / 1000.0f;
     x->sp = b->space ? b->space_w : 0;
     x->url = b->url;
     x->face = (unsigned char)b->face;
@@ -243,8 +120,8 @@ static void bb_text(builder *b, const char *s, apr_size_t len, int style, float 
             bb_close(b);
             if (b->boxes->nelts || b->nl) {
                 if (!b->space) {
-                    int sf = resolve(b->d, style, ' ', enc, &n);
-                    b->space_w = text_units(b->d, sf, " ", 1) * size / 1000.0f;
+                    int sf = rc_pdf_resolve(b->d, style, ' ', enc, &n);
+                    b->space_w = rc_pdf_text_units(b->d, sf, " ", 1) * size / 1000.0f;
                 }
                 b->space = 1;
             }
@@ -253,7 +130,7 @@ static void bb_text(builder *b, const char *s, apr_size_t len, int style, float 
         if (rc_pdf_invisible(c)) {
             continue;
         }
-        fi = resolve(b->d, style, c, enc, &n);
+        fi = rc_pdf_resolve(b->d, style, c, enc, &n);
         if (b->n && (fi != b->face || style != b->style || size != b->size || url != b->url)) {
             bb_close(b);
         }
@@ -371,7 +248,7 @@ static apr_array_header_t *break_lines(doc *d, const box *bx, int nb, float maxw
                     else {
                         cl = 1;
                     }
-                    cw = text_units(d, b->face, b->s + pos, cl) * b->size / 1000.0f;
+                    cw = rc_pdf_text_units(d, b->face, b->s + pos, cl) * b->size / 1000.0f;
                     if (k.x + w + cw > maxw + 0.01f && (pos > off || k.cur->nelts)) {
                         break;
                     }
@@ -647,7 +524,7 @@ static void draw_marker(doc *d, float baseline, float size)
         }
     }
     else if (d->mk_kind == 2 && d->f[F_REG].ok) {
-        float w = text_units(d, F_REG, d->mk_text, (int)strlen(d->mk_text)) * size / 1000.0f;
+        float w = rc_pdf_text_units(d, F_REG, d->mk_text, (int)strlen(d->mk_text)) * size / 1000.0f;
         HPDF_Page_BeginText(pg);
         HPDF_Page_SetFontAndSize(pg, d->f[F_REG].font, size);
         HPDF_Page_SetRGBFill(pg, 0.1f, 0.1f, 0.12f);
@@ -1360,43 +1237,6 @@ static void render_blocks(doc *d, cmark_node *root)
 
 /* ---- document set-up and output ------------------------------------------------------------ */
 
-/* Does text need more than WinAnsi + Symbol? (U+FFFD alone does not: '?' shows it.) */
-static int needs_unicode(const char *s, apr_size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    apr_size_t i = 0, used;
-    if (!s) {
-        return 0;
-    }
-    while (i < n) {
-        apr_uint32_t c;
-        if (u[i] < 0x80) {
-            i++;
-            continue;
-        }
-        c = rc_utf8_next(u + i, n - i, &used);
-        i += used;
-        if (c != 0xFFFD && !rc_pdf_winansi(c) && !rc_pdf_symbol_code(c) && !rc_pdf_invisible(c)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static const char *pick_fallback(const rc_pdf_fonts *fonts)
-{
-    int i;
-    if (fonts && fonts->fallback) {
-        return *fonts->fallback ? fonts->fallback : NULL;
-    }
-    for (i = 0; fallback_default[i]; i++) {
-        if (access(fallback_default[i], R_OK) == 0) {
-            return fallback_default[i];
-        }
-    }
-    return NULL;
-}
-
 /* PDF text strings (Title, Author): libharu's UTF-8 encoder writes them as
  * UTF-16BE with a BOM.  It handles the BMP only, so the rest becomes U+FFFD;
  * invalid UTF-8 and control characters are cleaned first. */
@@ -1433,8 +1273,6 @@ static void set_info(doc *d, HPDF_InfoType type, const char *v)
 static int doc_open(apr_pool_t *p, doc *d, int unicode, const rc_pdf_fonts *fonts,
                     const rc_pdf_meta *meta)
 {
-    int i;
-
     memset(d, 0, sizeof(*d));
     d->p = d->keep = p;
     d->pdf = HPDF_New(on_error, d);
@@ -1450,28 +1288,7 @@ static int doc_open(apr_pool_t *p, doc *d, int unicode, const rc_pdf_fonts *font
     d->lead = LEAD_BODY;
     d->left = MARGIN_X;
     d->right = PAGE_W - MARGIN_X;
-    d->unicode = unicode;
-    if (unicode) {
-        const char *given[F_FALL];
-        given[F_REG] = fonts ? fonts->regular : NULL;
-        given[F_BOLD] = fonts ? fonts->bold : NULL;
-        given[F_ITAL] = fonts ? fonts->italic : NULL;
-        given[F_BI] = fonts ? fonts->bold_italic : NULL;
-        given[F_MONO] = fonts ? fonts->mono : NULL;
-        given[F_SYM] = NULL;
-        for (i = 0; i < F_FALL; i++) {
-            d->f[i].path = given[i] && *given[i] ? given[i] : ttf_default[i];
-        }
-        d->f[F_FALL].path = pick_fallback(fonts);
-        HPDF_UseUTFEncodings(d->pdf);
-        HPDF_SetCurrentEncoder(d->pdf, "UTF-8");
-        if (!face_ready(d, F_REG)) {
-            /* No usable TrueType font: the standard fonts, with '?' for the rest. */
-            d->unicode = 0;
-            memset(d->f, 0, sizeof(d->f));
-        }
-    }
-    if (!face_ready(d, F_REG)) {
+    if (rc_pdf_fonts_open(d, unicode, fonts) != 0) {
         return -1;
     }
     if (meta) {
@@ -1509,7 +1326,7 @@ static void draw_footers(doc *d)
         HPDF_Page pg = APR_ARRAY_IDX(d->pages, i, HPDF_Page);
         float w;
         apr_snprintf(buf, sizeof(buf), "Page %d of %d", i + 1, n);
-        w = text_units(d, F_REG, buf, (int)strlen(buf)) * SZ_FOOT / 1000.0f;
+        w = rc_pdf_text_units(d, F_REG, buf, (int)strlen(buf)) * SZ_FOOT / 1000.0f;
         HPDF_Page_BeginText(pg);
         HPDF_Page_SetFontAndSize(pg, d->f[F_REG].font, SZ_FOOT);
         HPDF_Page_SetRGBFill(pg, 0.45f, 0.45f, 0.48f);
@@ -1575,7 +1392,7 @@ int rc_pdf_from_markdown(apr_pool_t *p, const char *md, apr_size_t len,
         *err = "markdown could not be parsed";
         return -1;
     }
-    if (doc_open(p, &d, needs_unicode(md, md ? len : 0), fonts, meta) != 0) {
+    if (doc_open(p, &d, rc_pdf_needs_unicode(md, md ? len : 0), fonts, meta) != 0) {
         *err = d.pdf ? error_text(p, &d) : "libharu could not start a document";
         if (d.pdf) {
             apr_pool_cleanup_run(p, &d, free_pdf);
@@ -1640,12 +1457,12 @@ int rc_pdf_transcript(apr_pool_t *p, const rc_pdf_turn *turns, int nturns,
     *out = NULL;
     *outlen = 0;
     *err = NULL;
-    uni = needs_unicode(title, strlen(title));
+    uni = rc_pdf_needs_unicode(title, strlen(title));
     for (i = 0; i < nturns && !uni; i++) {
         const rc_pdf_turn *t = &turns[i];
-        uni = (t->name && needs_unicode(t->name, strlen(t->name)))
-           || (t->timestamp && needs_unicode(t->timestamp, strlen(t->timestamp)))
-           || (t->markdown && needs_unicode(t->markdown, strlen(t->markdown)));
+        uni = (t->name && rc_pdf_needs_unicode(t->name, strlen(t->name)))
+           || (t->timestamp && rc_pdf_needs_unicode(t->timestamp, strlen(t->timestamp)))
+           || (t->markdown && rc_pdf_needs_unicode(t->markdown, strlen(t->markdown)));
     }
     if (doc_open(p, &d, uni, fonts, meta) != 0) {
         *err = d.pdf ? error_text(p, &d) : "libharu could not start a document";

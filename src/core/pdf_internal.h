@@ -116,4 +116,13 @@ typedef struct {
     apr_size_t tmpn;
 } doc;
 
+/* ---- pdf_font.c: faces and measuring --------------------------------------- */
+
+int rc_pdf_fonts_open(doc *d, int unicode, const rc_pdf_fonts *fonts);
+/* The face that draws c in this style; its bytes in out (at most 3). */
+int rc_pdf_resolve(doc *d, int style, apr_uint32_t c, char *out, int *outn);
+/* Width of encoded text in face fi, in 1/1000 em. */
+float rc_pdf_text_units(doc *d, int fi, const char *s, int n);
+int rc_pdf_needs_unicode(const char *s, apr_size_t n);
+
 #endif
