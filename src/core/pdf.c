@@ -52,228 +52,6 @@ static const char *nul_copy(doc *d, const char *s, int n)
     return d->tmp;
 }
 
-/* ---- boxes: runs of one face and style between break opportunities ------- */
-
-typedef struct {
-    doc *d;
-    apr_array_header_t *boxes;
-    char *buf;
-    int n, cap;
-    int face, style;
-    float size;
-    const char *url;
-    int space, nl, preserve;
-    float space_w;
-} builder;
-
-static void bb_init(builder *b, doc *d, int preserve)
-{
-    memset(b, 0, sizeof(*b));
-    b->d = d;
-    b->boxes = apr_array_make(d->p, 16, sizeof(box));
-    b->preserve = preserve;
-    b->cap = 256;
-    b->buf = apr_palloc(d->p, (apr_size_t)b->cap);
-}
-
-static void bb_close(builder *b)
-{
-    box *x;
-
-    if (!b->n) {
-        return;
-    }
-    x = &APR_ARRAY_PUSH(b->boxes, box);
-    x->s = apr_pstrmemdup(b->d->p, b->buf, (apr_size_t)b->n);
-    x->n = b->n;
-    x->size = b->size;
-    x->w = rc_pdf_text_units(b->d, b->face, b->buf, b->n) * b->size / 1000.0f;
-    x->sp = b->space ? b->space_w : 0;
-    x->url = b->url;
-    x->face = (unsigned char)b->face;
-    x->style = (unsigned char)b->style;
-    x->brk = (unsigned char)b->space;
-    x->nl = (unsigned char)b->nl;
-    b->space = b->nl = 0;
-    b->n = 0;
-}
-
-static void bb_break(builder *b)
-{
-    bb_close(b);
-    b->nl = 1;
-    b->space = 0;
-}
-
-static void bb_text(builder *b, const char *s, apr_size_t len, int style, float size,
-                    const char *url)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    apr_size_t i = 0, used;
-    char enc[4];
-    int n, fi;
-
-    while (i < len) {
-        apr_uint32_t c = rc_utf8_next(u + i, len - i, &used);
-        i += used;
-        if (!b->preserve && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
-            bb_close(b);
-            if (b->boxes->nelts || b->nl) {
-                if (!b->space) {
-                    int sf = rc_pdf_resolve(b->d, style, ' ', enc, &n);
-                    b->space_w = rc_pdf_text_units(b->d, sf, " ", 1) * size / 1000.0f;
-                }
-                b->space = 1;
-            }
-            continue;
-        }
-        if (rc_pdf_invisible(c)) {
-            continue;
-        }
-        fi = rc_pdf_resolve(b->d, style, c, enc, &n);
-        if (b->n && (fi != b->face || style != b->style || size != b->size || url != b->url)) {
-            bb_close(b);
-        }
-        if (!b->n) {
-            b->face = fi;
-            b->style = style;
-            b->size = size;
-            b->url = url;
-        }
-        if (b->n + n > b->cap) {
-            char *nb = apr_palloc(b->d->p, (apr_size_t)b->cap * 2);
-            memcpy(nb, b->buf, (size_t)b->n);
-            b->buf = nb;
-            b->cap *= 2;
-        }
-        memcpy(b->buf + b->n, enc, (size_t)n);
-        b->n += n;
-    }
-}
-
-/* ---- line breaking ------------------------------------------------------------ */
-
-typedef struct {
-    apr_array_header_t *lines;
-    apr_array_header_t *cur;     /* of item */
-    float x, base;
-    doc *d;
-} breaker;
-
-static void emit_line(breaker *k)
-{
-    line *l = &APR_ARRAY_PUSH(k->lines, line);
-    int i;
-
-    l->it = (item *)k->cur->elts;
-    l->n = k->cur->nelts;
-    l->w = k->x;
-    l->size = k->base;
-    for (i = 0; i < l->n; i++) {
-        if (l->it[i].size > l->size) {
-            l->size = l->it[i].size;
-        }
-    }
-    l->h = l->size * k->d->lead;
-    k->cur = apr_array_make(k->d->p, 8, sizeof(item));
-    k->x = 0;
-}
-
-static void place(breaker *k, const box *b, const char *s, int n, float x, float w)
-{
-    item *it = &APR_ARRAY_PUSH(k->cur, item);
-    it->s = s;
-    it->n = n;
-    it->x = x;
-    it->w = w;
-    it->size = b->size;
-    it->url = b->url;
-    it->face = b->face;
-    it->style = b->style;
-}
-
-/* Breaks boxes into lines of at most maxw points; base is the font size of
- * an empty line. */
-static apr_array_header_t *break_lines(doc *d, const box *bx, int nb, float maxw, float base)
-{
-    breaker k;
-    int i = 0, j, m;
-
-    k.d = d;
-    k.lines = apr_array_make(d->p, 8, sizeof(line));
-    k.cur = apr_array_make(d->p, 8, sizeof(item));
-    k.x = 0;
-    k.base = base;
-    if (maxw < 20) {
-        maxw = 20;
-    }
-    while (i < nb) {
-        float wordw = 0, sp;
-        if (bx[i].nl && (k.cur->nelts || i > 0)) {
-            emit_line(&k);
-        }
-        for (j = i; j < nb && (j == i || (!bx[j].brk && !bx[j].nl)); j++) {
-            wordw += bx[j].w;
-        }
-        sp = k.cur->nelts ? bx[i].sp : 0;
-        if (k.x + sp + wordw <= maxw + 0.01f) {
-            float x = k.x + sp;
-            for (m = i; m < j; m++) {
-                place(&k, &bx[m], bx[m].s, bx[m].n, x, bx[m].w);
-                x += bx[m].w;
-            }
-            k.x = x;
-            i = j;
-            continue;
-        }
-        if (k.cur->nelts) {
-            emit_line(&k);
-            continue;
-        }
-        /* A word wider than the line: break it between characters. */
-        for (m = i; m < j; m++) {
-            const box *b = &bx[m];
-            int off = 0;
-            while (off < b->n) {
-                int pos = off, last = off;
-                float w = 0;
-                while (pos < b->n) {
-                    apr_size_t used;
-                    int cl;
-                    float cw;
-                    if (d->unicode) {
-                        rc_utf8_next((const unsigned char *)b->s + pos, (apr_size_t)(b->n - pos), &used);
-                        cl = (int)used;
-                    }
-                    else {
-                        cl = 1;
-                    }
-                    cw = rc_pdf_text_units(d, b->face, b->s + pos, cl) * b->size / 1000.0f;
-                    if (k.x + w + cw > maxw + 0.01f && (pos > off || k.cur->nelts)) {
-                        break;
-                    }
-                    w += cw;
-                    pos += cl;
-                    last = pos;
-                }
-                if (last > off) {
-                    place(&k, b, b->s + off, last - off, k.x, w);
-                    k.x += w;
-                    off = last;
-                }
-                if (off < b->n) {
-                    emit_line(&k);
-                }
-            }
-        }
-        i = j;
-    }
-    if (k.cur->nelts || !k.lines->nelts) {
-        emit_line(&k);
-    }
-    return k.lines;
-}
-
 /* ---- pages and vertical flow ---------------------------------------------------- */
 
 static void new_page(doc *d)
@@ -600,27 +378,27 @@ static void collect_inlines(builder *b, cmark_node *block, int base_style, float
         case CMARK_NODE_TEXT:
             lit = cmark_node_get_literal(n);
             if (lit) {
-                bb_text(b, lit, strlen(lit), st, size, url);
+                rc_pdf_bb_text(b, lit, strlen(lit), st, size, url);
             }
             break;
         case CMARK_NODE_CODE:
             lit = cmark_node_get_literal(n);
             if (lit) {
-                bb_close(b);
-                bb_text(b, lit, strlen(lit), (st & ~(S_BOLD | S_ITAL)) | S_CODE,
-                        size * 0.9f, url);
-                bb_close(b);
+                rc_pdf_bb_close(b);
+                rc_pdf_bb_text(b, lit, strlen(lit), (st & ~(S_BOLD | S_ITAL)) | S_CODE,
+                               size * 0.9f, url);
+                rc_pdf_bb_close(b);
             }
             break;
         case CMARK_NODE_SOFTBREAK:
-            bb_text(b, " ", 1, st, size, url);
+            rc_pdf_bb_text(b, " ", 1, st, size, url);
             break;
         case CMARK_NODE_LINEBREAK:
-            bb_break(b);
+            rc_pdf_bb_break(b);
             break;
         case CMARK_NODE_HTML_INLINE:
             if (html_is_br(cmark_node_get_literal(n))) {
-                bb_break(b);
+                rc_pdf_bb_break(b);
             }
             break;
         case CMARK_NODE_STRONG:
@@ -647,11 +425,11 @@ static void collect_inlines(builder *b, cmark_node *block, int base_style, float
             if (enter) {
                 image++;
                 st |= S_ITAL | S_GREY;
-                bb_text(b, cmark_node_first_child(n) ? "[image: " : "[image", 
+                rc_pdf_bb_text(b, cmark_node_first_child(n) ? "[image: " : "[image", 
                         cmark_node_first_child(n) ? 8 : 6, st, size, url);
             }
             else {
-                bb_text(b, "]", 1, st, size, url);
+                rc_pdf_bb_text(b, "]", 1, st, size, url);
                 image--;
             }
             break;
@@ -665,7 +443,7 @@ static void collect_inlines(builder *b, cmark_node *block, int base_style, float
                     num = apr_psprintf(d->keep, "[%d]", apr_hash_count(d->notes) + 1);
                     apr_hash_set(d->notes, apr_pstrdup(d->keep, label), APR_HASH_KEY_STRING, num);
                 }
-                bb_text(b, num, strlen(num), st | S_GREY, size * 0.85f, NULL);
+                rc_pdf_bb_text(b, num, strlen(num), st | S_GREY, size * 0.85f, NULL);
             }
             break;
         default:
@@ -676,7 +454,7 @@ static void collect_inlines(builder *b, cmark_node *block, int base_style, float
         }
     }
     cmark_iter_free(it);
-    bb_close(b);
+    rc_pdf_bb_close(b);
 }
 
 /* ---- blocks ------------------------------------------------------------------------- */
@@ -691,10 +469,10 @@ static void render_inline_block(doc *d, cmark_node *n, int style, float size, fl
     builder b;
     apr_array_header_t *lines;
 
-    bb_init(&b, d, 0);
+    rc_pdf_bb_init(&b, d, 0);
     collect_inlines(&b, n, style, size);
     d->lead = lead;
-    lines = break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, content_width(d), size);
+    lines = rc_pdf_break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, content_width(d), size);
     d->lead = LEAD_BODY;
     flow_lines(d, lines, d->left, content_width(d), 0);
 }
@@ -760,12 +538,12 @@ static void render_code_block(doc *d, const char *lit)
         int col = 0;
         const char *q;
 
-        bb_init(&b, d, 1);
+        rc_pdf_bb_init(&b, d, 1);
         /* tabs to spaces, 4 columns */
         for (q = e; q < end; q++) {
             if (*q == '\t') {
                 int sp = 4 - col % 4;
-                bb_text(&b, "    ", (apr_size_t)sp, S_CODE, SZ_CODE, NULL);
+                rc_pdf_bb_text(&b, "    ", (apr_size_t)sp, S_CODE, SZ_CODE, NULL);
                 col += sp;
             }
             else if (*q != '\r') {
@@ -776,12 +554,12 @@ static void render_code_block(doc *d, const char *lit)
                     }
                     r++;
                 }
-                bb_text(&b, q, (apr_size_t)(r - q), S_CODE, SZ_CODE, NULL);
+                rc_pdf_bb_text(&b, q, (apr_size_t)(r - q), S_CODE, SZ_CODE, NULL);
                 q = r - 1;
             }
         }
-        bb_close(&b);
-        ls = break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, width, SZ_CODE);
+        rc_pdf_bb_close(&b);
+        ls = rc_pdf_break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, width, SZ_CODE);
         for (i = 0; i < ls->nelts; i++) {
             APR_ARRAY_PUSH(all, line) = APR_ARRAY_IDX(ls, i, line);
         }
@@ -812,11 +590,11 @@ static void render_html_block(doc *d, const char *lit)
     const char *s = lit ? lit : "", *start;
     int intag = 0;
 
-    bb_init(&b, d, 0);
+    rc_pdf_bb_init(&b, d, 0);
     for (start = s; *s; s++) {
         if (!intag && *s == '<') {
             if (s > start) {
-                bb_text(&b, start, (apr_size_t)(s - start), 0, SZ_BODY, NULL);
+                rc_pdf_bb_text(&b, start, (apr_size_t)(s - start), 0, SZ_BODY, NULL);
             }
             intag = 1;
         }
@@ -826,14 +604,14 @@ static void render_html_block(doc *d, const char *lit)
         }
     }
     if (!intag && s > start) {
-        bb_text(&b, start, (apr_size_t)(s - start), 0, SZ_BODY, NULL);
+        rc_pdf_bb_text(&b, start, (apr_size_t)(s - start), 0, SZ_BODY, NULL);
     }
-    bb_close(&b);
+    rc_pdf_bb_close(&b);
     if (!b.boxes->nelts) {
         return;
     }
     gap(d, PARA_GAP);
-    lines = break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, content_width(d), SZ_BODY);
+    lines = rc_pdf_break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, content_width(d), SZ_BODY);
     flow_lines(d, lines, d->left, content_width(d), 0);
     after(d, PARA_GAP);
 }
@@ -961,7 +739,7 @@ static void render_table(doc *d, cmark_node *table)
         for (c = 0, cn = cmark_node_first_child(rn); c < ncols; c++) {
             builder b;
             float nat = 0, word = 0, minword = 0;
-            bb_init(&b, d, 0);
+            rc_pdf_bb_init(&b, d, 0);
             if (cn) {
                 collect_inlines(&b, cn, rw->header ? S_BOLD : 0, SZ_TABLE);
                 cn = cmark_node_next(cn);
@@ -1020,7 +798,8 @@ static void render_table(doc *d, cmark_node *table)
         row *rw = &APR_ARRAY_IDX(rows, r, row);
         rw->h = 0;
         for (c = 0; c < ncols; c++) {
-            rw->c[c].lines = break_lines(d, rw->c[c].bx, rw->c[c].nb, cw[c] - 2 * CELL_PAD, SZ_TABLE);
+            rw->c[c].lines = rc_pdf_break_lines(d, rw->c[c].bx, rw->c[c].nb, cw[c] - 2 * CELL_PAD,
+                                                SZ_TABLE);
             rw->c[c].h = lines_height(rw->c[c].lines, 0, rw->c[c].lines->nelts);
             if (rw->c[c].h > rw->h) {
                 rw->h = rw->c[c].h;
@@ -1413,14 +1192,15 @@ static void turn_band(doc *d, const rc_pdf_turn *t)
     float h;
     const char *name = t->name && *t->name ? t->name : user ? "User" : "Assistant";
 
-    bb_init(&b, d, 0);
-    bb_text(&b, name, strlen(name), S_BOLD, SZ_BODY, NULL);
+    rc_pdf_bb_init(&b, d, 0);
+    rc_pdf_bb_text(&b, name, strlen(name), S_BOLD, SZ_BODY, NULL);
     if (t->timestamp && *t->timestamp) {
-        bb_text(&b, "  ", 2, S_GREY, SZ_BODY * 0.85f, NULL);
-        bb_text(&b, t->timestamp, strlen(t->timestamp), S_GREY, SZ_BODY * 0.85f, NULL);
+        rc_pdf_bb_text(&b, "  ", 2, S_GREY, SZ_BODY * 0.85f, NULL);
+        rc_pdf_bb_text(&b, t->timestamp, strlen(t->timestamp), S_GREY, SZ_BODY * 0.85f, NULL);
     }
-    bb_close(&b);
-    lines = break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, content_width(d) - 16, SZ_BODY);
+    rc_pdf_bb_close(&b);
+    lines = rc_pdf_break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, content_width(d) - 16,
+                               SZ_BODY);
     l = &APR_ARRAY_IDX(lines, 0, line);
     h = l->h + 6;
     gap(d, 14);
@@ -1473,12 +1253,12 @@ int rc_pdf_transcript(apr_pool_t *p, const rc_pdf_turn *turns, int nturns,
     }
     {
         builder b;
-        bb_init(&b, &d, 0);
-        bb_text(&b, title, strlen(title), S_BOLD, heading_size[0] + 2, NULL);
-        bb_close(&b);
+        rc_pdf_bb_init(&b, &d, 0);
+        rc_pdf_bb_text(&b, title, strlen(title), S_BOLD, heading_size[0] + 2, NULL);
+        rc_pdf_bb_close(&b);
         d.lead = LEAD_HEAD;
-        flow_lines(&d, break_lines(&d, (box *)b.boxes->elts, b.boxes->nelts,
-                                   content_width(&d), heading_size[0] + 2),
+        flow_lines(&d, rc_pdf_break_lines(&d, (box *)b.boxes->elts, b.boxes->nelts,
+                                          content_width(&d), heading_size[0] + 2),
                    d.left, content_width(&d), 0);
         d.lead = LEAD_BODY;
         if (meta && ((meta->author && *meta->author) || meta->created > 0)) {
@@ -1494,11 +1274,11 @@ int rc_pdf_transcript(apr_pool_t *p, const rc_pdf_turn *turns, int nturns,
                                meta->author && *meta->author ? "  \xC2\xB7  " : "",
                                *date ? apr_pstrcat(p, date, "  \xC2\xB7  ", NULL) : "",
                                nturns, nturns == 1 ? "" : "s");
-            bb_init(&b, &d, 0);
-            bb_text(&b, sub, strlen(sub), S_GREY, SZ_BODY * 0.9f, NULL);
-            bb_close(&b);
-            flow_lines(&d, break_lines(&d, (box *)b.boxes->elts, b.boxes->nelts,
-                                       content_width(&d), SZ_BODY),
+            rc_pdf_bb_init(&b, &d, 0);
+            rc_pdf_bb_text(&b, sub, strlen(sub), S_GREY, SZ_BODY * 0.9f, NULL);
+            rc_pdf_bb_close(&b);
+            flow_lines(&d, rc_pdf_break_lines(&d, (box *)b.boxes->elts, b.boxes->nelts,
+                                              content_width(&d), SZ_BODY),
                        d.left, content_width(&d), 0);
         }
         HPDF_Page_SetRGBStroke(d.page, 0.8f, 0.8f, 0.82f);

@@ -116,6 +116,19 @@ typedef struct {
     apr_size_t tmpn;
 } doc;
 
+/* Collects text as boxes; preserve keeps white space (code). */
+typedef struct {
+    doc *d;
+    apr_array_header_t *boxes;
+    char *buf;
+    int n, cap;
+    int face, style;
+    float size;
+    const char *url;
+    int space, nl, preserve;
+    float space_w;
+} builder;
+
 /* ---- pdf_font.c: faces and measuring --------------------------------------- */
 
 int rc_pdf_fonts_open(doc *d, int unicode, const rc_pdf_fonts *fonts);
@@ -124,5 +137,18 @@ int rc_pdf_resolve(doc *d, int style, apr_uint32_t c, char *out, int *outn);
 /* Width of encoded text in face fi, in 1/1000 em. */
 float rc_pdf_text_units(doc *d, int fi, const char *s, int n);
 int rc_pdf_needs_unicode(const char *s, apr_size_t n);
+
+/* ---- pdf_line.c: boxes and line breaking ------------------------------------- */
+
+void rc_pdf_bb_init(builder *b, doc *d, int preserve);
+/* Ends the box being built. */
+void rc_pdf_bb_close(builder *b);
+/* A hard line break before what follows. */
+void rc_pdf_bb_break(builder *b);
+/* Adds UTF-8 text in this style, size and link. */
+void rc_pdf_bb_text(builder *b, const char *s, apr_size_t len, int style, float size,
+                    const char *url);
+/* Lines (of line) of at most maxw points; base is the font size of an empty line. */
+apr_array_header_t *rc_pdf_break_lines(doc *d, const box *bx, int nb, float maxw, float base);
 
 #endif
