@@ -9,6 +9,7 @@
 
 #include <apr_hash.h>
 #include <apr_tables.h>
+#include <cmark-gfm.h>
 #include <hpdf.h>
 
 /* ---- geometry (points, A4) and typography ------------------------------- */
@@ -150,5 +151,12 @@ void rc_pdf_bb_text(builder *b, const char *s, apr_size_t len, int style, float 
                     const char *url);
 /* Lines (of line) of at most maxw points; base is the font size of an empty line. */
 apr_array_header_t *rc_pdf_break_lines(doc *d, const box *bx, int nb, float maxw, float base);
+
+/* ---- pdf_inline.c: inline content -------------------------------------------- */
+
+/* Is n a node of this extension type ("table", "strikethrough", ...)? */
+int rc_pdf_is_type(cmark_node *n, const char *name);
+/* Adds the inline content under block to b in base_style and size. */
+void rc_pdf_collect_inlines(builder *b, cmark_node *block, int base_style, float size);
 
 #endif
