@@ -159,4 +159,13 @@ int rc_pdf_is_type(cmark_node *n, const char *name);
 /* Adds the inline content under block to b in base_style and size. */
 void rc_pdf_collect_inlines(builder *b, cmark_node *block, int base_style, float size);
 
+/* ---- pdf_draw.c: drawing lines --------------------------------------------------- */
+
+/* Draws one line's items with the left edge at x0. */
+void rc_pdf_draw_items(doc *d, const line *l, float x0, float baseline);
+/* The baseline of line l when its top is at top. */
+float rc_pdf_baseline_in(const line *l, float top);
+/* Draws the pending list marker (d->mk_*) beside a line, then clears it. */
+void rc_pdf_draw_marker(doc *d, float baseline, float size);
+
 #endif
