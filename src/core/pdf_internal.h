@@ -27,6 +27,7 @@
 #define SZ_TABLE    9.5f
 #define SZ_FOOT     8.0f
 #define SZ_H1       16.5f
+#define SZ_TITLE    (SZ_H1 + 2)   /* a transcript's title */
 #define LEAD_BODY   1.32f
 #define LEAD_HEAD   1.2f
 #define LEAD_CODE   1.28f
@@ -167,5 +168,30 @@ void rc_pdf_draw_items(doc *d, const line *l, float x0, float baseline);
 float rc_pdf_baseline_in(const line *l, float top);
 /* Draws the pending list marker (d->mk_*) beside a line, then clears it. */
 void rc_pdf_draw_marker(doc *d, float baseline, float size);
+
+/* ---- pdf_flow.c: pages, vertical flow, blocks --------------------------------- */
+
+void rc_pdf_new_page(doc *d);
+/* Nothing drawn yet on this page? */
+int rc_pdf_at_top(const doc *d);
+float rc_pdf_content_width(const doc *d);
+/* Moves down h points, drawing the bars of the open block quotes beside the strip. */
+void rc_pdf_strip(doc *d, float h);
+/* Starts a new page unless h points fit below y. */
+void rc_pdf_need(doc *d, float h);
+/* Pays the collapsed space owed before a block (at least before). */
+void rc_pdf_gap(doc *d, float before);
+/* Owes at least h points of space before the next block. */
+void rc_pdf_after(doc *d, float h);
+/* Flows lines at the current position, each whole on its page; bg: code band. */
+void rc_pdf_flow_lines(doc *d, apr_array_header_t *lines, float x0, float width, int bg);
+/* Renders the blocks of a parsed tree. */
+void rc_pdf_render_blocks(doc *d, cmark_node *root);
+/* Closes the innermost open quote, list or item. */
+void rc_pdf_pop_level(doc *d);
+
+/* ---- tables ------------------------------------------------------------------------ */
+
+void rc_pdf_render_table(doc *d, cmark_node *table);
 
 #endif
