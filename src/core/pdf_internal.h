@@ -190,7 +190,7 @@ void rc_pdf_render_blocks(doc *d, cmark_node *root);
 /* Closes the innermost open quote, list or item. */
 void rc_pdf_pop_level(doc *d);
 
-/* ---- tables ------------------------------------------------------------------------ */
+/* ---- pdf_table.c ---------------------------------------------------------------- */
 
 void rc_pdf_render_table(doc *d, cmark_node *table);
 
