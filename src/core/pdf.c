@@ -219,9 +219,7 @@ static void turn_band(doc *d, const rc_pdf_turn *t)
         rc_pdf_bb_text(&b, "  ", 2, S_GREY, SZ_BODY * 0.85f, NULL);
         rc_pdf_bb_text(&b, t->timestamp, strlen(t->timestamp), S_GREY, SZ_BODY * 0.85f, NULL);
     }
-    rc_pdf_bb_close(&b);
-    lines = rc_pdf_break_lines(d, (box *)b.boxes->elts, b.boxes->nelts,
-                               rc_pdf_content_width(d) - 16, SZ_BODY);
+    lines = rc_pdf_bb_lines(&b, rc_pdf_content_width(d) - 16, SZ_BODY);
     l = &APR_ARRAY_IDX(lines, 0, line);
     h = l->h + 6;
     rc_pdf_gap(d, 14);
@@ -276,11 +274,8 @@ int rc_pdf_transcript(apr_pool_t *p, const rc_pdf_turn *turns, int nturns,
         builder b;
         rc_pdf_bb_init(&b, &d, 0);
         rc_pdf_bb_text(&b, title, strlen(title), S_BOLD, SZ_TITLE, NULL);
-        rc_pdf_bb_close(&b);
         d.lead = LEAD_HEAD;
-        rc_pdf_flow_lines(&d, rc_pdf_break_lines(&d, (box *)b.boxes->elts, b.boxes->nelts,
-                                                 rc_pdf_content_width(&d), SZ_TITLE),
-                          d.left, rc_pdf_content_width(&d), 0);
+        rc_pdf_flow_text(&d, rc_pdf_bb_lines(&b, rc_pdf_content_width(&d), SZ_TITLE));
         d.lead = LEAD_BODY;
         if (meta && ((meta->author && *meta->author) || meta->created > 0)) {
             char date[APR_RFC822_DATE_LEN + 8] = "";
@@ -297,10 +292,7 @@ int rc_pdf_transcript(apr_pool_t *p, const rc_pdf_turn *turns, int nturns,
                                nturns, nturns == 1 ? "" : "s");
             rc_pdf_bb_init(&b, &d, 0);
             rc_pdf_bb_text(&b, sub, strlen(sub), S_GREY, SZ_BODY * 0.9f, NULL);
-            rc_pdf_bb_close(&b);
-            rc_pdf_flow_lines(&d, rc_pdf_break_lines(&d, (box *)b.boxes->elts, b.boxes->nelts,
-                                                     rc_pdf_content_width(&d), SZ_BODY),
-                              d.left, rc_pdf_content_width(&d), 0);
+            rc_pdf_flow_text(&d, rc_pdf_bb_lines(&b, rc_pdf_content_width(&d), SZ_BODY));
         }
         HPDF_Page_SetRGBStroke(d.page, 0.8f, 0.8f, 0.82f);
         HPDF_Page_SetLineWidth(d.page, 0.8f);

@@ -117,6 +117,11 @@ void rc_pdf_flow_lines(doc *d, apr_array_header_t *lines, float x0, float width,
     }
 }
 
+void rc_pdf_flow_text(doc *d, apr_array_header_t *lines)
+{
+    rc_pdf_flow_lines(d, lines, d->left, rc_pdf_content_width(d), 0);
+}
+
 /* ---- blocks ------------------------------------------------------------------------- */
 
 static void render_inline_block(doc *d, cmark_node *n, int style, float size, float lead)
@@ -127,10 +132,9 @@ static void render_inline_block(doc *d, cmark_node *n, int style, float size, fl
     rc_pdf_bb_init(&b, d, 0);
     rc_pdf_collect_inlines(&b, n, style, size);
     d->lead = lead;
-    lines = rc_pdf_break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, rc_pdf_content_width(d),
-                               size);
+    lines = rc_pdf_bb_lines(&b, rc_pdf_content_width(d), size);
     d->lead = LEAD_BODY;
-    rc_pdf_flow_lines(d, lines, d->left, rc_pdf_content_width(d), 0);
+    rc_pdf_flow_text(d, lines);
 }
 
 static int in_tight_list(cmark_node *n)
@@ -202,8 +206,7 @@ static void render_code_block(doc *d, const char *lit)
                 q = r - 1;
             }
         }
-        rc_pdf_bb_close(&b);
-        ls = rc_pdf_break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, width, SZ_CODE);
+        ls = rc_pdf_bb_lines(&b, width, SZ_CODE);
         for (i = 0; i < ls->nelts; i++) {
             APR_ARRAY_PUSH(all, line) = APR_ARRAY_IDX(ls, i, line);
         }
@@ -230,7 +233,6 @@ static void render_code_block(doc *d, const char *lit)
 static void render_html_block(doc *d, const char *lit)
 {
     builder b;
-    apr_array_header_t *lines;
     const char *s = lit ? lit : "", *start;
     int intag = 0;
 
@@ -255,9 +257,7 @@ static void render_html_block(doc *d, const char *lit)
         return;
     }
     rc_pdf_gap(d, PARA_GAP);
-    lines = rc_pdf_break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, rc_pdf_content_width(d),
-                               SZ_BODY);
-    rc_pdf_flow_lines(d, lines, d->left, rc_pdf_content_width(d), 0);
+    rc_pdf_flow_text(d, rc_pdf_bb_lines(&b, rc_pdf_content_width(d), SZ_BODY));
     rc_pdf_after(d, PARA_GAP);
 }
 
@@ -344,7 +344,7 @@ void rc_pdf_render_blocks(doc *d, cmark_node *root)
                     empty.h = SZ_BODY * LEAD_BODY;
                     APR_ARRAY_PUSH(one, line) = empty;
                     rc_pdf_gap(d, 1.5f);
-                    rc_pdf_flow_lines(d, one, d->left, rc_pdf_content_width(d), 0);
+                    rc_pdf_flow_text(d, one);
                 }
                 rc_pdf_pop_level(d);
                 break;

@@ -152,6 +152,8 @@ void rc_pdf_bb_text(builder *b, const char *s, apr_size_t len, int style, float 
                     const char *url);
 /* Lines (of line) of at most maxw points; base is the font size of an empty line. */
 apr_array_header_t *rc_pdf_break_lines(doc *d, const box *bx, int nb, float maxw, float base);
+/* The builder's boxes (closed first) as lines. */
+apr_array_header_t *rc_pdf_bb_lines(builder *b, float maxw, float base);
 
 /* ---- pdf_inline.c: inline content -------------------------------------------- */
 
@@ -185,6 +187,8 @@ void rc_pdf_gap(doc *d, float before);
 void rc_pdf_after(doc *d, float h);
 /* Flows lines at the current position, each whole on its page; bg: code band. */
 void rc_pdf_flow_lines(doc *d, apr_array_header_t *lines, float x0, float width, int bg);
+/* The same across the text column. */
+void rc_pdf_flow_text(doc *d, apr_array_header_t *lines);
 /* Renders the blocks of a parsed tree. */
 void rc_pdf_render_blocks(doc *d, cmark_node *root);
 /* Closes the innermost open quote, list or item. */

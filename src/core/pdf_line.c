@@ -92,6 +92,12 @@ void rc_pdf_bb_text(builder *b, const char *s, apr_size_t len, int style, float 
     }
 }
 
+apr_array_header_t *rc_pdf_bb_lines(builder *b, float maxw, float base)
+{
+    rc_pdf_bb_close(b);
+    return rc_pdf_break_lines(b->d, (box *)b->boxes->elts, b->boxes->nelts, maxw, base);
+}
+
 /* The line being filled and the lines done. */
 typedef struct {
     apr_array_header_t *lines;
