@@ -138,12 +138,76 @@ static void place(breaker *k, const box *b, const char *s, int n, float x, float
     it->style = b->style;
 }
 
+/* Places boxes [from, to), one word, from x on the current line; returns
+ * where the word ends. */
+static float place_word(breaker *k, const box *bx, int from, int to, float x)
+{
+    int m;
+    for (m = from; m < to; m++) {
+        place(k, &bx[m], bx[m].s, bx[m].n, x, bx[m].w);
+        x += bx[m].w;
+    }
+    return x;
+}
+
+/* Bytes of the character at s (always one in WinAnsi). */
+static int char_len(const doc *d, const char *s, int left)
+{
+    apr_size_t used;
+    if (!d->unicode) {
+        return 1;
+    }
+    rc_utf8_next((const unsigned char *)s, (apr_size_t)left, &used);
+    return (int)used;
+}
+
+/* Where the characters of b from off stop fitting on the current line (at
+ * least one goes on an empty line); their width in *w. */
+static int fit_chars(breaker *k, const box *b, int off, float maxw, float *w)
+{
+    int pos = off;
+    *w = 0;
+    while (pos < b->n) {
+        int cl = char_len(k->d, b->s + pos, b->n - pos);
+        float cw = rc_pdf_text_units(k->d, b->face, b->s + pos, cl) * b->size / 1000.0f;
+        if (k->x + *w + cw > maxw + 0.01f && (pos > off || k->cur->nelts)) {
+            break;
+        }
+        *w += cw;
+        pos += cl;
+    }
+    return pos;
+}
+
+/* Places boxes [from, to), a word wider than the line, breaking it between
+ * characters. */
+static void break_word(breaker *k, const box *bx, int from, int to, float maxw)
+{
+    int m;
+    for (m = from; m < to; m++) {
+        const box *b = &bx[m];
+        int off = 0;
+        while (off < b->n) {
+            float w;
+            int end = fit_chars(k, b, off, maxw, &w);
+            if (end > off) {
+                place(k, b, b->s + off, end - off, k->x, w);
+                k->x += w;
+                off = end;
+            }
+            if (off < b->n) {
+                emit_line(k);
+            }
+        }
+    }
+}
+
 /* Breaks boxes into lines of at most maxw points; base is the font size of
  * an empty line. */
 apr_array_header_t *rc_pdf_break_lines(doc *d, const box *bx, int nb, float maxw, float base)
 {
     breaker k;
-    int i = 0, j, m;
+    int i = 0, j;
 
     k.d = d;
     k.lines = apr_array_make(d->p, 8, sizeof(line));
@@ -163,55 +227,14 @@ apr_array_header_t *rc_pdf_break_lines(doc *d, const box *bx, int nb, float maxw
         }
         sp = k.cur->nelts ? bx[i].sp : 0;
         if (k.x + sp + wordw <= maxw + 0.01f) {
-            float x = k.x + sp;
-            for (m = i; m < j; m++) {
-                place(&k, &bx[m], bx[m].s, bx[m].n, x, bx[m].w);
-                x += bx[m].w;
-            }
-            k.x = x;
-            i = j;
-            continue;
+            k.x = place_word(&k, bx, i, j, k.x + sp);
         }
-        if (k.cur->nelts) {
+        else if (k.cur->nelts) {
             emit_line(&k);
             continue;
         }
-        /* A word wider than the line: break it between characters. */
-        for (m = i; m < j; m++) {
-            const box *b = &bx[m];
-            int off = 0;
-            while (off < b->n) {
-                int pos = off, last = off;
-                float w = 0;
-                while (pos < b->n) {
-                    apr_size_t used;
-                    int cl;
-                    float cw;
-                    if (d->unicode) {
-                        rc_utf8_next((const unsigned char *)b->s + pos, (apr_size_t)(b->n - pos),
-                                     &used);
-                        cl = (int)used;
-                    }
-                    else {
-                        cl = 1;
-                    }
-                    cw = rc_pdf_text_units(d, b->face, b->s + pos, cl) * b->size / 1000.0f;
-                    if (k.x + w + cw > maxw + 0.01f && (pos > off || k.cur->nelts)) {
-                        break;
-                    }
-                    w += cw;
-                    pos += cl;
-                    last = pos;
-                }
-                if (last > off) {
-                    place(&k, b, b->s + off, last - off, k.x, w);
-                    k.x += w;
-                    off = last;
-                }
-                if (off < b->n) {
-                    emit_line(&k);
-                }
-            }
+        else {
+            break_word(&k, bx, i, j, maxw);
         }
         i = j;
     }
