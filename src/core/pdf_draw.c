@@ -32,14 +32,11 @@ static void set_fill_for(doc *d, int style)
     }
 }
 
-/* Draws one line's items with the baseline at `baseline`, left edge x0. */
-void rc_pdf_draw_items(doc *d, const line *l, float x0, float baseline)
+/* Inline code backgrounds, consecutive code items merged. */
+static void draw_code_backgrounds(HPDF_Page pg, const line *l, float x0, float baseline)
 {
-    HPDF_Page pg = d->page;
-    int i, j, face = -1, style = -1;
-    float size = 0;
+    int i, j;
 
-    /* inline code backgrounds, consecutive code items merged */
     for (i = 0; i < l->n; i = j) {
         if (!(l->it[i].style & S_CODE)) {
             j = i + 1;
@@ -55,60 +52,95 @@ void rc_pdf_draw_items(doc *d, const line *l, float x0, float baseline)
                             l->it[i].size * 1.18f);
         HPDF_Page_Fill(pg);
     }
-    if (l->n) {
-        HPDF_Page_BeginText(pg);
-        for (i = 0; i < l->n; i++) {
-            const item *it = &l->it[i];
-            if (!d->f[it->face].ok) {
-                continue;
-            }
-            if (it->face != face || it->size != size) {
-                HPDF_Page_SetFontAndSize(pg, d->f[it->face].font, it->size);
-                face = it->face;
-                size = it->size;
-            }
-            if ((it->style & (S_LINK | S_GREY | S_CODE)) != style) {
-                style = it->style & (S_LINK | S_GREY | S_CODE);
-                set_fill_for(d, style);
-            }
-            HPDF_Page_TextOut(pg, x0 + it->x, baseline, nul_copy(d, it->s, it->n));
+}
+
+/* The text of the items, in one text object; font and colour set only when
+ * they change. */
+static void draw_text(doc *d, const line *l, float x0, float baseline)
+{
+    HPDF_Page pg = d->page;
+    int i, face = -1, style = -1;
+    float size = 0;
+
+    HPDF_Page_BeginText(pg);
+    for (i = 0; i < l->n; i++) {
+        const item *it = &l->it[i];
+        if (!d->f[it->face].ok) {
+            continue;
         }
-        HPDF_Page_EndText(pg);
+        if (it->face != face || it->size != size) {
+            HPDF_Page_SetFontAndSize(pg, d->f[it->face].font, it->size);
+            face = it->face;
+            size = it->size;
+        }
+        if ((it->style & (S_LINK | S_GREY | S_CODE)) != style) {
+            style = it->style & (S_LINK | S_GREY | S_CODE);
+            set_fill_for(d, style);
+        }
+        HPDF_Page_TextOut(pg, x0 + it->x, baseline, nul_copy(d, it->s, it->n));
     }
-    /* strike-through, link underline and link annotations */
+    HPDF_Page_EndText(pg);
+}
+
+static void draw_strike(HPDF_Page pg, const item *it, float x0, float baseline)
+{
+    HPDF_Page_SetRGBStroke(pg, 0.2f, 0.2f, 0.2f);
+    HPDF_Page_SetLineWidth(pg, it->size * 0.06f);
+    HPDF_Page_MoveTo(pg, x0 + it->x, baseline + it->size * 0.3f);
+    HPDF_Page_LineTo(pg, x0 + it->x + it->w, baseline + it->size * 0.3f);
+    HPDF_Page_Stroke(pg);
+}
+
+/* Underlines the link starting at item i (it runs over the items with the
+ * same url) and makes it clickable.  Returns the item after the link. */
+static int draw_link(HPDF_Page pg, const line *l, int i, float x0, float baseline)
+{
+    const item *it = &l->it[i];
+    int j;
+    float x1;
+    HPDF_Rect r;
+    HPDF_Annotation a;
+
+    for (j = i + 1; j < l->n && l->it[j].url == it->url; j++) {
+    }
+    x1 = x0 + l->it[j - 1].x + l->it[j - 1].w;
+    HPDF_Page_SetRGBStroke(pg, 0.02f, 0.33f, 0.72f);
+    HPDF_Page_SetLineWidth(pg, 0.5f);
+    HPDF_Page_MoveTo(pg, x0 + it->x, baseline - 1.3f);
+    HPDF_Page_LineTo(pg, x1, baseline - 1.3f);
+    HPDF_Page_Stroke(pg);
+    r.left = x0 + it->x;
+    r.right = x1;
+    r.bottom = baseline - it->size * 0.3f;
+    r.top = baseline + it->size * 0.9f;
+    a = HPDF_Page_CreateURILinkAnnot(pg, r, it->url);
+    if (a) {
+        HPDF_LinkAnnot_SetBorderStyle(a, 0, 0, 0);
+    }
+    return j;
+}
+
+/* Draws one line's items with the baseline at `baseline`, left edge x0. */
+void rc_pdf_draw_items(doc *d, const line *l, float x0, float baseline)
+{
+    int i, j;
+
+    draw_code_backgrounds(d->page, l, x0, baseline);
+    if (l->n) {
+        draw_text(d, l, x0, baseline);
+    }
     for (i = 0; i < l->n; i = j) {
         const item *it = &l->it[i];
         j = i + 1;
         if (it->style & S_STRIKE) {
-            HPDF_Page_SetRGBStroke(pg, 0.2f, 0.2f, 0.2f);
-            HPDF_Page_SetLineWidth(pg, it->size * 0.06f);
-            HPDF_Page_MoveTo(pg, x0 + it->x, baseline + it->size * 0.3f);
-            HPDF_Page_LineTo(pg, x0 + it->x + it->w, baseline + it->size * 0.3f);
-            HPDF_Page_Stroke(pg);
+            draw_strike(d->page, it, x0, baseline);
         }
         if (it->url) {
-            float x1;
-            HPDF_Rect r;
-            HPDF_Annotation a;
-            for (; j < l->n && l->it[j].url == it->url; j++) {
-            }
-            x1 = x0 + l->it[j - 1].x + l->it[j - 1].w;
-            HPDF_Page_SetRGBStroke(pg, 0.02f, 0.33f, 0.72f);
-            HPDF_Page_SetLineWidth(pg, 0.5f);
-            HPDF_Page_MoveTo(pg, x0 + it->x, baseline - 1.3f);
-            HPDF_Page_LineTo(pg, x1, baseline - 1.3f);
-            HPDF_Page_Stroke(pg);
-            r.left = x0 + it->x;
-            r.right = x1;
-            r.bottom = baseline - it->size * 0.3f;
-            r.top = baseline + it->size * 0.9f;
-            a = HPDF_Page_CreateURILinkAnnot(pg, r, it->url);
-            if (a) {
-                HPDF_LinkAnnot_SetBorderStyle(a, 0, 0, 0);
-            }
+            j = draw_link(d->page, l, i, x0, baseline);
         }
     }
 }
+
 
 float rc_pdf_baseline_in(const line *l, float top)
 {
