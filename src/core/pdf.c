@@ -323,7 +323,7 @@ int rc_pdf_transcript(apr_pool_t *p, const rc_pdf_turn *turns, int nturns,
         while (d.levels->nelts) {
             rc_pdf_pop_level(&d);
         }
-        d.mk_kind = 0;
+        d.mk_kind = MK_NONE;
         d.p = dp;
         d.tmp = NULL;
         d.tmpn = 0;

@@ -147,58 +147,76 @@ float rc_pdf_baseline_in(const line *l, float top)
     return top - (l->h - l->size) / 2 - l->size * 0.8f;
 }
 
-void rc_pdf_draw_marker(doc *d, float baseline, float size)
+/* Bullets change shape with depth: disc, circle, square. */
+static void draw_bullet(HPDF_Page pg, float x, float cy, float size, int depth)
+{
+    float r = size * 0.16f;
+    int shape = depth % 3;
+
+    HPDF_Page_SetRGBFill(pg, 0.2f, 0.2f, 0.22f);
+    HPDF_Page_SetRGBStroke(pg, 0.2f, 0.2f, 0.22f);
+    HPDF_Page_SetLineWidth(pg, 0.7f);
+    if (shape == 0) {
+        HPDF_Page_Circle(pg, x + LIST_INDENT - 9, cy, r);
+        HPDF_Page_Fill(pg);
+    }
+    else if (shape == 1) {
+        HPDF_Page_Circle(pg, x + LIST_INDENT - 9, cy, r);
+        HPDF_Page_Stroke(pg);
+    }
+    else {
+        HPDF_Page_Rectangle(pg, x + LIST_INDENT - 9 - r, cy - r, 2 * r, 2 * r);
+        HPDF_Page_Fill(pg);
+    }
+}
+
+/* "3." or "[2]", right-aligned before the text. */
+static void draw_number(doc *d, float x, float baseline, float size)
 {
     HPDF_Page pg = d->page;
-    float x = d->mk_x, cy = baseline + size * 0.33f;
+    float w = rc_pdf_text_units(d, F_REG, d->mk_text, (int)strlen(d->mk_text)) * size / 1000.0f;
 
-    if (d->mk_kind == 1) {
-        float r = size * 0.16f;
-        int shape = d->mk_depth % 3;
-        HPDF_Page_SetRGBFill(pg, 0.2f, 0.2f, 0.22f);
-        HPDF_Page_SetRGBStroke(pg, 0.2f, 0.2f, 0.22f);
-        HPDF_Page_SetLineWidth(pg, 0.7f);
-        if (shape == 0) {
-            HPDF_Page_Circle(pg, x + LIST_INDENT - 9, cy, r);
-            HPDF_Page_Fill(pg);
-        }
-        else if (shape == 1) {
-            HPDF_Page_Circle(pg, x + LIST_INDENT - 9, cy, r);
-            HPDF_Page_Stroke(pg);
-        }
-        else {
-            HPDF_Page_Rectangle(pg, x + LIST_INDENT - 9 - r, cy - r, 2 * r, 2 * r);
-            HPDF_Page_Fill(pg);
-        }
+    HPDF_Page_BeginText(pg);
+    HPDF_Page_SetFontAndSize(pg, d->f[F_REG].font, size);
+    HPDF_Page_SetRGBFill(pg, 0.1f, 0.1f, 0.12f);
+    HPDF_Page_TextOut(pg, x + LIST_INDENT - 4 - w, baseline, d->mk_text);
+    HPDF_Page_EndText(pg);
+}
+
+/* A task list box, ticked when checked. */
+static void draw_task(HPDF_Page pg, float x, float baseline, float size, int checked)
+{
+    float s = size * 0.72f, bx = x + LIST_INDENT - 4 - s, by = baseline - size * 0.06f;
+
+    HPDF_Page_SetLineWidth(pg, 0.8f);
+    HPDF_Page_SetRGBStroke(pg, 0.35f, 0.35f, 0.4f);
+    if (checked) {
+        HPDF_Page_SetRGBFill(pg, 0.16f, 0.45f, 0.85f);
+        HPDF_Page_Rectangle(pg, bx, by, s, s);
+        HPDF_Page_Fill(pg);
+        HPDF_Page_SetRGBStroke(pg, 1, 1, 1);
+        HPDF_Page_SetLineWidth(pg, 1.3f);
+        HPDF_Page_MoveTo(pg, bx + s * 0.2f, by + s * 0.5f);
+        HPDF_Page_LineTo(pg, bx + s * 0.42f, by + s * 0.25f);
+        HPDF_Page_LineTo(pg, bx + s * 0.8f, by + s * 0.75f);
+        HPDF_Page_Stroke(pg);
     }
-    else if (d->mk_kind == 2 && d->f[F_REG].ok) {
-        float w = rc_pdf_text_units(d, F_REG, d->mk_text, (int)strlen(d->mk_text)) * size
-                  / 1000.0f;
-        HPDF_Page_BeginText(pg);
-        HPDF_Page_SetFontAndSize(pg, d->f[F_REG].font, size);
-        HPDF_Page_SetRGBFill(pg, 0.1f, 0.1f, 0.12f);
-        HPDF_Page_TextOut(pg, x + LIST_INDENT - 4 - w, baseline, d->mk_text);
-        HPDF_Page_EndText(pg);
+    else {
+        HPDF_Page_Rectangle(pg, bx, by, s, s);
+        HPDF_Page_Stroke(pg);
     }
-    else if (d->mk_kind == 3) {
-        float s = size * 0.72f, bx = x + LIST_INDENT - 4 - s, by = baseline - size * 0.06f;
-        HPDF_Page_SetLineWidth(pg, 0.8f);
-        HPDF_Page_SetRGBStroke(pg, 0.35f, 0.35f, 0.4f);
-        if (d->mk_checked) {
-            HPDF_Page_SetRGBFill(pg, 0.16f, 0.45f, 0.85f);
-            HPDF_Page_Rectangle(pg, bx, by, s, s);
-            HPDF_Page_Fill(pg);
-            HPDF_Page_SetRGBStroke(pg, 1, 1, 1);
-            HPDF_Page_SetLineWidth(pg, 1.3f);
-            HPDF_Page_MoveTo(pg, bx + s * 0.2f, by + s * 0.5f);
-            HPDF_Page_LineTo(pg, bx + s * 0.42f, by + s * 0.25f);
-            HPDF_Page_LineTo(pg, bx + s * 0.8f, by + s * 0.75f);
-            HPDF_Page_Stroke(pg);
-        }
-        else {
-            HPDF_Page_Rectangle(pg, bx, by, s, s);
-            HPDF_Page_Stroke(pg);
-        }
+}
+
+void rc_pdf_draw_marker(doc *d, float baseline, float size)
+{
+    if (d->mk_kind == MK_BULLET) {
+        draw_bullet(d->page, d->mk_x, baseline + size * 0.33f, size, d->mk_depth);
     }
-    d->mk_kind = 0;
+    else if (d->mk_kind == MK_NUMBER && d->f[F_REG].ok) {
+        draw_number(d, d->mk_x, baseline, size);
+    }
+    else if (d->mk_kind == MK_TASK) {
+        draw_task(d->page, d->mk_x, baseline, size, d->mk_checked);
+    }
+    d->mk_kind = MK_NONE;
 }

@@ -390,17 +390,17 @@ void rc_pdf_render_blocks(doc *d, cmark_node *root)
             }
             d->mk_depth = depth > 0 ? depth - 1 : 0;
             if (rc_pdf_is_type(n, "tasklist")) {
-                d->mk_kind = 3;
+                d->mk_kind = MK_TASK;
                 d->mk_checked = cmark_gfm_extensions_get_tasklist_item_checked(n);
             }
             else if (lst && lst->kind == C_LIST && lst->ordered) {
-                d->mk_kind = 2;
+                d->mk_kind = MK_NUMBER;
                 apr_snprintf(d->mk_text, sizeof(d->mk_text), "%d%c", lst->next,
                              lst->delim_paren ? ')' : '.');
                 lst->next++;
             }
             else {
-                d->mk_kind = 1;
+                d->mk_kind = MK_BULLET;
             }
             break;
         }
@@ -424,7 +424,7 @@ void rc_pdf_render_blocks(doc *d, cmark_node *root)
         case CMARK_NODE_FOOTNOTE_DEFINITION:
             rc_pdf_gap(d, PARA_GAP);
             push_level(d, C_ITEM, LIST_INDENT);
-            d->mk_kind = 2;
+            d->mk_kind = MK_NUMBER;
             d->mk_x = d->left - top_level(d)->indent;
             apr_snprintf(d->mk_text, sizeof(d->mk_text), "[%d]", ++d->nnotes);
             break;

@@ -82,6 +82,9 @@ typedef struct {
     float w, h, size;        /* width, height, largest font size */
 } line;
 
+/* The marker of a list item. */
+enum { MK_NONE, MK_BULLET, MK_NUMBER, MK_TASK };
+
 /* The open containers (quotes, lists, items) around the current block. */
 enum { C_QUOTE = 1, C_LIST, C_ITEM };
 
@@ -109,7 +112,7 @@ typedef struct {
     apr_hash_t *notes;           /* footnote label -> "[n]" */
     int nnotes;
     /* marker of a list item waiting for its first line */
-    int mk_kind;                 /* 0 none, 1 bullet, 2 number, 3 task */
+    int mk_kind;                 /* MK_* */
     int mk_checked, mk_depth;
     char mk_text[16];
     float mk_x;
