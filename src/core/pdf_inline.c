@@ -58,104 +58,147 @@ static int html_is_br(const char *s)
     return *s == '>';
 }
 
+/* Where the walk over one block's inlines is: the open emphasis,
+ * strike-through, link and image around the current node. */
+typedef struct {
+    builder *b;
+    int base, strong, emph, strike, image;
+    float size;
+    const char *url;         /* of the open link, when it may be followed */
+    cmark_node *link;
+} inlines;
+
+static int style_of(const inlines *in)
+{
+    return in->base | (in->strong ? S_BOLD : 0) | (in->emph ? S_ITAL : 0)
+           | (in->strike ? S_STRIKE : 0) | (in->url ? S_LINK : 0)
+           | (in->image ? S_ITAL | S_GREY : 0);
+}
+
+/* Inline code: boxes of its own, never bold or italic, a little smaller. */
+static void add_code(inlines *in, const char *lit, int st)
+{
+    if (lit) {
+        rc_pdf_bb_close(in->b);
+        rc_pdf_bb_text(in->b, lit, strlen(lit), (st & ~(S_BOLD | S_ITAL)) | S_CODE,
+                       in->size * 0.9f, in->url);
+        rc_pdf_bb_close(in->b);
+    }
+}
+
+/* Only the outermost allowed link counts: a link inside it is just text. */
+static void toggle_link(inlines *in, cmark_node *n, int enter)
+{
+    if (enter && !in->link) {
+        const char *u = cmark_node_get_url(n);
+        if (url_allowed(u)) {
+            in->link = n;
+            in->url = uri_for_pdf(in->b->d->p, u);
+        }
+    }
+    else if (!enter && n == in->link) {
+        in->link = NULL;
+        in->url = NULL;
+    }
+}
+
+/* Images are never fetched: the alt text stands in for them, bracketed. */
+static void image_mark(inlines *in, cmark_node *n, int enter, int st)
+{
+    if (enter) {
+        in->image++;
+        st |= S_ITAL | S_GREY;
+        rc_pdf_bb_text(in->b, cmark_node_first_child(n) ? "[image: " : "[image",
+                       cmark_node_first_child(n) ? 8 : 6, st, in->size, in->url);
+    }
+    else {
+        rc_pdf_bb_text(in->b, "]", 1, st, in->size, in->url);
+        in->image--;
+    }
+}
+
+/* "[n]", numbered by first reference, as cmark-gfm orders the definitions. */
+static void add_footnote_ref(inlines *in, cmark_node *n, int st)
+{
+    const char *label = cmark_node_get_literal(n), *num;
+    doc *d = in->b->d;
+
+    label = label ? label : "";
+    if (!(num = apr_hash_get(d->notes, label, APR_HASH_KEY_STRING))) {
+        num = apr_psprintf(d->keep, "[%d]", apr_hash_count(d->notes) + 1);
+        apr_hash_set(d->notes, apr_pstrdup(d->keep, label), APR_HASH_KEY_STRING, num);
+    }
+    rc_pdf_bb_text(in->b, num, strlen(num), st | S_GREY, in->size * 0.85f, NULL);
+}
+
+/* One step of the walk: entering or leaving node n. */
+static void inline_event(inlines *in, cmark_node *n, int enter)
+{
+    int st = style_of(in);
+    const char *lit;
+
+    switch (cmark_node_get_type(n)) {
+    case CMARK_NODE_TEXT:
+        lit = cmark_node_get_literal(n);
+        if (lit) {
+            rc_pdf_bb_text(in->b, lit, strlen(lit), st, in->size, in->url);
+        }
+        break;
+    case CMARK_NODE_CODE:
+        add_code(in, cmark_node_get_literal(n), st);
+        break;
+    case CMARK_NODE_SOFTBREAK:
+        rc_pdf_bb_text(in->b, " ", 1, st, in->size, in->url);
+        break;
+    case CMARK_NODE_LINEBREAK:
+        rc_pdf_bb_break(in->b);
+        break;
+    case CMARK_NODE_HTML_INLINE:
+        if (html_is_br(cmark_node_get_literal(n))) {
+            rc_pdf_bb_break(in->b);
+        }
+        break;
+    case CMARK_NODE_STRONG:
+        in->strong += enter ? 1 : -1;
+        break;
+    case CMARK_NODE_EMPH:
+        in->emph += enter ? 1 : -1;
+        break;
+    case CMARK_NODE_LINK:
+        toggle_link(in, n, enter);
+        break;
+    case CMARK_NODE_IMAGE:
+        image_mark(in, n, enter, st);
+        break;
+    case CMARK_NODE_FOOTNOTE_REFERENCE:
+        if (enter) {
+            add_footnote_ref(in, n, st);
+        }
+        break;
+    default:
+        if (rc_pdf_is_type(n, "strikethrough")) {
+            in->strike += enter ? 1 : -1;
+        }
+        break;
+    }
+}
+
 /* Adds the inline content under block to b, walking iteratively (deep nesting
  * of emphasis must not recurse). */
 void rc_pdf_collect_inlines(builder *b, cmark_node *block, int base_style, float size)
 {
     cmark_iter *it = cmark_iter_new(block);
     cmark_event_type ev;
-    int strong = 0, emph = 0, strike = 0, image = 0;
-    const char *url = NULL;
-    cmark_node *link = NULL;
+    inlines in;
 
+    memset(&in, 0, sizeof(in));
+    in.b = b;
+    in.base = base_style;
+    in.size = size;
     while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
         cmark_node *n = cmark_iter_get_node(it);
-        cmark_node_type t = cmark_node_get_type(n);
-        int enter = ev == CMARK_EVENT_ENTER;
-        int st = base_style | (strong ? S_BOLD : 0) | (emph ? S_ITAL : 0)
-                 | (strike ? S_STRIKE : 0) | (url ? S_LINK : 0) | (image ? S_ITAL | S_GREY : 0);
-        const char *lit;
-
-        if (n == block) {
-            continue;
-        }
-        switch (t) {
-        case CMARK_NODE_TEXT:
-            lit = cmark_node_get_literal(n);
-            if (lit) {
-                rc_pdf_bb_text(b, lit, strlen(lit), st, size, url);
-            }
-            break;
-        case CMARK_NODE_CODE:
-            lit = cmark_node_get_literal(n);
-            if (lit) {
-                rc_pdf_bb_close(b);
-                rc_pdf_bb_text(b, lit, strlen(lit), (st & ~(S_BOLD | S_ITAL)) | S_CODE,
-                               size * 0.9f, url);
-                rc_pdf_bb_close(b);
-            }
-            break;
-        case CMARK_NODE_SOFTBREAK:
-            rc_pdf_bb_text(b, " ", 1, st, size, url);
-            break;
-        case CMARK_NODE_LINEBREAK:
-            rc_pdf_bb_break(b);
-            break;
-        case CMARK_NODE_HTML_INLINE:
-            if (html_is_br(cmark_node_get_literal(n))) {
-                rc_pdf_bb_break(b);
-            }
-            break;
-        case CMARK_NODE_STRONG:
-            strong += enter ? 1 : -1;
-            break;
-        case CMARK_NODE_EMPH:
-            emph += enter ? 1 : -1;
-            break;
-        case CMARK_NODE_LINK:
-            if (enter && !link) {
-                const char *u = cmark_node_get_url(n);
-                if (url_allowed(u)) {
-                    link = n;
-                    url = uri_for_pdf(b->d->p, u);
-                }
-            }
-            else if (!enter && n == link) {
-                link = NULL;
-                url = NULL;
-            }
-            break;
-        case CMARK_NODE_IMAGE:
-            /* never fetched: the alt text stands in for it */
-            if (enter) {
-                image++;
-                st |= S_ITAL | S_GREY;
-                rc_pdf_bb_text(b, cmark_node_first_child(n) ? "[image: " : "[image",
-                               cmark_node_first_child(n) ? 8 : 6, st, size, url);
-            }
-            else {
-                rc_pdf_bb_text(b, "]", 1, st, size, url);
-                image--;
-            }
-            break;
-        case CMARK_NODE_FOOTNOTE_REFERENCE:
-            if (enter) {
-                /* numbered by first reference, as cmark-gfm orders the definitions */
-                const char *label = cmark_node_get_literal(n), *num;
-                doc *d = b->d;
-                label = label ? label : "";
-                if (!(num = apr_hash_get(d->notes, label, APR_HASH_KEY_STRING))) {
-                    num = apr_psprintf(d->keep, "[%d]", apr_hash_count(d->notes) + 1);
-                    apr_hash_set(d->notes, apr_pstrdup(d->keep, label), APR_HASH_KEY_STRING, num);
-                }
-                rc_pdf_bb_text(b, num, strlen(num), st | S_GREY, size * 0.85f, NULL);
-            }
-            break;
-        default:
-            if (rc_pdf_is_type(n, "strikethrough")) {
-                strike += enter ? 1 : -1;
-            }
-            break;
+        if (n != block) {
+            inline_event(&in, n, ev == CMARK_EVENT_ENTER);
         }
     }
     cmark_iter_free(it);
