@@ -86,8 +86,16 @@ static void hline(doc *d, float below, float grey, float width)
     rc_pdf_strip(d, 2);
 }
 
+/* The grey background of code blocks. */
+static void pre_band(doc *d, float x, float y, float w, float h)
+{
+    HPDF_Page_SetRGBFill(d->page, 0.957f, 0.957f, 0.957f);
+    HPDF_Page_Rectangle(d->page, x, y, w, h);
+    HPDF_Page_Fill(d->page);
+}
+
 /* Flows lines at the current position: each line fits whole on its page.
- * bg: grey band behind the lines (code blocks). align: 0 left, 1 centre, 2 right. */
+ * bg: grey band behind the lines (code blocks). */
 void rc_pdf_flow_lines(doc *d, apr_array_header_t *lines, float x0, float width, int bg)
 {
     int i;
@@ -97,16 +105,11 @@ void rc_pdf_flow_lines(doc *d, apr_array_header_t *lines, float x0, float width,
         if (d->y - l->h < MARGIN_BOT && !rc_pdf_at_top(d)) {
             rc_pdf_new_page(d);
             if (bg) {
-                HPDF_Page_SetRGBFill(d->page, 0.957f, 0.957f, 0.957f);
-                HPDF_Page_Rectangle(d->page, x0 - PRE_PAD, d->y - PRE_PAD / 2, width + 2 * PRE_PAD,
-                                    PRE_PAD / 2);
-                HPDF_Page_Fill(d->page);
+                pre_band(d, x0 - PRE_PAD, d->y - PRE_PAD / 2, width + 2 * PRE_PAD, PRE_PAD / 2);
             }
         }
         if (bg) {
-            HPDF_Page_SetRGBFill(d->page, 0.957f, 0.957f, 0.957f);
-            HPDF_Page_Rectangle(d->page, x0 - PRE_PAD, d->y - l->h, width + 2 * PRE_PAD, l->h);
-            HPDF_Page_Fill(d->page);
+            pre_band(d, x0 - PRE_PAD, d->y - l->h, width + 2 * PRE_PAD, l->h);
         }
         base = rc_pdf_baseline_in(l, d->y);
         if (d->mk_kind) {
@@ -166,13 +169,39 @@ static void render_heading(doc *d, cmark_node *n)
     rc_pdf_after(d, 4);
 }
 
-static void render_code_block(doc *d, const char *lit)
+/* One source line [s, end) of a code block as boxes, tabs expanded to the
+ * next multiple of 4 columns. */
+static void code_line_boxes(builder *b, const char *s, const char *end)
 {
-    builder b;
-    const char *s = lit ? lit : "", *e;
-    float width = rc_pdf_content_width(d) - 2 * PRE_PAD, x0 = d->left + PRE_PAD;
+    int col = 0;
+    const char *q;
+
+    for (q = s; q < end; q++) {
+        if (*q == '\t') {
+            int sp = 4 - col % 4;
+            rc_pdf_bb_text(b, "    ", (apr_size_t)sp, S_CODE, SZ_CODE, NULL);
+            col += sp;
+        }
+        else if (*q != '\r') {
+            const char *r = q;
+            while (r < end && *r != '\t' && *r != '\r') {
+                if (((unsigned char)*r & 0xC0) != 0x80) {
+                    col++;
+                }
+                r++;
+            }
+            rc_pdf_bb_text(b, q, (apr_size_t)(r - q), S_CODE, SZ_CODE, NULL);
+            q = r - 1;
+        }
+    }
+}
+
+/* The lines of a code block: each source line broken to width on its own. */
+static apr_array_header_t *code_lines(doc *d, const char *s, float width)
+{
     apr_array_header_t *all = apr_array_make(d->p, 16, sizeof(line));
     size_t len = strlen(s);
+    const char *e;
     int i;
 
     while (len && s[len - 1] == '\n') {
@@ -183,29 +212,10 @@ static void render_code_block(doc *d, const char *lit)
         const char *nl = memchr(e, '\n', (size_t)(s + len - e));
         const char *end = nl ? nl : s + len;
         apr_array_header_t *ls;
-        int col = 0;
-        const char *q;
+        builder b;
 
         rc_pdf_bb_init(&b, d, 1);
-        /* tabs to spaces, 4 columns */
-        for (q = e; q < end; q++) {
-            if (*q == '\t') {
-                int sp = 4 - col % 4;
-                rc_pdf_bb_text(&b, "    ", (apr_size_t)sp, S_CODE, SZ_CODE, NULL);
-                col += sp;
-            }
-            else if (*q != '\r') {
-                const char *r = q;
-                while (r < end && *r != '\t' && *r != '\r') {
-                    if (((unsigned char)*r & 0xC0) != 0x80) {
-                        col++;
-                    }
-                    r++;
-                }
-                rc_pdf_bb_text(&b, q, (apr_size_t)(r - q), S_CODE, SZ_CODE, NULL);
-                q = r - 1;
-            }
-        }
+        code_line_boxes(&b, e, end);
         ls = rc_pdf_bb_lines(&b, width, SZ_CODE);
         for (i = 0; i < ls->nelts; i++) {
             APR_ARRAY_PUSH(all, line) = APR_ARRAY_IDX(ls, i, line);
@@ -213,18 +223,27 @@ static void render_code_block(doc *d, const char *lit)
         e = end + 1;
     }
     d->lead = LEAD_BODY;
+    return all;
+}
+
+/* The band's padding above or below a code block's lines. */
+static void pre_pad(doc *d, float width)
+{
+    pre_band(d, d->left, d->y - PRE_PAD, width + 2 * PRE_PAD, PRE_PAD);
+    rc_pdf_strip(d, PRE_PAD);
+}
+
+static void render_code_block(doc *d, const char *lit)
+{
+    float width = rc_pdf_content_width(d) - 2 * PRE_PAD;
+    apr_array_header_t *lines = code_lines(d, lit ? lit : "", width);
+
     rc_pdf_gap(d, 6);
     rc_pdf_need(d, SZ_CODE * LEAD_CODE + 2 * PRE_PAD);
-    HPDF_Page_SetRGBFill(d->page, 0.957f, 0.957f, 0.957f);
-    HPDF_Page_Rectangle(d->page, d->left, d->y - PRE_PAD, width + 2 * PRE_PAD, PRE_PAD);
-    HPDF_Page_Fill(d->page);
-    rc_pdf_strip(d, PRE_PAD);
-    rc_pdf_flow_lines(d, all, x0, width, 1);
+    pre_pad(d, width);
+    rc_pdf_flow_lines(d, lines, d->left + PRE_PAD, width, 1);
     if (d->y - PRE_PAD >= MARGIN_BOT - PRE_PAD) {
-        HPDF_Page_SetRGBFill(d->page, 0.957f, 0.957f, 0.957f);
-        HPDF_Page_Rectangle(d->page, d->left, d->y - PRE_PAD, width + 2 * PRE_PAD, PRE_PAD);
-        HPDF_Page_Fill(d->page);
-        rc_pdf_strip(d, PRE_PAD);
+        pre_pad(d, width);
     }
     rc_pdf_after(d, 6);
 }
