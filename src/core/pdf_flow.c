@@ -332,6 +332,159 @@ static int list_depth(doc *d)
     return n;
 }
 
+/* An item's marker waits in d->mk_* for the item's first line. */
+static void set_marker(doc *d, cmark_node *n, level *lst, int depth)
+{
+    d->mk_depth = depth > 0 ? depth - 1 : 0;
+    if (rc_pdf_is_type(n, "tasklist")) {
+        d->mk_kind = MK_TASK;
+        d->mk_checked = cmark_gfm_extensions_get_tasklist_item_checked(n);
+    }
+    else if (lst && lst->kind == C_LIST && lst->ordered) {
+        d->mk_kind = MK_NUMBER;
+        apr_snprintf(d->mk_text, sizeof(d->mk_text), "%d%c", lst->next,
+                     lst->delim_paren ? ')' : '.');
+        lst->next++;
+    }
+    else {
+        d->mk_kind = MK_BULLET;
+    }
+}
+
+static void open_quote(doc *d)
+{
+    rc_pdf_gap(d, PARA_GAP);
+    push_level(d, C_QUOTE, QUOTE_INDENT);
+    if (top_level(d)->indent > 0) {
+        APR_ARRAY_PUSH(d->bars, float) = d->left - QUOTE_INDENT + 1;
+    }
+}
+
+static void open_list(doc *d, cmark_node *n)
+{
+    level *l;
+
+    if (!d->levels->nelts || top_level(d)->kind != C_ITEM) {
+        rc_pdf_gap(d, PARA_GAP);
+    }
+    push_level(d, C_LIST, 0);
+    l = top_level(d);
+    l->ordered = cmark_node_get_list_type(n) == CMARK_ORDERED_LIST;
+    l->next = cmark_node_get_list_start(n);
+    l->delim_paren = cmark_node_get_list_delim(n) == CMARK_PAREN_DELIM;
+}
+
+static void open_item(doc *d, cmark_node *n)
+{
+    level *lst = top_level(d), *l;
+    int depth = list_depth(d);
+
+    push_level(d, C_ITEM, LIST_INDENT);
+    l = top_level(d);
+    d->mk_x = d->left - (l->indent > 0 ? LIST_INDENT : 0);
+    if (l->indent == 0) {
+        d->mk_x = d->left - LIST_INDENT;   /* beyond the cap: markers overlap text edge */
+        if (d->mk_x < MARGIN_X) {
+            d->mk_x = MARGIN_X;
+        }
+    }
+    set_marker(d, n, lst, depth);
+}
+
+/* A footnote definition is set like a list item marked "[n]". */
+static void open_footnote(doc *d)
+{
+    rc_pdf_gap(d, PARA_GAP);
+    push_level(d, C_ITEM, LIST_INDENT);
+    d->mk_kind = MK_NUMBER;
+    d->mk_x = d->left - top_level(d)->indent;
+    apr_snprintf(d->mk_text, sizeof(d->mk_text), "[%d]", ++d->nnotes);
+}
+
+/* An empty item still shows its marker, on an empty line. */
+static void close_item(doc *d)
+{
+    if (d->mk_kind) {
+        line empty;
+        apr_array_header_t *one = apr_array_make(d->p, 1, sizeof(line));
+        memset(&empty, 0, sizeof(empty));
+        empty.size = SZ_BODY;
+        empty.h = SZ_BODY * LEAD_BODY;
+        APR_ARRAY_PUSH(one, line) = empty;
+        rc_pdf_gap(d, 1.5f);
+        rc_pdf_flow_text(d, one);
+    }
+    rc_pdf_pop_level(d);
+}
+
+/* Leaving a container block. */
+static void leave_block(doc *d, cmark_node *n)
+{
+    switch (cmark_node_get_type(n)) {
+    case CMARK_NODE_BLOCK_QUOTE:
+        rc_pdf_pop_level(d);
+        rc_pdf_after(d, PARA_GAP);
+        break;
+    case CMARK_NODE_LIST:
+        rc_pdf_pop_level(d);
+        rc_pdf_after(d, top_level(d) && top_level(d)->kind == C_ITEM
+                        && cmark_node_get_list_tight(n) ? 1.5f : PARA_GAP);
+        break;
+    case CMARK_NODE_ITEM:
+        close_item(d);
+        break;
+    case CMARK_NODE_FOOTNOTE_DEFINITION:
+        rc_pdf_pop_level(d);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Entering a block: containers open a level, leaves are rendered.  1 when the
+ * block was rendered whole, so the walk skips its children. */
+static int enter_block(doc *d, cmark_node *n)
+{
+    switch (cmark_node_get_type(n)) {
+    case CMARK_NODE_BLOCK_QUOTE:
+        open_quote(d);
+        break;
+    case CMARK_NODE_LIST:
+        open_list(d, n);
+        break;
+    case CMARK_NODE_ITEM:
+        open_item(d, n);
+        break;
+    case CMARK_NODE_FOOTNOTE_DEFINITION:
+        open_footnote(d);
+        break;
+    case CMARK_NODE_PARAGRAPH:
+        render_paragraph(d, n);
+        return 1;
+    case CMARK_NODE_HEADING:
+        render_heading(d, n);
+        return 1;
+    case CMARK_NODE_CODE_BLOCK:
+        render_code_block(d, cmark_node_get_literal(n));
+        break;
+    case CMARK_NODE_HTML_BLOCK:
+        render_html_block(d, cmark_node_get_literal(n));
+        break;
+    case CMARK_NODE_THEMATIC_BREAK:
+        render_rule(d);
+        break;
+    default:
+        /* tables; the document itself and inline content of unknown blocks
+         * have nothing to draw */
+        if (rc_pdf_is_type(n, "table")) {
+            rc_pdf_render_table(d, n);
+            return 1;
+        }
+        break;
+    }
+    return 0;
+}
+
 void rc_pdf_render_blocks(doc *d, cmark_node *root)
 {
     cmark_iter *it = cmark_iter_new(root);
@@ -339,123 +492,11 @@ void rc_pdf_render_blocks(doc *d, cmark_node *root)
 
     while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
         cmark_node *n = cmark_iter_get_node(it);
-        cmark_node_type t = cmark_node_get_type(n);
-        level *l;
-
         if (ev == CMARK_EVENT_EXIT) {
-            switch (t) {
-            case CMARK_NODE_BLOCK_QUOTE:
-                rc_pdf_pop_level(d);
-                rc_pdf_after(d, PARA_GAP);
-                break;
-            case CMARK_NODE_LIST:
-                rc_pdf_pop_level(d);
-                rc_pdf_after(d, top_level(d) && top_level(d)->kind == C_ITEM
-                                && cmark_node_get_list_tight(n) ? 1.5f : PARA_GAP);
-                break;
-            case CMARK_NODE_ITEM:
-                if (d->mk_kind) {
-                    /* an empty item still shows its marker */
-                    line empty;
-                    apr_array_header_t *one = apr_array_make(d->p, 1, sizeof(line));
-                    memset(&empty, 0, sizeof(empty));
-                    empty.size = SZ_BODY;
-                    empty.h = SZ_BODY * LEAD_BODY;
-                    APR_ARRAY_PUSH(one, line) = empty;
-                    rc_pdf_gap(d, 1.5f);
-                    rc_pdf_flow_text(d, one);
-                }
-                rc_pdf_pop_level(d);
-                break;
-            case CMARK_NODE_FOOTNOTE_DEFINITION:
-                rc_pdf_pop_level(d);
-                break;
-            default:
-                break;
-            }
-            continue;
+            leave_block(d, n);
         }
-        switch (t) {
-        case CMARK_NODE_DOCUMENT:
-            break;
-        case CMARK_NODE_BLOCK_QUOTE:
-            rc_pdf_gap(d, PARA_GAP);
-            push_level(d, C_QUOTE, QUOTE_INDENT);
-            if (top_level(d)->indent > 0) {
-                APR_ARRAY_PUSH(d->bars, float) = d->left - QUOTE_INDENT + 1;
-            }
-            break;
-        case CMARK_NODE_LIST:
-            if (!d->levels->nelts || top_level(d)->kind != C_ITEM) {
-                rc_pdf_gap(d, PARA_GAP);
-            }
-            push_level(d, C_LIST, 0);
-            l = top_level(d);
-            l->ordered = cmark_node_get_list_type(n) == CMARK_ORDERED_LIST;
-            l->next = cmark_node_get_list_start(n);
-            l->delim_paren = cmark_node_get_list_delim(n) == CMARK_PAREN_DELIM;
-            break;
-        case CMARK_NODE_ITEM: {
-            level *lst = top_level(d);
-            int depth = list_depth(d);
-            push_level(d, C_ITEM, LIST_INDENT);
-            l = top_level(d);
-            d->mk_x = d->left - (l->indent > 0 ? LIST_INDENT : 0);
-            if (l->indent == 0) {
-                d->mk_x = d->left - LIST_INDENT;   /* beyond the cap: markers overlap text edge */
-                if (d->mk_x < MARGIN_X) {
-                    d->mk_x = MARGIN_X;
-                }
-            }
-            d->mk_depth = depth > 0 ? depth - 1 : 0;
-            if (rc_pdf_is_type(n, "tasklist")) {
-                d->mk_kind = MK_TASK;
-                d->mk_checked = cmark_gfm_extensions_get_tasklist_item_checked(n);
-            }
-            else if (lst && lst->kind == C_LIST && lst->ordered) {
-                d->mk_kind = MK_NUMBER;
-                apr_snprintf(d->mk_text, sizeof(d->mk_text), "%d%c", lst->next,
-                             lst->delim_paren ? ')' : '.');
-                lst->next++;
-            }
-            else {
-                d->mk_kind = MK_BULLET;
-            }
-            break;
-        }
-        case CMARK_NODE_PARAGRAPH:
-            render_paragraph(d, n);
+        else if (enter_block(d, n)) {
             cmark_iter_reset(it, n, CMARK_EVENT_EXIT);
-            break;
-        case CMARK_NODE_HEADING:
-            render_heading(d, n);
-            cmark_iter_reset(it, n, CMARK_EVENT_EXIT);
-            break;
-        case CMARK_NODE_CODE_BLOCK:
-            render_code_block(d, cmark_node_get_literal(n));
-            break;
-        case CMARK_NODE_HTML_BLOCK:
-            render_html_block(d, cmark_node_get_literal(n));
-            break;
-        case CMARK_NODE_THEMATIC_BREAK:
-            render_rule(d);
-            break;
-        case CMARK_NODE_FOOTNOTE_DEFINITION:
-            rc_pdf_gap(d, PARA_GAP);
-            push_level(d, C_ITEM, LIST_INDENT);
-            d->mk_kind = MK_NUMBER;
-            d->mk_x = d->left - top_level(d)->indent;
-            apr_snprintf(d->mk_text, sizeof(d->mk_text), "[%d]", ++d->nnotes);
-            break;
-        default:
-            if (rc_pdf_is_type(n, "table")) {
-                rc_pdf_render_table(d, n);
-                cmark_iter_reset(it, n, CMARK_EVENT_EXIT);
-            }
-            else if (cmark_node_get_type(n) & CMARK_NODE_TYPE_INLINE) {
-                /* inline content of an unknown block: skip */
-            }
-            break;
         }
     }
     cmark_iter_free(it);
