@@ -20,6 +20,16 @@ typedef struct {
     float h;
 } row;
 
+/* A table being laid out: its rows, then the columns' geometry. */
+typedef struct {
+    int ncols, nrows;
+    const unsigned char *align;  /* per column: 'l', 'c', 'r' or 0; may be NULL */
+    apr_array_header_t *rows;    /* of row */
+    row *hdr;                    /* the first header row, repeated on new pages */
+    float *natw, *minw;          /* natural width and longest word, padded */
+    float *cw, *cx;              /* column widths and left edges */
+} table;
+
 static float lines_height(apr_array_header_t *ls, int from, int to)
 {
     float h = 0;
@@ -30,14 +40,15 @@ static float lines_height(apr_array_header_t *ls, int from, int to)
     return h;
 }
 
-/* Draws lines [from, *to) of every cell of r that fit in avail; returns the slice height. */
-static float draw_row_slice(doc *d, row *r, int ncols, const float *cw, const float *cx,
-                            const unsigned char *align, int *pos, float avail)
+/* Where the slice of each cell of r from pos[c] that fits in avail ends
+ * (one line at least at the top of a page); returns the tallest slice. */
+static float slice_ends(doc *d, const table *t, const row *r, const int *pos, int *end,
+                        float avail)
 {
-    float top = d->y, sh = 0;
-    int c, *end = apr_palloc(d->p, sizeof(int) * (size_t)ncols);
+    float sh = 0;
+    int c;
 
-    for (c = 0; c < ncols; c++) {
+    for (c = 0; c < t->ncols; c++) {
         apr_array_header_t *ls = r->c[c].lines;
         float h = 0;
         int i = pos[c];
@@ -51,43 +62,67 @@ static float draw_row_slice(doc *d, row *r, int ncols, const float *cw, const fl
             sh = h;
         }
     }
-    sh += 2 * CELL_PAD;
+    return sh;
+}
+
+/* Lines [from, to) of cell c, aligned in their column, from top down. */
+static void draw_cell_lines(doc *d, const table *t, const cell *cl, int c, int from, int to,
+                            float top)
+{
+    float y = top - CELL_PAD;
+    int i;
+
+    for (i = from; i < to; i++) {
+        const line *l = &APR_ARRAY_IDX(cl->lines, i, line);
+        float inner = t->cw[c] - 2 * CELL_PAD, x = t->cx[c] + CELL_PAD;
+        if (t->align && t->align[c] == 'r') {
+            x += inner - l->w;
+        }
+        else if (t->align && t->align[c] == 'c') {
+            x += (inner - l->w) / 2;
+        }
+        rc_pdf_draw_items(d, l, x, rc_pdf_baseline_in(l, y));
+        y -= l->h;
+    }
+}
+
+/* Draws the lines of every cell of r from pos[c] that fit in avail, with the
+ * cell borders, and moves pos past them. */
+static void draw_row_slice(doc *d, const table *t, row *r, int *pos, float avail)
+{
+    int ncols = t->ncols, c, *end = apr_palloc(d->p, sizeof(int) * (size_t)ncols);
+    float top = d->y, sh = slice_ends(d, t, r, pos, end, avail) + 2 * CELL_PAD;
+
     if (r->header) {
         HPDF_Page_SetRGBFill(d->page, 0.94f, 0.94f, 0.94f);
-        HPDF_Page_Rectangle(d->page, cx[0], top - sh, cx[ncols - 1] + cw[ncols - 1] - cx[0], sh);
+        HPDF_Page_Rectangle(d->page, t->cx[0], top - sh,
+                            t->cx[ncols - 1] + t->cw[ncols - 1] - t->cx[0], sh);
         HPDF_Page_Fill(d->page);
     }
     for (c = 0; c < ncols; c++) {
-        float y = top - CELL_PAD;
-        int i;
-        for (i = pos[c]; i < end[c]; i++) {
-            const line *l = &APR_ARRAY_IDX(r->c[c].lines, i, line);
-            float inner = cw[c] - 2 * CELL_PAD, x = cx[c] + CELL_PAD;
-            if (align && align[c] == 'r') {
-                x += inner - l->w;
-            }
-            else if (align && align[c] == 'c') {
-                x += (inner - l->w) / 2;
-            }
-            rc_pdf_draw_items(d, l, x, rc_pdf_baseline_in(l, y));
-            y -= l->h;
-        }
+        draw_cell_lines(d, t, &r->c[c], c, pos[c], end[c], top);
         pos[c] = end[c];
     }
     HPDF_Page_SetRGBStroke(d->page, 0.8f, 0.8f, 0.8f);
     HPDF_Page_SetLineWidth(d->page, 0.6f);
     for (c = 0; c < ncols; c++) {
-        HPDF_Page_Rectangle(d->page, cx[c], top - sh, cw[c], sh);
+        HPDF_Page_Rectangle(d->page, t->cx[c], top - sh, t->cw[c], sh);
     }
     HPDF_Page_Stroke(d->page);
     rc_pdf_strip(d, sh);
-    return sh;
 }
 
-static int row_done(row *r, int ncols, const int *pos)
+/* The header row again, whole, at the top of a new page. */
+static void repeat_header(doc *d, const table *t)
+{
+    int *pos = apr_pcalloc(d->p, sizeof(int) * (size_t)t->ncols);
+    draw_row_slice(d, t, t->hdr, pos, PAGE_H);
+}
+
+static int row_done(const table *t, const row *r, const int *pos)
 {
     int c;
-    for (c = 0; c < ncols; c++) {
+    for (c = 0; c < t->ncols; c++) {
         if (pos[c] < r->c[c].lines->nelts) {
             return 0;
         }
@@ -95,60 +130,66 @@ static int row_done(row *r, int ncols, const int *pos)
     return 1;
 }
 
-void rc_pdf_render_table(doc *d, cmark_node *table)
+/* Fills cell cl from cmark cell node cn (NULL for a missing cell) and
+ * widens its column's natural and smallest widths to fit it. */
+static void measure_cell(doc *d, table *t, cell *cl, int c, cmark_node *cn, int header)
 {
-    int ncols = cmark_gfm_extensions_get_table_columns(table), nrows = 0, r, c, i;
-    const unsigned char *align = cmark_gfm_extensions_get_table_alignments(table);
-    apr_array_header_t *rows = apr_array_make(d->p, 16, sizeof(row));
-    float *natw, *minw, *cw, *cx, avail = rc_pdf_content_width(d), total_nat = 0, total_min = 0;
-    cmark_node *rn, *cn;
-    row *hdr = NULL;
-    int *pos;
+    builder b;
+    float nat = 0, word = 0, minword = 0;
+    int i;
 
-    if (ncols <= 0) {
-        return;
+    rc_pdf_bb_init(&b, d, 0);
+    if (cn) {
+        rc_pdf_collect_inlines(&b, cn, header ? S_BOLD : 0, SZ_TABLE);
     }
-    natw = apr_pcalloc(d->p, sizeof(float) * (size_t)ncols);
-    minw = apr_pcalloc(d->p, sizeof(float) * (size_t)ncols);
-    cw = apr_pcalloc(d->p, sizeof(float) * (size_t)ncols);
-    cx = apr_pcalloc(d->p, sizeof(float) * (size_t)ncols);
-    pos = apr_pcalloc(d->p, sizeof(int) * (size_t)ncols);
-    for (rn = cmark_node_first_child(table); rn; rn = cmark_node_next(rn)) {
-        row *rw = &APR_ARRAY_PUSH(rows, row);
+    cl->bx = (box *)b.boxes->elts;
+    cl->nb = b.boxes->nelts;
+    for (i = 0; i < cl->nb; i++) {
+        const box *x = &cl->bx[i];
+        if (x->brk || x->nl) {
+            word = 0;
+        }
+        nat += (i ? x->sp : 0) + x->w;
+        word += x->w;
+        if (word > minword) {
+            minword = word;
+        }
+    }
+    if (nat + 2 * CELL_PAD > t->natw[c]) {
+        t->natw[c] = nat + 2 * CELL_PAD;
+    }
+    if (minword + 2 * CELL_PAD > t->minw[c]) {
+        t->minw[c] = minword + 2 * CELL_PAD;
+    }
+}
+
+/* The rows of the table node as cells of boxes. */
+static void collect_rows(doc *d, table *t, cmark_node *node)
+{
+    cmark_node *rn, *cn;
+    int c;
+
+    for (rn = cmark_node_first_child(node); rn; rn = cmark_node_next(rn)) {
+        row *rw = &APR_ARRAY_PUSH(t->rows, row);
         rw->header = rc_pdf_is_type(rn, "table_header");
-        rw->c = apr_pcalloc(d->p, sizeof(cell) * (size_t)ncols);
-        for (c = 0, cn = cmark_node_first_child(rn); c < ncols; c++) {
-            builder b;
-            float nat = 0, word = 0, minword = 0;
-            rc_pdf_bb_init(&b, d, 0);
+        rw->c = apr_pcalloc(d->p, sizeof(cell) * (size_t)t->ncols);
+        for (c = 0, cn = cmark_node_first_child(rn); c < t->ncols; c++) {
+            measure_cell(d, t, &rw->c[c], c, cn, rw->header);
             if (cn) {
-                rc_pdf_collect_inlines(&b, cn, rw->header ? S_BOLD : 0, SZ_TABLE);
                 cn = cmark_node_next(cn);
             }
-            rw->c[c].bx = (box *)b.boxes->elts;
-            rw->c[c].nb = b.boxes->nelts;
-            for (i = 0; i < rw->c[c].nb; i++) {
-                const box *x = &rw->c[c].bx[i];
-                if (x->brk || x->nl) {
-                    word = 0;
-                }
-                nat += (i ? x->sp : 0) + x->w;
-                word += x->w;
-                if (word > minword) {
-                    minword = word;
-                }
-            }
-            if (nat + 2 * CELL_PAD > natw[c]) {
-                natw[c] = nat + 2 * CELL_PAD;
-            }
-            if (minword + 2 * CELL_PAD > minw[c]) {
-                minw[c] = minword + 2 * CELL_PAD;
-            }
         }
-        nrows++;
+        t->nrows++;
     }
-    /* Column widths from content: natural widths when they fit, else every
-     * column gets its longest word (capped) and the rest is shared by need. */
+}
+
+/* Column widths from content: natural widths when they fit, else every
+ * column gets its longest word (capped) and the rest is shared by need. */
+static void column_widths(table *t, float avail, float left)
+{
+    float *natw = t->natw, *minw = t->minw, total_nat = 0, total_min = 0;
+    int ncols = t->ncols, c;
+
     for (c = 0; c < ncols; c++) {
         if (minw[c] > avail / 3 && ncols > 1) {
             minw[c] = avail / 3;
@@ -164,60 +205,97 @@ void rc_pdf_render_table(doc *d, cmark_node *table)
     }
     for (c = 0; c < ncols; c++) {
         if (total_nat <= avail) {
-            cw[c] = natw[c] + (avail - total_nat) * natw[c] / total_nat;
+            t->cw[c] = natw[c] + (avail - total_nat) * natw[c] / total_nat;
         }
         else if (total_min <= avail) {
             float extra = total_nat - total_min;
-            cw[c] = minw[c] + (extra > 0 ? (avail - total_min) * (natw[c] - minw[c]) / extra : 0);
+            t->cw[c] = minw[c] + (extra > 0 ? (avail - total_min) * (natw[c] - minw[c]) / extra
+                                             : 0);
         }
         else {
-            cw[c] = avail * minw[c] / total_min;
+            t->cw[c] = avail * minw[c] / total_min;
         }
-        cx[c] = c ? cx[c - 1] + cw[c - 1] : d->left;
+        t->cx[c] = c ? t->cx[c - 1] + t->cw[c - 1] : left;
     }
-    for (r = 0; r < nrows; r++) {
-        row *rw = &APR_ARRAY_IDX(rows, r, row);
+}
+
+/* Every cell's boxes as lines in its column; row heights; the header row. */
+static void break_cells(doc *d, table *t)
+{
+    int r, c;
+
+    for (r = 0; r < t->nrows; r++) {
+        row *rw = &APR_ARRAY_IDX(t->rows, r, row);
         rw->h = 0;
-        for (c = 0; c < ncols; c++) {
-            rw->c[c].lines = rc_pdf_break_lines(d, rw->c[c].bx, rw->c[c].nb, cw[c] - 2 * CELL_PAD,
-                                                SZ_TABLE);
-            rw->c[c].h = lines_height(rw->c[c].lines, 0, rw->c[c].lines->nelts);
-            if (rw->c[c].h > rw->h) {
-                rw->h = rw->c[c].h;
+        for (c = 0; c < t->ncols; c++) {
+            cell *cl = &rw->c[c];
+            cl->lines = rc_pdf_break_lines(d, cl->bx, cl->nb, t->cw[c] - 2 * CELL_PAD, SZ_TABLE);
+            cl->h = lines_height(cl->lines, 0, cl->lines->nelts);
+            if (cl->h > rw->h) {
+                rw->h = cl->h;
             }
         }
         rw->h += 2 * CELL_PAD;
-        if (rw->header && !hdr) {
-            hdr = rw;
+        if (rw->header && !t->hdr) {
+            t->hdr = rw;
         }
     }
-    rc_pdf_gap(d, 6);
-    for (r = 0; r < nrows; r++) {
-        row *rw = &APR_ARRAY_IDX(rows, r, row);
-        float room = PAGE_H - MARGIN_TOP - MARGIN_BOT - (hdr && rw != hdr ? hdr->h : 0);
-        int first = 1;
-        memset(pos, 0, sizeof(int) * (size_t)ncols);
-        /* Keep the header with the first row, and a row whole when a page can hold it. */
-        if (d->y - rw->h - (rw == hdr && r + 1 < nrows ? APR_ARRAY_IDX(rows, r + 1, row).h : 0)
-            < MARGIN_BOT && !rc_pdf_at_top(d) && rw->h <= room) {
+}
+
+/* Row r, sliced across pages when taller than the room left; the header row
+ * is repeated above it on each new page. */
+static void flow_row(doc *d, const table *t, int r, int *pos)
+{
+    row *rw = &APR_ARRAY_IDX(t->rows, r, row), *hdr = t->hdr;
+    float room = PAGE_H - MARGIN_TOP - MARGIN_BOT - (hdr && rw != hdr ? hdr->h : 0);
+    float next = rw == hdr && r + 1 < t->nrows ? APR_ARRAY_IDX(t->rows, r + 1, row).h : 0;
+    int first = 1;
+
+    memset(pos, 0, sizeof(int) * (size_t)t->ncols);
+    /* Keep the header with the first row, and a row whole when a page can hold it. */
+    if (d->y - rw->h - next < MARGIN_BOT && !rc_pdf_at_top(d) && rw->h <= room) {
+        rc_pdf_new_page(d);
+        if (hdr && rw != hdr && hdr->h < room) {
+            repeat_header(d, t);
+        }
+    }
+    while (first || !row_done(t, rw, pos)) {
+        if (!first) {
             rc_pdf_new_page(d);
-            if (hdr && rw != hdr && hdr->h < room) {
-                memset(pos, 0, sizeof(int) * (size_t)ncols);
-                draw_row_slice(d, hdr, ncols, cw, cx, align, pos, PAGE_H);
-                memset(pos, 0, sizeof(int) * (size_t)ncols);
+            if (hdr && rw != hdr && hdr->h < room / 2) {
+                repeat_header(d, t);
             }
         }
-        while (first || !row_done(rw, ncols, pos)) {
-            if (!first) {
-                rc_pdf_new_page(d);
-                if (hdr && rw != hdr && hdr->h < room / 2) {
-                    int *hp = apr_pcalloc(d->p, sizeof(int) * (size_t)ncols);
-                    draw_row_slice(d, hdr, ncols, cw, cx, align, hp, PAGE_H);
-                }
-            }
-            first = 0;
-            draw_row_slice(d, rw, ncols, cw, cx, align, pos, d->y - MARGIN_BOT - 2 * CELL_PAD);
-        }
+        first = 0;
+        draw_row_slice(d, t, rw, pos, d->y - MARGIN_BOT - 2 * CELL_PAD);
+    }
+}
+
+void rc_pdf_render_table(doc *d, cmark_node *node)
+{
+    table t;
+    size_t n;
+    int r, *pos;
+
+    memset(&t, 0, sizeof(t));
+    t.ncols = cmark_gfm_extensions_get_table_columns(node);
+    if (t.ncols <= 0) {
+        return;
+    }
+    n = (size_t)t.ncols;
+    t.align = cmark_gfm_extensions_get_table_alignments(node);
+    t.rows = apr_array_make(d->p, 16, sizeof(row));
+    t.natw = apr_pcalloc(d->p, sizeof(float) * n);
+    t.minw = apr_pcalloc(d->p, sizeof(float) * n);
+    t.cw = apr_pcalloc(d->p, sizeof(float) * n);
+    t.cx = apr_pcalloc(d->p, sizeof(float) * n);
+    pos = apr_pcalloc(d->p, sizeof(int) * n);
+    collect_rows(d, &t, node);
+    column_widths(&t, rc_pdf_content_width(d), d->left);
+    break_cells(d, &t);
+    rc_pdf_gap(d, 6);
+    for (r = 0; r < t.nrows; r++) {
+        flow_row(d, &t, r, pos);
     }
     rc_pdf_after(d, 8);
 }
