@@ -70,6 +70,35 @@ static void set_info(doc *d, HPDF_InfoType type, const char *v)
     }
 }
 
+static void set_creation_date(doc *d, apr_time_t created)
+{
+    apr_time_exp_t tm;
+    HPDF_Date dt;
+
+    apr_time_exp_gmt(&tm, created);
+    memset(&dt, 0, sizeof(dt));
+    dt.year = tm.tm_year + 1900;
+    dt.month = tm.tm_mon + 1;
+    dt.day = tm.tm_mday;
+    dt.hour = tm.tm_hour;
+    dt.minutes = tm.tm_min;
+    dt.seconds = tm.tm_sec > 59 ? 59 : tm.tm_sec;
+    dt.ind = 'Z';
+    HPDF_SetInfoDateAttr(d->pdf, HPDF_INFO_CREATION_DATE, dt);
+}
+
+static void set_meta(doc *d, const rc_pdf_meta *meta)
+{
+    if (!d->unicode) {
+        HPDF_UseUTFEncodings(d->pdf);
+    }
+    set_info(d, HPDF_INFO_TITLE, meta->title);
+    set_info(d, HPDF_INFO_AUTHOR, meta->author);
+    if (meta->created > 0) {
+        set_creation_date(d, meta->created);
+    }
+}
+
 static int doc_open(apr_pool_t *p, doc *d, int unicode, const rc_pdf_fonts *fonts,
                     const rc_pdf_meta *meta)
 {
@@ -92,25 +121,7 @@ static int doc_open(apr_pool_t *p, doc *d, int unicode, const rc_pdf_fonts *font
         return -1;
     }
     if (meta) {
-        if (!d->unicode) {
-            HPDF_UseUTFEncodings(d->pdf);
-        }
-        set_info(d, HPDF_INFO_TITLE, meta->title);
-        set_info(d, HPDF_INFO_AUTHOR, meta->author);
-        if (meta->created > 0) {
-            apr_time_exp_t tm;
-            HPDF_Date dt;
-            apr_time_exp_gmt(&tm, meta->created);
-            memset(&dt, 0, sizeof(dt));
-            dt.year = tm.tm_year + 1900;
-            dt.month = tm.tm_mon + 1;
-            dt.day = tm.tm_mday;
-            dt.hour = tm.tm_hour;
-            dt.minutes = tm.tm_min;
-            dt.seconds = tm.tm_sec > 59 ? 59 : tm.tm_sec;
-            dt.ind = 'Z';
-            HPDF_SetInfoDateAttr(d->pdf, HPDF_INFO_CREATION_DATE, dt);
-        }
+        set_meta(d, meta);
     }
     HPDF_SetInfoAttr(d->pdf, HPDF_INFO_CREATOR, "mod_ragchat");
     rc_pdf_new_page(d);
