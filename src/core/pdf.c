@@ -152,6 +152,16 @@ static const char *error_text(apr_pool_t *p, const doc *d)
                         (unsigned)d->detail);
 }
 
+/* After doc_open failed: the reason in *err, the libharu document freed. */
+static int open_failed(apr_pool_t *p, doc *d, const char **err)
+{
+    *err = d->pdf ? error_text(p, d) : "libharu could not start a document";
+    if (d->pdf) {
+        apr_pool_cleanup_run(p, d, free_pdf);
+    }
+    return -1;
+}
+
 static int doc_finish(doc *d, const char **out, apr_size_t *outlen, const char **err)
 {
     HPDF_UINT32 size, got;
@@ -204,11 +214,7 @@ int rc_pdf_from_markdown(apr_pool_t *p, const char *md, apr_size_t len,
         return -1;
     }
     if (doc_open(p, &d, rc_pdf_needs_unicode(md, md ? len : 0), fonts, meta) != 0) {
-        *err = d.pdf ? error_text(p, &d) : "libharu could not start a document";
-        if (d.pdf) {
-            apr_pool_cleanup_run(p, &d, free_pdf);
-        }
-        return -1;
+        return open_failed(p, &d, err);
     }
     rc_pdf_render_blocks(&d, root);
     return doc_finish(&d, out, outlen, err);
@@ -275,11 +281,7 @@ int rc_pdf_transcript(apr_pool_t *p, const rc_pdf_turn *turns, int nturns,
            || (t->markdown && rc_pdf_needs_unicode(t->markdown, strlen(t->markdown)));
     }
     if (doc_open(p, &d, uni, fonts, meta) != 0) {
-        *err = d.pdf ? error_text(p, &d) : "libharu could not start a document";
-        if (d.pdf) {
-            apr_pool_cleanup_run(p, &d, free_pdf);
-        }
-        return -1;
+        return open_failed(p, &d, err);
     }
     {
         builder b;
