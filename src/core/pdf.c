@@ -262,85 +262,109 @@ static void turn_band(doc *d, const rc_pdf_turn *t)
     rc_pdf_after(d, 6);
 }
 
-int rc_pdf_transcript(apr_pool_t *p, const rc_pdf_turn *turns, int nturns,
-                      const rc_pdf_fonts *fonts, const rc_pdf_meta *meta,
-                      const char **out, apr_size_t *outlen, const char **err)
+/* Does any text of the transcript need more than WinAnsi + Symbol? */
+static int transcript_unicode(const char *title, const rc_pdf_turn *turns, int nturns)
 {
-    doc d;
-    int i, uni = 0;
-    const char *title = meta && meta->title && *meta->title ? meta->title : "Conversation";
+    int i, uni = rc_pdf_needs_unicode(title, strlen(title));
 
-    *out = NULL;
-    *outlen = 0;
-    *err = NULL;
-    uni = rc_pdf_needs_unicode(title, strlen(title));
     for (i = 0; i < nturns && !uni; i++) {
         const rc_pdf_turn *t = &turns[i];
         uni = (t->name && rc_pdf_needs_unicode(t->name, strlen(t->name)))
            || (t->timestamp && rc_pdf_needs_unicode(t->timestamp, strlen(t->timestamp)))
            || (t->markdown && rc_pdf_needs_unicode(t->markdown, strlen(t->markdown)));
     }
-    if (doc_open(p, &d, uni, fonts, meta) != 0) {
+    return uni;
+}
+
+/* One string in one style, broken across the text column. */
+static void flow_string(doc *d, const char *s, int style, float size, float base)
+{
+    builder b;
+
+    rc_pdf_bb_init(&b, d, 0);
+    rc_pdf_bb_text(&b, s, strlen(s), style, size, NULL);
+    rc_pdf_flow_text(d, rc_pdf_bb_lines(&b, rc_pdf_content_width(d), base));
+}
+
+/* "author  ·  date  ·  n messages" under the title; NULL with neither author
+ * nor date. */
+static const char *byline(apr_pool_t *p, const rc_pdf_meta *meta, int nturns)
+{
+    char date[APR_RFC822_DATE_LEN + 8] = "";
+
+    if (!meta || !((meta->author && *meta->author) || meta->created > 0)) {
+        return NULL;
+    }
+    if (meta->created > 0) {
+        apr_time_exp_t tm;
+        apr_time_exp_gmt(&tm, meta->created);
+        apr_snprintf(date, sizeof(date), "%04d-%02d-%02d %02d:%02d UTC",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+    }
+    return apr_psprintf(p, "%s%s%s%d message%s", meta->author ? meta->author : "",
+                        meta->author && *meta->author ? "  \xC2\xB7  " : "",
+                        *date ? apr_pstrcat(p, date, "  \xC2\xB7  ", NULL) : "",
+                        nturns, nturns == 1 ? "" : "s");
+}
+
+/* The title, the byline and a rule above the first turn. */
+static void transcript_heading(doc *d, const char *title, const char *by)
+{
+    d->lead = LEAD_HEAD;
+    flow_string(d, title, S_BOLD, SZ_TITLE, SZ_TITLE);
+    d->lead = LEAD_BODY;
+    if (by) {
+        flow_string(d, by, S_GREY, SZ_BODY * 0.9f, SZ_BODY);
+    }
+    rc_pdf_hline(d, 3, 0.8f, 0.8f, 4);
+    rc_pdf_after(d, 6);
+}
+
+/* One turn: its band, then its markdown, whose tree and layout scratch live
+ * in a subpool of p. */
+static void transcript_turn(doc *d, apr_pool_t *p, const rc_pdf_turn *t)
+{
+    apr_pool_t *tp, *dp = d->p;
+    cmark_node *root;
+
+    turn_band(d, t);
+    if (apr_pool_create(&tp, p) != APR_SUCCESS) {
+        return;
+    }
+    d->p = tp;
+    d->tmp = NULL;
+    d->tmpn = 0;
+    root = parse_md(tp, t->markdown, t->markdown ? strlen(t->markdown) : 0);
+    if (root) {
+        rc_pdf_render_blocks(d, root);
+    }
+    while (d->levels->nelts) {
+        rc_pdf_pop_level(d);
+    }
+    d->mk_kind = MK_NONE;
+    d->p = dp;
+    d->tmp = NULL;
+    d->tmpn = 0;
+    apr_pool_destroy(tp);
+}
+
+int rc_pdf_transcript(apr_pool_t *p, const rc_pdf_turn *turns, int nturns,
+                      const rc_pdf_fonts *fonts, const rc_pdf_meta *meta,
+                      const char **out, apr_size_t *outlen, const char **err)
+{
+    doc d;
+    int i;
+    const char *title = meta && meta->title && *meta->title ? meta->title : "Conversation";
+
+    *out = NULL;
+    *outlen = 0;
+    *err = NULL;
+    if (doc_open(p, &d, transcript_unicode(title, turns, nturns), fonts, meta) != 0) {
         return open_failed(p, &d, err);
     }
-    {
-        builder b;
-        rc_pdf_bb_init(&b, &d, 0);
-        rc_pdf_bb_text(&b, title, strlen(title), S_BOLD, SZ_TITLE, NULL);
-        d.lead = LEAD_HEAD;
-        rc_pdf_flow_text(&d, rc_pdf_bb_lines(&b, rc_pdf_content_width(&d), SZ_TITLE));
-        d.lead = LEAD_BODY;
-        if (meta && ((meta->author && *meta->author) || meta->created > 0)) {
-            char date[APR_RFC822_DATE_LEN + 8] = "";
-            const char *sub;
-            if (meta->created > 0) {
-                apr_time_exp_t tm;
-                apr_time_exp_gmt(&tm, meta->created);
-                apr_snprintf(date, sizeof(date), "%04d-%02d-%02d %02d:%02d UTC",
-                             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
-            }
-            sub = apr_psprintf(p, "%s%s%s%d message%s", meta->author ? meta->author : "",
-                               meta->author && *meta->author ? "  \xC2\xB7  " : "",
-                               *date ? apr_pstrcat(p, date, "  \xC2\xB7  ", NULL) : "",
-                               nturns, nturns == 1 ? "" : "s");
-            rc_pdf_bb_init(&b, &d, 0);
-            rc_pdf_bb_text(&b, sub, strlen(sub), S_GREY, SZ_BODY * 0.9f, NULL);
-            rc_pdf_flow_text(&d, rc_pdf_bb_lines(&b, rc_pdf_content_width(&d), SZ_BODY));
-        }
-        HPDF_Page_SetRGBStroke(d.page, 0.8f, 0.8f, 0.82f);
-        HPDF_Page_SetLineWidth(d.page, 0.8f);
-        HPDF_Page_MoveTo(d.page, d.left, d.y - 3);
-        HPDF_Page_LineTo(d.page, d.right, d.y - 3);
-        HPDF_Page_Stroke(d.page);
-        rc_pdf_strip(&d, 4);
-        rc_pdf_after(&d, 6);
-    }
+    transcript_heading(&d, title, byline(p, meta, nturns));
     for (i = 0; i < nturns; i++) {
-        const rc_pdf_turn *t = &turns[i];
-        apr_pool_t *tp;
-        apr_pool_t *dp = d.p;
-        cmark_node *root;
-
-        turn_band(&d, t);
-        /* One turn's tree and layout scratch live in a subpool. */
-        if (apr_pool_create(&tp, p) != APR_SUCCESS) {
-            continue;
-        }
-        d.p = tp;
-        d.tmp = NULL;
-        d.tmpn = 0;
-        root = parse_md(tp, t->markdown, t->markdown ? strlen(t->markdown) : 0);
-        if (root) {
-            rc_pdf_render_blocks(&d, root);
-        }
-        while (d.levels->nelts) {
-            rc_pdf_pop_level(&d);
-        }
-        d.mk_kind = MK_NONE;
-        d.p = dp;
-        d.tmp = NULL;
-        d.tmpn = 0;
-        apr_pool_destroy(tp);
+        transcript_turn(&d, p, &turns[i]);
     }
     return doc_finish(&d, out, outlen, err);
 }

@@ -74,16 +74,14 @@ void rc_pdf_after(doc *d, float h)
     }
 }
 
-/* A grey line across the text column, `below` points under the current line
- * (headings h1/h2 and thematic breaks), then 2 points of room. */
-static void hline(doc *d, float below, float grey, float width)
+void rc_pdf_hline(doc *d, float below, float grey, float width, float room)
 {
     HPDF_Page_SetRGBStroke(d->page, grey, grey, grey + 0.02f);
     HPDF_Page_SetLineWidth(d->page, width);
     HPDF_Page_MoveTo(d->page, d->left, d->y - below);
     HPDF_Page_LineTo(d->page, d->right, d->y - below);
     HPDF_Page_Stroke(d->page);
-    rc_pdf_strip(d, 2);
+    rc_pdf_strip(d, room);
 }
 
 /* The grey background of code blocks. */
@@ -164,7 +162,7 @@ static void render_heading(doc *d, cmark_node *n)
     rc_pdf_need(d, size * LEAD_HEAD + 3 * SZ_BODY * LEAD_BODY);
     render_inline_block(d, n, S_BOLD | (lvl == 6 ? S_GREY : 0), size, LEAD_HEAD);
     if (lvl <= 2) {
-        hline(d, 1.5f, 0.85f, 0.6f);
+        rc_pdf_hline(d, 1.5f, 0.85f, 0.6f, 2);
     }
     rc_pdf_after(d, 4);
 }
@@ -284,7 +282,7 @@ static void render_rule(doc *d)
 {
     rc_pdf_gap(d, 8);
     rc_pdf_need(d, 2);
-    hline(d, 1, 0.8f, 0.8f);
+    rc_pdf_hline(d, 1, 0.8f, 0.8f, 2);
     rc_pdf_after(d, 8);
 }
 

@@ -188,6 +188,9 @@ void rc_pdf_need(doc *d, float h);
 void rc_pdf_gap(doc *d, float before);
 /* Owes at least h points of space before the next block. */
 void rc_pdf_after(doc *d, float h);
+/* A grey line across the text column, `below` points under y (headings h1/h2,
+ * thematic breaks, a transcript's title), then room points down. */
+void rc_pdf_hline(doc *d, float below, float grey, float width, float room);
 /* Flows lines at the current position, each whole on its page; bg: code band. */
 void rc_pdf_flow_lines(doc *d, apr_array_header_t *lines, float x0, float width, int bg);
 /* The same across the text column. */
