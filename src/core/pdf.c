@@ -338,10 +338,7 @@ static void transcript_turn(doc *d, apr_pool_t *p, const rc_pdf_turn *t)
     if (root) {
         rc_pdf_render_blocks(d, root);
     }
-    while (d->levels->nelts) {
-        rc_pdf_pop_level(d);
-    }
-    d->mk_kind = MK_NONE;
+    rc_pdf_close_blocks(d);
     d->p = dp;
     d->tmp = NULL;
     d->tmpn = 0;

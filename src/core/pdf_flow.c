@@ -305,7 +305,7 @@ static void push_level(doc *d, int kind, float indent)
     d->left += l->indent;
 }
 
-void rc_pdf_pop_level(doc *d)
+static void pop_level(doc *d)
 {
     level *l = top_level(d);
     if (!l) {
@@ -319,6 +319,14 @@ void rc_pdf_pop_level(doc *d)
         d->bars->nelts--;
     }
     d->levels->nelts--;
+}
+
+void rc_pdf_close_blocks(doc *d)
+{
+    while (d->levels->nelts) {
+        pop_level(d);
+    }
+    d->mk_kind = MK_NONE;
 }
 
 static int list_depth(doc *d)
@@ -412,7 +420,7 @@ static void close_item(doc *d)
         rc_pdf_gap(d, 1.5f);
         rc_pdf_flow_text(d, one);
     }
-    rc_pdf_pop_level(d);
+    pop_level(d);
 }
 
 /* Leaving a container block. */
@@ -420,11 +428,11 @@ static void leave_block(doc *d, cmark_node *n)
 {
     switch (cmark_node_get_type(n)) {
     case CMARK_NODE_BLOCK_QUOTE:
-        rc_pdf_pop_level(d);
+        pop_level(d);
         rc_pdf_after(d, PARA_GAP);
         break;
     case CMARK_NODE_LIST:
-        rc_pdf_pop_level(d);
+        pop_level(d);
         rc_pdf_after(d, top_level(d) && top_level(d)->kind == C_ITEM
                         && cmark_node_get_list_tight(n) ? 1.5f : PARA_GAP);
         break;
@@ -432,7 +440,7 @@ static void leave_block(doc *d, cmark_node *n)
         close_item(d);
         break;
     case CMARK_NODE_FOOTNOTE_DEFINITION:
-        rc_pdf_pop_level(d);
+        pop_level(d);
         break;
     default:
         break;

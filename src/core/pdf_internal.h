@@ -197,8 +197,9 @@ void rc_pdf_flow_lines(doc *d, apr_array_header_t *lines, float x0, float width,
 void rc_pdf_flow_text(doc *d, apr_array_header_t *lines);
 /* Renders the blocks of a parsed tree. */
 void rc_pdf_render_blocks(doc *d, cmark_node *root);
-/* Closes the innermost open quote, list or item. */
-void rc_pdf_pop_level(doc *d);
+/* Closes every open quote, list and item and drops a pending marker (the
+ * end of a transcript turn's markdown). */
+void rc_pdf_close_blocks(doc *d);
 
 /* ---- pdf_table.c ---------------------------------------------------------------- */
 
