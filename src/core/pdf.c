@@ -7,14 +7,20 @@
  * from each font's cmap, characters no font has go to the fallback font or
  * become a visible replacement mark.  libharu's own wrapping (TextRect) is
  * ASCII-only, so lines are broken here: words, then characters for words
- * wider than the line.  No global state: everything hangs off one doc. */
+ * wider than the line.  No global state: everything hangs off one doc.
+ *
+ * This file: the document (set-up, metadata, footers, output) and the public
+ * entry points.  The parts, sharing pdf_internal.h: pdf_font.c (faces, widths),
+ * pdf_line.c (boxes, line breaking), pdf_inline.c (inline content),
+ * pdf_draw.c (drawing a line, list markers), pdf_flow.c (pages, vertical flow,
+ * blocks), pdf_table.c (tables), pdf_text.c (encodings, TrueType coverage). */
 #include "pdf_internal.h"
 #include "markdown.h"
 
 #include <apr_strings.h>
 #include <string.h>
 
-/* ---- libharu plumbing ------------------------------------------------------- */
+/* ---- libharu plumbing ------------------------------------------------------------------ */
 
 static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user_data)
 {
@@ -219,6 +225,8 @@ int rc_pdf_from_markdown(apr_pool_t *p, const char *md, apr_size_t len,
     rc_pdf_render_blocks(&d, root);
     return doc_finish(&d, out, outlen, err);
 }
+
+/* ---- transcripts ------------------------------------------------------------------------- */
 
 /* The label band above one turn: speaker in bold, timestamp in grey. */
 static void turn_band(doc *d, const rc_pdf_turn *t)
