@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PDF export benchmark: our C engine (bench/pdf_bench.c over src/pdf.c)
+"""PDF export benchmark: our C engine (bench/pdf_bench.c over src/core/pdf*.c)
 against the reference pipeline (bench/reference_pdf.py: markdown2 + xhtml2pdf),
 on the same markdown in the same run.  Prints ms per PDF (median of several
 runs of several iterations), the ratio, sizes and page counts, and MISSED for
@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SAMPLES = os.environ.get("RAGCHAT_SAMPLES", os.path.join(ROOT, "..", "shared", "samples"))
+SAMPLES = os.environ.get("RAGCHAT_SAMPLES", os.path.join(ROOT, "tests", "data"))
 OUT = os.path.join(ROOT, "build", "bench")
 DRIVER = os.path.join(OUT, "pdf_bench")
 PY = "/usr/bin/python3"

@@ -5,7 +5,7 @@ and saves page N (default 1) of each as PNG in artifacts/pdf-compare/
 montage/convert is installed).
 
 Usage: pdf_compare.py [FILE.md ...] [--page N] [--dpi D]
-       (default: short.md, long.md and unicode.md of the shared samples)
+       (default: short.md, long.md and unicode.md of tests/data)
 """
 import glob
 import os
@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SAMPLES = os.environ.get("RAGCHAT_SAMPLES", os.path.join(ROOT, "..", "shared", "samples"))
+SAMPLES = os.environ.get("RAGCHAT_SAMPLES", os.path.join(ROOT, "tests", "data"))
 ART = os.path.join(ROOT, "artifacts", "pdf-compare")
 DRIVER = os.path.join(ROOT, "build", "bench", "pdf_bench")
 

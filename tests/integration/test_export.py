@@ -1,7 +1,7 @@
 """Exports: GET B/api/steps/{id}/export.pdf|.md and B/api/threads/{id}/export.pdf|.md.
 
 Threads are made by chatting with scripted backend answers built from the
-shared samples; the PDFs are checked with poppler-utils (pdftotext, pdfinfo,
+samples in tests/data; the PDFs are checked with poppler-utils (pdftotext, pdfinfo,
 pdffonts)."""
 import os
 import re
@@ -15,10 +15,7 @@ import pytest
 
 from conftest import assert_error_json, final_event
 
-# ../shared/samples beside the project's root, as in DESIGN.md.
-SAMPLES = os.environ.get("RAGCHAT_SAMPLES", os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))), "shared", "samples"))
+SAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d UTC"
 STATUS_1 = "`[retrieval working...]`"
 STATUS_2 = "`[summarising working...]`"
@@ -26,10 +23,8 @@ PREAMBLE = {"sources": ["handbook.pdf"], "confidence": 0.93}
 
 
 def sample(name):
-    path = os.path.join(SAMPLES, name)
-    if not os.path.exists(path):
-        pytest.skip("sample %s is missing" % path)
-    with open(path, encoding="utf-8") as f:
+    """A missing sample fails the test (open raises), never skips it."""
+    with open(os.path.join(SAMPLES, name), encoding="utf-8") as f:
         return f.read()
 
 

@@ -12,15 +12,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#ifndef RC_SAMPLES_DIR
-#define RC_SAMPLES_DIR "../shared/samples"
-#endif
-
-static const char *samples_dir(void)
-{
-    const char *e = getenv("RAGCHAT_SAMPLES");
-    return e && *e ? e : RC_SAMPLES_DIR;
-}
 
 static char *slurp(apr_pool_t *p, const char *path, apr_size_t *len)
 {
@@ -45,9 +36,14 @@ static char *slurp(apr_pool_t *p, const char *path, apr_size_t *len)
     return buf;
 }
 
+/* A sample of tests/data, found from this file's path as the compiler saw it
+ * (make compiles and runs the tests from the repository's root). */
 static char *sample(apr_pool_t *p, const char *name, apr_size_t *len)
 {
-    return slurp(p, apr_pstrcat(p, samples_dir(), "/", name, NULL), len);
+    const char *slash = strrchr(__FILE__, '/');
+    int dir = slash ? (int)(slash - __FILE__) + 1 : 0;
+
+    return slurp(p, apr_psprintf(p, "%.*s../data/%s", dir, __FILE__, name), len);
 }
 
 /* Writes the PDF to a temporary file; the name is in p. */
@@ -193,7 +189,7 @@ static void done(rendered *r)
     }
 }
 
-/* Renders a shared sample, checking that it loads and gives a valid PDF.
+/* Renders a sample, checking that it loads and gives a valid PDF.
  * 1 when r->file holds the PDF for the poppler checks that follow. */
 static int render_sample(apr_pool_t *p, const char *name, const rc_pdf_meta *meta,
                          rendered *r)
