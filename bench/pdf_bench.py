@@ -29,11 +29,12 @@ def pkg(*args):
 def build():
     os.makedirs(OUT, exist_ok=True)
     core = sorted(glob.glob(os.path.join(ROOT, "src", "core", "*.c")))
+    libs = ("apr-1", "apr-util-1", "harfbuzz", "harfbuzz-subset", "fribidi", "fontconfig")
     cmd = (["cc", "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Isrc/core"]
-           + pkg("--cflags", "apr-1", "apr-util-1")
+           + pkg("--cflags", *libs)
            + ["bench/pdf_bench.c"] + core + ["-o", DRIVER, "-ljansson",
-              "-lcmark-gfm", "-lcmark-gfm-extensions", "-lhpdf"]
-           + pkg("--libs", "apr-1", "apr-util-1"))
+              "-lcmark-gfm", "-lcmark-gfm-extensions", "-lhpdf", "-lm"]
+           + pkg("--libs", *libs))
     subprocess.run(cmd, cwd=ROOT, check=True)
 
 

@@ -95,9 +95,7 @@ static void set_creation_date(doc *d, apr_time_t created)
 
 static void set_meta(doc *d, const rc_pdf_meta *meta)
 {
-    if (!d->unicode) {
-        HPDF_UseUTFEncodings(d->pdf);
-    }
+    HPDF_UseUTFEncodings(d->pdf);
     set_info(d, HPDF_INFO_TITLE, meta->title);
     set_info(d, HPDF_INFO_AUTHOR, meta->author);
     if (meta->created > 0) {
@@ -144,10 +142,11 @@ static void draw_footers(doc *d)
         float w;
         apr_snprintf(buf, sizeof(buf), "Page %d of %d", i + 1, n);
         w = rc_pdf_text_units(d, F_REG, buf, (int)strlen(buf)) * SZ_FOOT / 1000.0f;
+        d->page = pg;
         HPDF_Page_BeginText(pg);
-        HPDF_Page_SetFontAndSize(pg, d->f[F_REG].font, SZ_FOOT);
+        HPDF_Page_SetFontAndSize(pg, rc_pdf_face_font(d, F_REG), SZ_FOOT);
         HPDF_Page_SetRGBFill(pg, 0.45f, 0.45f, 0.48f);
-        HPDF_Page_TextOut(pg, (PAGE_W - w) / 2, FOOTER_Y, buf);
+        rc_pdf_show(d, F_REG, SZ_FOOT, (PAGE_W - w) / 2, FOOTER_Y, buf, (int)strlen(buf), 0);
         HPDF_Page_EndText(pg);
     }
 }
@@ -174,6 +173,10 @@ static int doc_finish(doc *d, const char **out, apr_size_t *outlen, const char *
     char *buf;
 
     draw_footers(d);
+    if (rc_pdf_cid_finish(d) != 0 && !d->err) {
+        *err = "the fonts could not be subset";
+        goto fail;
+    }
     if (d->err || HPDF_SaveToStream(d->pdf) != HPDF_OK || d->err) {
         *err = error_text(d->p, d);
         goto fail;
