@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 
 pkgs=(build-essential pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3 libcurl4-openssl-dev libjansson-dev
       libcmark-gfm-dev libcmark-gfm-extensions-dev libhpdf-dev libsqlite3-dev
-      libpoppler-glib-dev fonts-dejavu-core fonts-droid-fallback sqlite3 curl
+      libharfbuzz-dev libfribidi-dev libfontconfig-dev
+      libpoppler-glib-dev fonts-dejavu-core fonts-droid-fallback fonts-noto-core
+      fonts-wqy-zenhei fonts-symbola sqlite3 curl
       python3-pytest python3-requests poppler-utils clang libclang-rt-14-dev
       cppcheck)
 if [ "${RAGCHAT_DEPS_BENCH:-}" = 1 ]; then
