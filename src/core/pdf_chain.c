@@ -9,6 +9,7 @@
 
 #include <apr_strings.h>
 #include <fontconfig/fontconfig.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NOTO "/usr/share/fonts/truetype/noto/"
@@ -108,36 +109,53 @@ void rc_pdf_chain_open(doc *d, const char *fallback)
     d->nchain = FC_FIRST;
 }
 
+/* The TrueType fonts fontconfig knows of with c, by file name (a stable order). */
+static FcFontSet *fontconfig_list(apr_uint32_t c)
+{
+    FcPattern *pat = FcPatternCreate();
+    FcCharSet *cs = FcCharSetCreate();
+    FcObjectSet *os = FcObjectSetBuild(FC_FILE, FC_INDEX, NULL);
+    FcFontSet *fs;
+
+    FcCharSetAddChar(cs, c);
+    FcPatternAddCharSet(pat, FC_CHARSET, cs);
+    FcPatternAddString(pat, FC_FONTFORMAT, (const FcChar8 *)"TrueType");
+    fs = FcFontList(NULL, pat, os);
+    FcObjectSetDestroy(os);
+    FcCharSetDestroy(cs);
+    FcPatternDestroy(pat);
+    return fs;
+}
+
+static int by_file(const void *a, const void *b)
+{
+    FcChar8 *fa = NULL, *fb = NULL;
+    FcPatternGetString(*(FcPattern *const *)a, FC_FILE, 0, &fa);
+    FcPatternGetString(*(FcPattern *const *)b, FC_FILE, 0, &fb);
+    return strcmp(fa ? (const char *)fa : "", fb ? (const char *)fb : "");
+}
+
 /* A TrueType font with c that fontconfig knows of, opened in a new slot;
  * -1 when there is none (or the look-ups of this document are used up). */
 static int fontconfig_find(doc *d, apr_uint32_t c)
 {
-    FcPattern *pat;
-    FcCharSet *cs, *all = NULL;
     FcFontSet *fs;
-    FcResult res;
     int i, found = -1;
 
     if (d->fc_lookups >= FC_MAX_LOOKUPS || d->nchain >= F_N) {
         return -1;
     }
     d->fc_lookups++;
-    pat = FcPatternCreate();
-    cs = FcCharSetCreate();
-    FcCharSetAddChar(cs, c);
-    FcPatternAddCharSet(pat, FC_CHARSET, cs);
-    FcPatternAddString(pat, FC_FONTFORMAT, (const FcChar8 *)"TrueType");
-    /* no FcDefaultSubstitute: coverage is all that counts (and it leaks) */
-    fs = FcFontSort(NULL, pat, FcTrue, &all, &res);   /* &all: with NULL, it leaks */
-    for (i = 0; fs && i < fs->nfont && found < 0 && d->nchain < F_N; i++) {
-        FcChar8 *file, *fmt;
-        FcCharSet *fcs;
+    if (!(fs = fontconfig_list(c))) {
+        return -1;
+    }
+    if (fs->nfont > 1) {
+        qsort(fs->fonts, (size_t)fs->nfont, sizeof(FcPattern *), by_file);
+    }
+    for (i = 0; i < fs->nfont && found < 0 && d->nchain < F_N; i++) {
+        FcChar8 *file;
         int index = 0;
-        if (FcPatternGetString(fs->fonts[i], FC_FILE, 0, &file) != FcResultMatch
-            || FcPatternGetString(fs->fonts[i], FC_FONTFORMAT, 0, &fmt) != FcResultMatch
-            || strcmp((const char *)fmt, "TrueType") != 0
-            || FcPatternGetCharSet(fs->fonts[i], FC_CHARSET, 0, &fcs) != FcResultMatch
-            || !FcCharSetHasChar(fcs, c)) {
+        if (FcPatternGetString(fs->fonts[i], FC_FILE, 0, &file) != FcResultMatch) {
             continue;
         }
         FcPatternGetInteger(fs->fonts[i], FC_INDEX, 0, &index);
@@ -148,14 +166,7 @@ static int fontconfig_find(doc *d, apr_uint32_t c)
         }
         d->nchain++;
     }
-    if (fs) {
-        FcFontSetDestroy(fs);
-    }
-    if (all) {
-        FcCharSetDestroy(all);
-    }
-    FcCharSetDestroy(cs);
-    FcPatternDestroy(pat);
+    FcFontSetDestroy(fs);
     return found;
 }
 

@@ -455,6 +455,11 @@ static void test_fallback(apr_pool_t *p)
         CHECK(text_edge(p, r.file, 1) > 520 && text_edge(p, r.file, 1) < 522);
     }
     done(&r);
+    /* past the chain, fontconfig finds a TrueType font with the character */
+    if (render_text(p, "Runic ᚠᚢᚦ", NULL, &r, &fonts, &text)) {
+        CHECK(strstr(fonts, "+NotoSansRunic") && strstr(text, "Runic ᚠᚢᚦ"));
+    }
+    done(&r);
     /* the configured fallback comes before the chain */
     if (render_text(p, "中文", &f, &r, &fonts, &text)) {
         CHECK(strstr(fonts, "WenQuanYi") && !strstr(fonts, "Droid") && strstr(text, "中文"));
