@@ -155,29 +155,56 @@ static const char *visual_text(doc *d, const char *s, int n)
     return r;
 }
 
-/* Glyphs [i, j) of one cluster, whose characters are s[from, to). */
-static void put_cluster(tj *t, int fi, int i, int j, const char *s, int from, int to)
+/* A glyph of a cluster: x from the cluster's start, 1/1000 em. */
+typedef struct {
+    unsigned cid;
+    float x, w, dy;
+} placed;
+
+/* By right edge: the last glyph of an ActualText span is the one that ends
+ * it (poppler takes the span's width from the last glyph drawn), so a mark
+ * moved back over its base does not leave a gap that reads as a space. */
+static void sort_by_end(placed *pl, int n)
+{
+    int a, b;
+    for (a = 1; a < n; a++) {
+        placed v = pl[a];
+        for (b = a; b > 0 && pl[b - 1].x + pl[b - 1].w > v.x + v.w; b--) {
+            pl[b] = pl[b - 1];
+        }
+        pl[b] = v;
+    }
+}
+
+/* Glyphs [i, j) of one cluster, whose characters are text (tn bytes). */
+static void put_cluster(tj *t, int fi, int i, int j, const char *text, int tn)
 {
     doc *d = t->d;
-    int k, span = j - i > 1 && to > from;
+    int k, n = j - i, span = n > 1 && tn > 0;
+    placed *pl = apr_palloc(d->p, sizeof(placed) * (apr_size_t)n);
+    float pen = 0, cur = 0;
 
-    if (d->glrtl && to - from > 1) {
-        s = visual_text(d, s + from, to - from) - from;
+    if (d->glrtl && tn > 1) {
+        text = visual_text(d, text, tn);
     }
-
+    for (k = 0; k < n; k++) {
+        const glyph *g = &d->gl[i + k];
+        pl[k].cid = rc_pdf_cid_of(d, fi, g->gid, text, span ? 0 : tn, &pl[k].w);
+        pl[k].x = pen + g->dx;
+        pl[k].dy = g->dy;
+        pen += g->ax;
+    }
     if (span) {
-        actual_text(t, s + from, to - from);
+        sort_by_end(pl, n);
+        actual_text(t, text, tn);
     }
-    for (k = i; k < j; k++) {
-        const glyph *g = &d->gl[k];
-        float w;
-        unsigned cid = span ? rc_pdf_cid_of(d, fi, g->gid, "", 0, &w)
-                            : rc_pdf_cid_of(d, fi, g->gid, s + from, to - from, &w);
-        set_rise(t, g->dy * t->size / 1000.0f);
-        t->pend -= g->dx;
-        put_glyph(t, cid);
-        t->pend += g->dx + w - g->ax;
+    for (k = 0; k < n; k++) {
+        set_rise(t, pl[k].dy * t->size / 1000.0f);
+        t->pend += cur - pl[k].x;
+        put_glyph(t, pl[k].cid);
+        cur = pl[k].x + pl[k].w;
     }
+    t->pend += cur - pen;
     if (span) {
         end_actual_text(t);
     }
@@ -205,7 +232,7 @@ static void show_shaped(doc *d, int fi, float size, const char *s, int n, int rt
         else {
             end = j < d->ngl ? d->gl[j].cluster : n;
         }
-        put_cluster(&t, fi, i, j, s, c, end > c ? end : c);
+        put_cluster(&t, fi, i, j, s + c, end > c ? end - c : 0);
     }
     end_array(&t);
     set_rise(&t, 0);
