@@ -2,15 +2,18 @@
  *
  * Text that fits WinAnsi (plus the math and arrow glyphs of the Symbol font)
  * is set in the standard Helvetica/Courier fonts, which keeps a short answer's
- * PDF to a few kilobytes.  Anything else switches the document to embedded
- * DejaVu TrueType fonts with libharu's UTF-8 encoder; glyph coverage is read
- * from each font's cmap, characters no font has go to the fallback font or
- * become a visible replacement mark.  libharu's own wrapping (TextRect) is
- * ASCII-only, so lines are broken here: words, then characters for words
- * wider than the line.  No global state: everything hangs off one doc.
+ * PDF to a few kilobytes: that path neither shapes nor embeds.  Anything else
+ * switches the document to TrueType fonts (DejaVu, then a fallback chain by
+ * coverage), every run shaped by HarfBuzz and drawn by glyph id through CID
+ * fonts of our own, embedded as subsets; right-to-left text is laid out with
+ * FriBidi.  libharu's own wrapping (TextRect) is ASCII-only, so lines are
+ * broken here: words, then characters for words wider than the line.  No
+ * global state: everything hangs off one doc.
  *
  * This file: the document (set-up, metadata, footers, output) and the public
  * entry points.  The parts, sharing pdf_internal.h: pdf_font.c (faces, widths),
+ * pdf_chain.c (fallback fonts), pdf_shape.c (HarfBuzz), pdf_cid.c (CID fonts,
+ * ToUnicode, subsets), pdf_show.c (drawing text), pdf_bidi.c (FriBidi),
  * pdf_line.c (boxes, line breaking), pdf_inline.c (inline content),
  * pdf_draw.c (drawing a line, list markers), pdf_flow.c (pages, vertical flow,
  * blocks), pdf_table.c (tables), pdf_text.c (encodings, TrueType coverage). */
