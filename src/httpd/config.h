@@ -38,6 +38,7 @@ typedef struct {
     const char *title;
     const char *welcome;
     const char *assistant_name;
+    const char *logout_url;      /* RagChatAuth apache: the site's own logout */
     apr_off_t max_request;       /* bytes of a JSON API body */
 
     apr_off_t upload_max_size;
