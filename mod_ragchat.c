@@ -190,6 +190,7 @@ static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     const char *err;
 
     (void)plog;
+    (void)ptemp;
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
@@ -204,10 +205,7 @@ static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     rc_markdown_init();
     rc_csrf_post_config(s);
     rc_authn_post_config(pconf, s);
-    if ((err = rc_config_check(pconf, ptemp, s)) != NULL) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "RC0005: %s", err);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
+    rc_provider_env_post_config(pconf, s, rc_config_env_provider_used());
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "RC0007: mod_ragchat/%s ready", RAGCHAT_VERSION);
     return OK;
 }
@@ -223,6 +221,7 @@ static void ragchat_register_hooks(apr_pool_t *p)
 {
     static const char *const after_dbd[] = { "mod_dbd.c", NULL };
 
+    ap_hook_check_config(rc_config_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(ragchat_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ragchat_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ragchat_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -12,9 +12,6 @@
 
 #include <stdlib.h>
 
-#ifndef RC_DEFAULT_HTDOCS
-#define RC_DEFAULT_HTDOCS "/usr/share/ragchat/htdocs"
-#endif
 
 void *rc_create_dir_conf(apr_pool_t *p, char *dir)
 {

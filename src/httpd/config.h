@@ -49,6 +49,9 @@ typedef struct {
 } rc_dir_conf;
 
 /* Defaults, applied by the accessors below when a directive is unset. */
+#ifndef RC_DEFAULT_HTDOCS
+#define RC_DEFAULT_HTDOCS      "/usr/share/ragchat/htdocs"   /* where make install puts them */
+#endif
 #define RC_DEFAULT_TITLE       "RAG Chat"
 #define RC_DEFAULT_WELCOME     "Hello! Upload documents (drag & drop) or ask me a question."
 #define RC_DEFAULT_ASSISTANT   "Assistant"
