@@ -47,10 +47,19 @@ $(BUILD)/asan/mod_ragchat.so: $(SRCS) $(HDRS) Makefile
 	    $(WARN) $(INCLUDES) -I$(shell $(APXS) -q INCLUDEDIR) $(APR_CFLAGS) $(PKG_CFLAGS) \
 	    $(SRCS) -o $@ $(PKG_LIBS)
 
+# ragchat.conf is the admin's to edit: an existing one is kept, and the new
+# default goes beside it as ragchat.conf.dist.
+MODS_AVAILABLE ?= /etc/apache2/mods-available
 install: $(BUILD)/mod_ragchat.so
 	$(APXS) -i -n ragchat $(BUILD)/mod_ragchat.so
-	install -m 644 conf/ragchat.load /etc/apache2/mods-available/ragchat.load
-	install -m 644 conf/ragchat.conf /etc/apache2/mods-available/ragchat.conf
+	install -m 644 conf/ragchat.load $(MODS_AVAILABLE)/ragchat.load
+	@if [ -e $(MODS_AVAILABLE)/ragchat.conf ] && ! cmp -s conf/ragchat.conf $(MODS_AVAILABLE)/ragchat.conf; then \
+	    install -m 644 conf/ragchat.conf $(MODS_AVAILABLE)/ragchat.conf.dist; \
+	    echo "install: kept your $(MODS_AVAILABLE)/ragchat.conf; the new default is ragchat.conf.dist"; \
+	else \
+	    install -m 644 conf/ragchat.conf $(MODS_AVAILABLE)/ragchat.conf; \
+	fi
+	install -m 755 scripts/ragchat-end-sessions /usr/local/sbin/ragchat-end-sessions
 	mkdir -p /usr/share/ragchat && cp -r htdocs /usr/share/ragchat/
 
 run: deps all

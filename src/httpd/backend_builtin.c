@@ -544,9 +544,10 @@ static rc_answer_outcome builtin_answer(rc_answer *a)
     else {
         text = compose_hits(p, hits);
     }
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "RC0707: builtin answer for %s: query [%s], "
-                  "%d documents, %d passages", q->user, query ? query : "",
-                  ndocs, hits ? hits->nelts : 0);
+    /* Never the query: its terms are the user's words. */
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "RC0707: builtin answer for %s: %s, "
+                  "%d documents, %d passages", ap_escape_logitem(r->pool, q->user),
+                  query ? "searched" : "no search terms", ndocs, hits ? hits->nelts : 0);
     stream_text(out, answer, text);
     apr_pool_destroy(p);
     return rv ? answer_failed(a) : RC_ANSWER_DONE;
