@@ -1,6 +1,7 @@
 /* Incremental Server-Sent Events parser and OpenAI chunk decoding. */
 #include "sse.h"
 #include "json.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <apr_strings.h>
@@ -292,7 +293,7 @@ static int scan_string(scan *c, char *out, size_t *outlen)
             p++;
         }
         else {
-            size_t l = rc_utf8_seq_len((const unsigned char *)p, (size_t)(c->end - p));
+            size_t l = rc_utf8_decode((const unsigned char *)p, (size_t)(c->end - p), NULL);
             if (!l) {
                 return 0;
             }

@@ -3,6 +3,7 @@
  * sized from the input before they are written. */
 #include "text.h"
 #include "json.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <apr_strings.h>
@@ -56,7 +57,7 @@ char *rc_text_normalize(apr_pool_t *p, const char *s, size_t n, size_t *outlen)
     i = (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
     while (i < n) {
         unsigned char c = u[i];
-        size_t l = rc_utf8_seq_len(u + i, n - i);
+        size_t l = rc_utf8_decode(u + i, n - i, NULL);
 
         if (l == 0) {
             norm_emit(&st, "\xEF\xBF\xBD", 3);
@@ -640,7 +641,7 @@ static apr_array_header_t *terms_of(apr_pool_t *p, const char *s)
         char *w;
 
         while (i < n && !IS_ALNUM(u[i])
-               && !(u[i] >= 0x80 && rc_utf8_seq_len(u + i, n - i) > 1)) {
+               && !(u[i] >= 0x80 && rc_utf8_decode(u + i, n - i, NULL) > 1)) {
             i++;
         }
         start = i;
@@ -648,7 +649,7 @@ static apr_array_header_t *terms_of(apr_pool_t *p, const char *s)
             if (IS_ALNUM(u[i])) {
                 i++;
             }
-            else if (u[i] >= 0x80 && (l = rc_utf8_seq_len(u + i, n - i)) > 1) {
+            else if (u[i] >= 0x80 && (l = rc_utf8_decode(u + i, n - i, NULL)) > 1) {
                 i += l;
             }
             else {

@@ -141,24 +141,6 @@ char *rc_buf_pstrdup(apr_pool_t *p, const rc_buf *b)
     return apr_pstrmemdup(p, b->data, b->len);
 }
 
-size_t rc_utf8_floor(const char *s, size_t n)
-{
-    size_t i = n;
-
-    /* Step back over continuation bytes to the start of the last character. */
-    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80 && n - i < 3) {
-        i--;
-    }
-    if (i > 0) {
-        unsigned char lead = (unsigned char)s[i - 1];
-        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-        if (lead >= 0x80 && n - (i - 1) < need) {
-            return i - 1;
-        }
-    }
-    return n;
-}
-
 int rc_ct_streq(const char *a, const char *b)
 {
     size_t la, lb, i;

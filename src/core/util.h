@@ -6,6 +6,7 @@
 #include <apr_time.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "utf8.h"
 
 /* A uuid4 string ("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx") in p. */
 char *rc_uuid4(apr_pool_t *p);
@@ -29,10 +30,6 @@ int rc_buf_appends(rc_buf *b, const char *s);
 void rc_buf_clear(rc_buf *b);
 /* NUL-terminated copy of the content in p. */
 char *rc_buf_pstrdup(apr_pool_t *p, const rc_buf *b);
-
-/* Length of the longest prefix of s[0..n) that ends on a UTF-8 character
- * boundary, so a truncated string never splits a character. */
-size_t rc_utf8_floor(const char *s, size_t n);
 
 /* Constant-time equality of two strings (length leaks, content does not). */
 int rc_ct_streq(const char *a, const char *b);
