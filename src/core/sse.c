@@ -219,19 +219,6 @@ static long scan_u4(const char *p)
     return v;
 }
 
-static size_t put_utf8(char *o, unsigned long cp)
-{
-    if (cp < 0x80) { o[0] = (char)cp; return 1; }
-    if (cp < 0x800) { o[0] = (char)(0xC0 | (cp >> 6)); o[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12)); o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F)); return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18)); o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* A string at c->s ('"'); when out is set, its unescaped bytes go there (the
  * caller sized it: unescaped text is never longer than the escaped). */
 static int scan_string(scan *c, char *out, size_t *outlen)
@@ -282,7 +269,7 @@ static int scan_string(scan *c, char *out, size_t *outlen)
                 return 0;
             }
             if (out) {
-                o += put_utf8(out + o, (unsigned long)cp);
+                o += (size_t)rc_utf8_put((apr_uint32_t)cp, out + o);
             }
             continue;
         }

@@ -132,33 +132,6 @@ static const entity entities[] = {
     { NULL, NULL }
 };
 
-static size_t utf8_encode(unsigned long cp, char *out)
-{
-    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        cp = 0xFFFD;
-    }
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* A character reference at s[0] == '&': its bytes in out (4 at most) and the
  * input it spans, or 0 when it is not one (the '&' is then literal). */
 static size_t decode_entity(const unsigned char *s, size_t n, char *out, size_t *olen)
@@ -197,8 +170,9 @@ static size_t decode_entity(const unsigned char *s, size_t n, char *out, size_t 
             i++;
         }
         /* The shortest spelling of a code point needing k bytes is longer
-         * than k, except "&#N" for one-byte ones: never more than i bytes. */
-        *olen = utf8_encode(cp, out);
+         * than k, except "&#N" for one-byte ones: never more than i bytes.
+         * NUL, like a surrogate or cp > U+10FFFF, becomes U+FFFD. */
+        *olen = (size_t)rc_utf8_put(cp == 0 || cp > 0x10FFFF ? 0xFFFD : (apr_uint32_t)cp, out);
         if (*olen > i) {
             *olen = 0;
         }
