@@ -1,5 +1,6 @@
 /* JSON helpers: jansson values tied to APR pools, and a fast string escaper. */
 #include "json.h"
+#include "encode.h"
 #include "utf8.h"
 
 #include <apr_strings.h>
@@ -83,7 +84,6 @@ const char *rc_json_get_str(const json_t *obj, const char *key)
 
 int rc_json_append_string(rc_buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, run = 0;
     char esc[8];
@@ -124,8 +124,8 @@ int rc_json_append_string(rc_buf *b, const char *s, size_t n)
         else if (c == '\r') { rep = "\\r"; rlen = 2; }
         else if (c == '\t') { rep = "\\t"; rlen = 2; }
         else {
-            esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            memcpy(esc, "\\u00", 4);
+            rc_hex_encode(esc + 4, &c, 1);
             rep = esc;
             rlen = 6;
         }

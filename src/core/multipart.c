@@ -12,6 +12,7 @@
 #define _GNU_SOURCE   /* memmem */
 #endif
 #include "multipart.h"
+#include "encode.h"
 #include "utf8.h"
 
 #include <apr_general.h>
@@ -304,20 +305,6 @@ static char *vput(rc_mp *m, const char *s, size_t n)
     return o;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* RFC 5987 ext-value (charset'lang'pct-encoded) decoded to UTF-8, or NULL
  * when the charset is unknown or the encoding invalid (filename then wins). */
 static const char *decode_ext_value(rc_mp *m, const char *v)
@@ -342,7 +329,7 @@ static const char *decode_ext_value(rc_mp *m, const char *v)
     for (s = q2 + 1; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '%') {
-            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+            int hi = rc_hex_value(s[1]), lo = hi < 0 ? -1 : rc_hex_value(s[2]);
             if (lo < 0) {
                 return NULL;
             }
@@ -781,7 +768,6 @@ const char *rc_mp_tail(apr_pool_t *p, const char *boundary)
 
 char *rc_mp_new_boundary(apr_pool_t *p)
 {
-    static const char hex[] = "0123456789abcdef";
     static unsigned long counter;
     unsigned char r[16];
     char *b = apr_palloc(p, 11 + 32 + 1);
@@ -796,10 +782,6 @@ char *rc_mp_new_boundary(apr_pool_t *p)
         }
     }
     memcpy(b, "----RagChat", 11);
-    for (i = 0; i < 16; i++) {
-        b[11 + 2 * i] = hex[r[i] >> 4];
-        b[12 + 2 * i] = hex[r[i] & 15];
-    }
-    b[43] = '\0';
+    *rc_hex_encode(b + 11, r, sizeof(r)) = '\0';
     return b;
 }

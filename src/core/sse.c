@@ -1,5 +1,6 @@
 /* Incremental Server-Sent Events parser and OpenAI chunk decoding. */
 #include "sse.h"
+#include "encode.h"
 #include "json.h"
 #include "utf8.h"
 #include "util.h"
@@ -198,19 +199,13 @@ static void scan_ws(scan *c)
     }
 }
 
-static int hexval(char h)
-{
-    return h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
-         : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
-}
-
 static long scan_u4(const char *p)
 {
     long v = 0;
     int i;
 
     for (i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
+        int h = rc_hex_value(p[i]);
         if (h < 0) {
             return -1;
         }

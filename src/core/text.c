@@ -2,6 +2,7 @@
  * untrusted bytes of any length: each loop checks its bounds, and outputs are
  * sized from the input before they are written. */
 #include "text.h"
+#include "encode.h"
 #include "json.h"
 #include "utf8.h"
 #include "util.h"
@@ -144,15 +145,8 @@ static size_t decode_entity(const unsigned char *s, size_t n, char *out, size_t 
 
         i = hex ? 3 : 2;
         while (i < n && digits < 8) {
-            unsigned char c = s[i];
-            int d;
-            if (IS_DIGIT(c)) {
-                d = c - '0';
-            }
-            else if (hex && ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')) {
-                d = (c | 0x20) - 'a' + 10;
-            }
-            else {
+            int d = hex ? rc_hex_value(s[i]) : IS_DIGIT(s[i]) ? s[i] - '0' : -1;
+            if (d < 0) {
                 break;
             }
             cp = cp * (hex ? 16 : 10) + (unsigned long)d;

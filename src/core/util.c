@@ -1,50 +1,45 @@
 /* Small pure helpers: ids, timestamps, growable buffers, hashing, comparisons. */
 #include "util.h"
+#include "encode.h"
 
 #include <apr_general.h>
 #include <apr_strings.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char hexdigits[] = "0123456789abcdef";
-
 char *rc_random_hex(apr_pool_t *p, size_t n)
 {
     unsigned char *raw = apr_palloc(p, n);
     char *out = apr_palloc(p, 2 * n + 1);
-    size_t i;
 
     if (apr_generate_random_bytes(raw, n) != APR_SUCCESS) {
         /* Never expected on Linux; fail loudly rather than hand out guessable ids. */
         abort();
     }
-    for (i = 0; i < n; i++) {
-        out[2 * i] = hexdigits[raw[i] >> 4];
-        out[2 * i + 1] = hexdigits[raw[i] & 15];
-    }
-    out[2 * n] = '\0';
+    *rc_hex_encode(out, raw, n) = '\0';
     return out;
 }
 
 char *rc_uuid4(apr_pool_t *p)
 {
+    static const size_t group[5] = { 4, 2, 2, 2, 6 };   /* bytes per dash-separated group */
     unsigned char b[16];
-    char *out = apr_palloc(p, 37);
-    int i, o = 0;
+    char *out = apr_palloc(p, 37), *o = out;
+    size_t g, at = 0;
 
     if (apr_generate_random_bytes(b, sizeof(b)) != APR_SUCCESS) {
         abort();
     }
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
-    for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            out[o++] = '-';
+    for (g = 0; g < 5; g++) {
+        if (g) {
+            *o++ = '-';
         }
-        out[o++] = hexdigits[b[i] >> 4];
-        out[o++] = hexdigits[b[i] & 15];
+        o = rc_hex_encode(o, b + at, group[g]);
+        at += group[g];
     }
-    out[o] = '\0';
+    *o = '\0';
     return out;
 }
 
@@ -62,8 +57,7 @@ int rc_is_uuid(const char *s)
                 return 0;
             }
         }
-        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
-                   || (c >= 'A' && c <= 'F'))) {
+        else if (rc_hex_value(c) < 0) {
             return 0;
         }
     }

@@ -6,6 +6,7 @@
 #include <apr_time.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "encode.h"
 #include "utf8.h"
 
 /* A uuid4 string ("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx") in p. */

@@ -234,7 +234,6 @@ static char *ascii_filename(apr_pool_t *p, const char *s)
 /* RFC 8187 ext-value: UTF-8''percent-encoded, attr-char kept as is. */
 static char *ext_filename(apr_pool_t *p, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
     size_t n = strlen(s), i, w = 0;
     char *o = apr_palloc(p, 3 * n + 1);
 
@@ -245,8 +244,8 @@ static char *ext_filename(apr_pool_t *p, const char *s)
         }
         else {
             o[w++] = '%';
-            o[w++] = hex[c >> 4];
-            o[w++] = hex[c & 15];
+            rc_hex_encode_upper(o + w, &c, 1);
+            w += 2;
         }
     }
     o[w] = '\0';

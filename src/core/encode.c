@@ -1,0 +1,42 @@
+/* Bytes as text (see encode.h). */
+#include "encode.h"
+
+static char *hex_encode(char *out, const unsigned char *d, size_t n, const char *digits)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        *out++ = digits[d[i] >> 4];
+        *out++ = digits[d[i] & 15];
+    }
+    return out;
+}
+
+char *rc_hex_encode(char *out, const void *data, size_t n)
+{
+    return hex_encode(out, data, n, "0123456789abcdef");
+}
+
+char *rc_hex_encode_upper(char *out, const void *data, size_t n)
+{
+    return hex_encode(out, data, n, "0123456789ABCDEF");
+}
+
+int rc_hex_value(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int rc_is_hex(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (rc_hex_value(s[i]) < 0) {
+            return 0;
+        }
+    }
+    return 1;
+}

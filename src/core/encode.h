@@ -1,0 +1,16 @@
+/* Bytes as text: hex (both ways). */
+#ifndef RC_ENCODE_H
+#define RC_ENCODE_H
+
+#include <stddef.h>
+
+/* Writes n bytes as 2*n lowercase hex digits at out (no NUL); returns the end. */
+char *rc_hex_encode(char *out, const void *data, size_t n);
+/* The same in uppercase, the form percent-encoding uses (RFC 3986 2.1). */
+char *rc_hex_encode_upper(char *out, const void *data, size_t n);
+/* The value (0..15) of the hex digit c, either case, or -1. */
+int rc_hex_value(int c);
+/* 1 when s[0..n) are all hex digits (either case). */
+int rc_is_hex(const char *s, size_t n);
+
+#endif
