@@ -40,3 +40,29 @@ int rc_is_hex(const char *s, size_t n)
     }
     return 1;
 }
+
+char *rc_b64url(apr_pool_t *p, const unsigned char *d, size_t n)
+{
+    static const char tbl[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    char *out = apr_palloc(p, (n + 2) / 3 * 4 + 1), *o = out;
+    size_t i;
+
+    for (i = 0; i + 2 < n; i += 3) {
+        *o++ = tbl[d[i] >> 2];
+        *o++ = tbl[((d[i] & 3) << 4) | (d[i + 1] >> 4)];
+        *o++ = tbl[((d[i + 1] & 15) << 2) | (d[i + 2] >> 6)];
+        *o++ = tbl[d[i + 2] & 63];
+    }
+    if (n - i == 1) {
+        *o++ = tbl[d[i] >> 2];
+        *o++ = tbl[(d[i] & 3) << 4];
+    }
+    else if (n - i == 2) {
+        *o++ = tbl[d[i] >> 2];
+        *o++ = tbl[((d[i] & 3) << 4) | (d[i + 1] >> 4)];
+        *o++ = tbl[(d[i + 1] & 15) << 2];
+    }
+    *o = '\0';
+    return out;
+}

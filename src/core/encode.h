@@ -1,7 +1,8 @@
-/* Bytes as text: hex (both ways). */
+/* Bytes as text: hex (both ways) and base64url. */
 #ifndef RC_ENCODE_H
 #define RC_ENCODE_H
 
+#include <apr_pools.h>
 #include <stddef.h>
 
 /* Writes n bytes as 2*n lowercase hex digits at out (no NUL); returns the end. */
@@ -12,5 +13,8 @@ char *rc_hex_encode_upper(char *out, const void *data, size_t n);
 int rc_hex_value(int c);
 /* 1 when s[0..n) are all hex digits (either case). */
 int rc_is_hex(const char *s, size_t n);
+
+/* base64url without padding of n bytes, in p. */
+char *rc_b64url(apr_pool_t *p, const unsigned char *data, size_t n);
 
 #endif

@@ -4,7 +4,7 @@
 
 #include <apr_pools.h>
 #include <jansson.h>
-#include "util.h"
+#include "buf.h"
 
 /* Ties j to p: the pool's cleanup drops the reference. Returns j. */
 json_t *rc_json_pool(apr_pool_t *p, json_t *j);

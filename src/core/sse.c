@@ -1,9 +1,9 @@
 /* Incremental Server-Sent Events parser and OpenAI chunk decoding. */
 #include "sse.h"
+#include "buf.h"
 #include "encode.h"
 #include "json.h"
 #include "utf8.h"
-#include "util.h"
 
 #include <apr_strings.h>
 #include <string.h>

@@ -2,10 +2,10 @@
  * untrusted bytes of any length: each loop checks its bounds, and outputs are
  * sized from the input before they are written. */
 #include "text.h"
+#include "buf.h"
 #include "encode.h"
 #include "json.h"
 #include "utf8.h"
-#include "util.h"
 
 #include <apr_strings.h>
 #include <jansson.h>

@@ -1,8 +1,11 @@
 /* The reference's cleaning rules, and the small pure helpers. */
 #include "unit.h"
+#include "buf.h"
 #include "clean.h"
+#include "crypto.h"
+#include "encode.h"
+#include "ids.h"
 #include "json.h"
-#include "util.h"
 
 #include <apr_general.h>
 #include <apr_strings.h>

@@ -1,6 +1,8 @@
-/* Bytes as text: hex. */
+/* Bytes as text: hex and base64url. */
 #include "unit.h"
 #include "encode.h"
+
+#include <apr_general.h>
 
 static void test_hex(void)
 {
@@ -36,8 +38,31 @@ static void test_hex(void)
     CHECK(!rc_is_hex("-1", 2));
 }
 
+/* RFC 4648 section 10 vectors, in the URL alphabet without padding. */
+static void test_b64url(apr_pool_t *p)
+{
+    const unsigned char url[] = { 0xfb, 0xff, 0xbf };
+
+    CHECK_STR(rc_b64url(p, (const unsigned char *)"", 0), "");
+    CHECK_STR(rc_b64url(p, (const unsigned char *)"f", 1), "Zg");
+    CHECK_STR(rc_b64url(p, (const unsigned char *)"fo", 2), "Zm8");
+    CHECK_STR(rc_b64url(p, (const unsigned char *)"foo", 3), "Zm9v");
+    CHECK_STR(rc_b64url(p, (const unsigned char *)"foob", 4), "Zm9vYg");
+    CHECK_STR(rc_b64url(p, (const unsigned char *)"fooba", 5), "Zm9vYmE");
+    CHECK_STR(rc_b64url(p, (const unsigned char *)"foobar", 6), "Zm9vYmFy");
+    CHECK_STR(rc_b64url(p, url, 3), "-_-_");
+    CHECK_STR(rc_b64url(p, url, 2), "-_8");
+}
+
 int main(void)
 {
+    apr_pool_t *p;
+
+    apr_initialize();
+    apr_pool_create(&p, NULL);
     test_hex();
+    test_b64url(p);
+    apr_pool_destroy(p);
+    apr_terminate();
     return UNIT_REPORT("encode");
 }
