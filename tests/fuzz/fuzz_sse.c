@@ -4,7 +4,8 @@
 #include "buf.h"
 #include "clean.h"
 #include "json.h"
-#include "sse.h"
+#include "openai_chunk.h"
+#include "sse_parse.h"
 
 #include <apr_general.h>
 #include <stdint.h>
