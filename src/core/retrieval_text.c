@@ -1,7 +1,7 @@
-/* Text for the built-in retrieval backend (see text.h). Every function reads
- * untrusted bytes of any length: each loop checks its bounds, and outputs are
- * sized from the input before they are written. */
-#include "text.h"
+/* Text for the built-in retrieval backend (see retrieval_text.h). Every
+ * function reads untrusted bytes of any length: each loop checks its bounds,
+ * and outputs are sized from the input before they are written. */
+#include "retrieval_text.h"
 #include "buf.h"
 #include "encode.h"
 #include "json.h"
