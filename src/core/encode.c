@@ -34,7 +34,7 @@ int rc_is_hex(const char *s, size_t n)
     size_t i;
 
     for (i = 0; i < n; i++) {
-        if (rc_hex_value(s[i]) < 0) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
             return 0;
         }
     }

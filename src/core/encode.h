@@ -11,7 +11,8 @@ char *rc_hex_encode(char *out, const void *data, size_t n);
 char *rc_hex_encode_upper(char *out, const void *data, size_t n);
 /* The value (0..15) of the hex digit c, either case, or -1. */
 int rc_hex_value(int c);
-/* 1 when s[0..n) are all hex digits (either case). */
+/* 1 when s[0..n) are all lowercase hex digits, the form rc_hex_encode and
+ * rc_random_hex write: what session ids and login nonces are checked against. */
 int rc_is_hex(const char *s, size_t n);
 
 /* base64url without padding of n bytes, in p. */

@@ -31,7 +31,8 @@ static void test_hex(void)
     CHECK(rc_hex_value('@') == -1 && rc_hex_value('G') == -1 && rc_hex_value('`') == -1);
 
     CHECK(rc_is_hex("", 0));
-    CHECK(rc_is_hex("0123456789abcdefABCDEF", 22));
+    CHECK(rc_is_hex("0123456789abcdef", 16));
+    CHECK(!rc_is_hex("ABCDEF", 6));      /* what rc_hex_encode writes: lowercase */
     CHECK(rc_is_hex("abz", 2));          /* only n characters are read */
     CHECK(!rc_is_hex("abz", 3));
     CHECK(!rc_is_hex("a\0", 2));
