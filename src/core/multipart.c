@@ -12,6 +12,8 @@
 #define _GNU_SOURCE   /* memmem */
 #endif
 #include "multipart.h"
+#include "encode.h"
+#include "utf8.h"
 
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -303,20 +305,6 @@ static char *vput(rc_mp *m, const char *s, size_t n)
     return o;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* RFC 5987 ext-value (charset'lang'pct-encoded) decoded to UTF-8, or NULL
  * when the charset is unknown or the encoding invalid (filename then wins). */
 static const char *decode_ext_value(rc_mp *m, const char *v)
@@ -341,7 +329,7 @@ static const char *decode_ext_value(rc_mp *m, const char *v)
     for (s = q2 + 1; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '%') {
-            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+            int hi = rc_hex_value(s[1]), lo = hi < 0 ? -1 : rc_hex_value(s[2]);
             if (lo < 0) {
                 return NULL;
             }
@@ -356,8 +344,7 @@ static const char *decode_ext_value(rc_mp *m, const char *v)
         }
         if (latin1 && c >= 0x80) {
             /* %XX (3 raw bytes) becomes 2: the output never outgrows the input */
-            *o++ = (char)(0xc0 | (c >> 6));
-            *o++ = (char)(0x80 | (c & 0x3f));
+            o += rc_utf8_put(c, o);
         }
         else {
             *o++ = (char)c;
@@ -656,45 +643,7 @@ const char *rc_mp_error(const rc_mp *m)
 
 /* ---- file names ------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes available) and its code
- * point, or 0 when invalid (overlong, surrogate, > U+10FFFF, truncated). */
-static size_t utf8_char(const unsigned char *s, size_t n, unsigned *cp)
-{
-    unsigned c = s[0], need, min, v, i;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        need = 1, min = 0x80, v = c & 0x1f;
-    }
-    else if (c >= 0xe0 && c <= 0xef) {
-        need = 2, min = 0x800, v = c & 0x0f;
-    }
-    else if (c >= 0xf0 && c <= 0xf4) {
-        need = 3, min = 0x10000, v = c & 0x07;
-    }
-    else {
-        return 0;
-    }
-    if (n < need + 1) {
-        return 0;
-    }
-    for (i = 1; i <= need; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
-        return 0;
-    }
-    *cp = v;
-    return need + 1;
-}
-
-static int drop_cp(unsigned cp)
+static int drop_cp(apr_uint32_t cp)
 {
     return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)      /* controls */
         || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e)
@@ -703,15 +652,6 @@ static int drop_cp(unsigned cp)
 
 #define NAME_MAX_BYTES 255
 #define EXT_MAX_BYTES  32
-
-/* Start of the character containing byte off (a UTF-8 boundary <= off). */
-static size_t char_floor(const char *s, size_t off)
-{
-    while (off > 0 && ((unsigned char)s[off] & 0xc0) == 0x80) {
-        off--;
-    }
-    return off;
-}
 
 const char *rc_mp_clean_filename(apr_pool_t *p, const char *raw)
 {
@@ -730,8 +670,8 @@ const char *rc_mp_clean_filename(apr_pool_t *p, const char *raw)
     n = strlen(base);
     out = o = apr_palloc(p, n * 3 + 1);   /* each invalid byte may become 3 */
     for (s = base; *s;) {
-        unsigned cp;
-        size_t l = utf8_char((const unsigned char *)s, (size_t)(base + n - s), &cp);
+        apr_uint32_t cp;
+        size_t l = rc_utf8_decode((const unsigned char *)s, (size_t)(base + n - s), &cp);
         if (!l) {
             memcpy(o, "\xef\xbf\xbd", 3);   /* U+FFFD */
             o += 3;
@@ -759,7 +699,7 @@ const char *rc_mp_clean_filename(apr_pool_t *p, const char *raw)
         if (dot && (size_t)(out + len - dot) <= EXT_MAX_BYTES) {
             ext = (size_t)(out + len - dot);
         }
-        stem = char_floor(out, NAME_MAX_BYTES - ext);
+        stem = rc_utf8_floor(out, NAME_MAX_BYTES - ext);   /* out is valid UTF-8 */
         while (stem > 0 && (out[stem - 1] == '.' || out[stem - 1] == ' ')) {
             stem--;
         }
@@ -828,7 +768,6 @@ const char *rc_mp_tail(apr_pool_t *p, const char *boundary)
 
 char *rc_mp_new_boundary(apr_pool_t *p)
 {
-    static const char hex[] = "0123456789abcdef";
     static unsigned long counter;
     unsigned char r[16];
     char *b = apr_palloc(p, 11 + 32 + 1);
@@ -843,10 +782,6 @@ char *rc_mp_new_boundary(apr_pool_t *p)
         }
     }
     memcpy(b, "----RagChat", 11);
-    for (i = 0; i < 16; i++) {
-        b[11 + 2 * i] = hex[r[i] >> 4];
-        b[12 + 2 * i] = hex[r[i] & 15];
-    }
-    b[43] = '\0';
+    *rc_hex_encode(b + 11, r, sizeof(r)) = '\0';
     return b;
 }

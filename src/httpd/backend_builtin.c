@@ -3,7 +3,7 @@
  * backend (but saying plainly that no language model is involved).
  *
  * Uploads: the file is buffered (up to the upload limit), its text extracted
- * (PDF with poppler, from memory; HTML and JSON through text.c), cut into
+ * (PDF with poppler, from memory; HTML and JSON through retrieval_text.c), cut into
  * overlapping passages and stored in ragchat_documents + the FTS5 table
  * ragchat_chunks, in one transaction. A new upload of the same name replaces
  * the user's earlier document of that name.
@@ -19,7 +19,7 @@
 #include "backend.h"
 #include "json.h"
 #include "store.h"
-#include "text.h"
+#include "retrieval_text.h"
 #include "util.h"
 
 #include "http_log.h"

@@ -1,9 +1,11 @@
-/* Text for the built-in retrieval backend (see text.h). Every function reads
- * untrusted bytes of any length: each loop checks its bounds, and outputs are
- * sized from the input before they are written. */
-#include "text.h"
+/* Text for the built-in retrieval backend (see retrieval_text.h). Every
+ * function reads untrusted bytes of any length: each loop checks its bounds,
+ * and outputs are sized from the input before they are written. */
+#include "retrieval_text.h"
+#include "buf.h"
+#include "encode.h"
 #include "json.h"
-#include "util.h"
+#include "utf8.h"
 
 #include <apr_strings.h>
 #include <jansson.h>
@@ -56,7 +58,7 @@ char *rc_text_normalize(apr_pool_t *p, const char *s, size_t n, size_t *outlen)
     i = (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
     while (i < n) {
         unsigned char c = u[i];
-        size_t l = rc_utf8_seq_len(u + i, n - i);
+        size_t l = rc_utf8_decode(u + i, n - i, NULL);
 
         if (l == 0) {
             norm_emit(&st, "\xEF\xBF\xBD", 3);
@@ -131,33 +133,6 @@ static const entity entities[] = {
     { NULL, NULL }
 };
 
-static size_t utf8_encode(unsigned long cp, char *out)
-{
-    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        cp = 0xFFFD;
-    }
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* A character reference at s[0] == '&': its bytes in out (4 at most) and the
  * input it spans, or 0 when it is not one (the '&' is then literal). */
 static size_t decode_entity(const unsigned char *s, size_t n, char *out, size_t *olen)
@@ -170,15 +145,8 @@ static size_t decode_entity(const unsigned char *s, size_t n, char *out, size_t 
 
         i = hex ? 3 : 2;
         while (i < n && digits < 8) {
-            unsigned char c = s[i];
-            int d;
-            if (IS_DIGIT(c)) {
-                d = c - '0';
-            }
-            else if (hex && ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')) {
-                d = (c | 0x20) - 'a' + 10;
-            }
-            else {
+            int d = hex ? rc_hex_value(s[i]) : IS_DIGIT(s[i]) ? s[i] - '0' : -1;
+            if (d < 0) {
                 break;
             }
             cp = cp * (hex ? 16 : 10) + (unsigned long)d;
@@ -196,8 +164,9 @@ static size_t decode_entity(const unsigned char *s, size_t n, char *out, size_t 
             i++;
         }
         /* The shortest spelling of a code point needing k bytes is longer
-         * than k, except "&#N" for one-byte ones: never more than i bytes. */
-        *olen = utf8_encode(cp, out);
+         * than k, except "&#N" for one-byte ones: never more than i bytes.
+         * NUL, like a surrogate or cp > U+10FFFF, becomes U+FFFD. */
+        *olen = (size_t)rc_utf8_put(cp == 0 || cp > 0x10FFFF ? 0xFFFD : (apr_uint32_t)cp, out);
         if (*olen > i) {
             *olen = 0;
         }
@@ -640,7 +609,7 @@ static apr_array_header_t *terms_of(apr_pool_t *p, const char *s)
         char *w;
 
         while (i < n && !IS_ALNUM(u[i])
-               && !(u[i] >= 0x80 && rc_utf8_seq_len(u + i, n - i) > 1)) {
+               && !(u[i] >= 0x80 && rc_utf8_decode(u + i, n - i, NULL) > 1)) {
             i++;
         }
         start = i;
@@ -648,7 +617,7 @@ static apr_array_header_t *terms_of(apr_pool_t *p, const char *s)
             if (IS_ALNUM(u[i])) {
                 i++;
             }
-            else if (u[i] >= 0x80 && (l = rc_utf8_seq_len(u + i, n - i)) > 1) {
+            else if (u[i] >= 0x80 && (l = rc_utf8_decode(u + i, n - i, NULL)) > 1) {
                 i += l;
             }
             else {
