@@ -16,7 +16,7 @@ INCLUDES   := -Isrc/core -Isrc/httpd
 
 # Expanded when used (=, not :=): on a fresh machine `make test` runs `deps`
 # first, and only then do pkg-config and the -dev packages exist.
-PKG_LIBS    = -lcurl -ljansson -lsqlite3 -lcmark-gfm -lcmark-gfm-extensions -lhpdf \
+PKG_LIBS    = -lcrypto -lcurl -ljansson -lsqlite3 -lcmark-gfm -lcmark-gfm-extensions -lhpdf \
               $(shell pkg-config --libs poppler-glib 2>/dev/null)
 PKG_CFLAGS  = $(shell pkg-config --cflags poppler-glib 2>/dev/null)
 WARN       := -Wall -Wextra -Werror

@@ -31,7 +31,7 @@ def build():
     core = sorted(glob.glob(os.path.join(ROOT, "src", "core", "*.c")))
     cmd = (["cc", "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Isrc/core"]
            + pkg("--cflags", "apr-1", "apr-util-1")
-           + ["bench/pdf_bench.c"] + core + ["-o", DRIVER, "-ljansson",
+           + ["bench/pdf_bench.c"] + core + ["-o", DRIVER, "-lcrypto", "-ljansson",
               "-lcmark-gfm", "-lcmark-gfm-extensions", "-lhpdf"]
            + pkg("--libs", "apr-1", "apr-util-1"))
     subprocess.run(cmd, cwd=ROOT, check=True)

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(build-essential pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3 libcurl4-openssl-dev libjansson-dev
+pkgs=(build-essential pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3 libcurl4-openssl-dev libssl-dev libjansson-dev
       libcmark-gfm-dev libcmark-gfm-extensions-dev libhpdf-dev libsqlite3-dev
       libpoppler-glib-dev fonts-dejavu-core fonts-droid-fallback sqlite3 curl
       python3-pytest python3-requests poppler-utils clang libclang-rt-14-dev

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE   /* memmem */
 #endif
 #include "multipart.h"
+#include "filename.h"
 #include "encode.h"
 #include "utf8.h"
 
@@ -643,11 +644,11 @@ const char *rc_mp_error(const rc_mp *m)
 
 /* ---- file names ------------------------------------------------------------- */
 
+/* Controls, and invisible format characters (bidi overrides and the like,
+ * filename.c's rule for every name shown as a file name). */
 static int drop_cp(apr_uint32_t cp)
 {
-    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)      /* controls */
-        || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e)
-        || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;        /* bidi, BOM */
+    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || rc_is_format_char(cp);
 }
 
 #define NAME_MAX_BYTES 255

@@ -20,7 +20,8 @@
 #include "json.h"
 #include "store.h"
 #include "retrieval_text.h"
-#include "util.h"
+#include "buf.h"
+#include "ids.h"
 
 #include "http_log.h"
 #include "http_protocol.h"

@@ -15,7 +15,8 @@
 #include "json.h"
 #include "markdown.h"
 #include "store.h"
-#include "util.h"
+#include "buf.h"
+#include "ids.h"
 
 #include "http_log.h"
 #include "http_protocol.h"

@@ -13,7 +13,9 @@
 #include "clean.h"
 #include "json.h"
 #include "pdf.h"
-#include "util.h"
+#include "buf.h"
+#include "encode.h"
+#include "utf8.h"
 
 #include "http_log.h"
 #include "http_protocol.h"

@@ -5,7 +5,7 @@
 #define RC_SSE_OUT_H
 
 #include "httpd.h"
-#include "util.h"
+#include "buf.h"
 
 typedef struct {
     request_rec *r;
