@@ -528,12 +528,86 @@ static int headers_done(rc_mp *m)
 
 /* ---- feeding ---------------------------------------------------------------- */
 
+/* One byte of the rest of a boundary line ("--", padding, CRLF). 0 to go
+ * on, 1 at the closing boundary, -1 on a malformed line. */
+static int boundary_line_byte(rc_mp *m, char c)
+{
+    switch (m->state) {
+    case S_AFTER:
+        if (c == '-') {
+            m->state = S_AFTER_DASH;
+        }
+        else if (is_ws(c)) {
+            m->state = S_AFTER_PAD;
+        }
+        else if (c == '\r') {
+            m->state = S_AFTER_CR;
+        }
+        else if (c == '\n') {
+            m->state = S_HEADERS;
+        }
+        else {
+            return -1;
+        }
+        return 0;
+    case S_AFTER_DASH:
+        if (c != '-') {
+            return -1;
+        }
+        m->state = S_DONE;
+        return 1;
+    case S_AFTER_PAD:
+        if (c == '\r') {
+            m->state = S_AFTER_CR;
+        }
+        else if (c == '\n') {
+            m->state = S_HEADERS;
+        }
+        else if (!is_ws(c)) {
+            return -1;
+        }
+        return 0;
+    default:        /* S_AFTER_CR */
+        if (c != '\n') {
+            return -1;
+        }
+        m->state = S_HEADERS;
+        return 0;
+    }
+}
+
+/* One byte of a part's header block; an empty line ends it. RC_MP_OK, or
+ * the parser's failure. */
+static int header_byte(rc_mp *m, char c)
+{
+    if (c == '\n') {
+        size_t ll = m->hlen - m->hline;
+        if (ll == 0 || (ll == 1 && m->hbuf[m->hline] == '\r')) {
+            m->hlen = m->hline;   /* the empty line ends the block */
+            if (headers_done(m)) {
+                return m->rc;
+            }
+            m->hlen = m->hline = 0;
+            return RC_MP_OK;
+        }
+    }
+    if (m->hlen >= RC_MP_HEADERS_MAX) {
+        return fail(m, RC_MP_ERROR, "part headers too large");
+    }
+    m->hbuf[m->hlen++] = c;
+    if (c == '\n') {
+        m->hline = m->hlen;
+    }
+    return RC_MP_OK;
+}
+
 int rc_mp_feed(rc_mp *m, const char *buf, size_t len)
 {
     size_t pos = 0;
 
     while (pos < len) {
         char c;
+        int rv;
 
         switch (m->state) {
         case S_PREAMBLE:
@@ -548,72 +622,17 @@ int rc_mp_feed(rc_mp *m, const char *buf, size_t len)
             break;
         }
         c = buf[pos++];
-        switch (m->state) {
-        case S_AFTER:
-            if (c == '-') {
-                m->state = S_AFTER_DASH;
+        if (m->state == S_HEADERS) {
+            if ((rv = header_byte(m, c)) != RC_MP_OK) {
+                return rv;
             }
-            else if (is_ws(c)) {
-                m->state = S_AFTER_PAD;
-            }
-            else if (c == '\r') {
-                m->state = S_AFTER_CR;
-            }
-            else if (c == '\n') {
-                m->state = S_HEADERS;
-            }
-            else {
-                return fail(m, RC_MP_ERROR, "malformed boundary line");
-            }
-            break;
-        case S_AFTER_DASH:
-            if (c != '-') {
-                return fail(m, RC_MP_ERROR, "malformed boundary line");
-            }
-            m->state = S_DONE;
+            continue;
+        }
+        if ((rv = boundary_line_byte(m, c)) < 0) {
+            return fail(m, RC_MP_ERROR, "malformed boundary line");
+        }
+        if (rv > 0) {
             return RC_MP_OK;
-        case S_AFTER_PAD:
-            if (c == '\r') {
-                m->state = S_AFTER_CR;
-            }
-            else if (c == '\n') {
-                m->state = S_HEADERS;
-            }
-            else if (!is_ws(c)) {
-                return fail(m, RC_MP_ERROR, "malformed boundary line");
-            }
-            break;
-        case S_AFTER_CR:
-            if (c != '\n') {
-                return fail(m, RC_MP_ERROR, "malformed boundary line");
-            }
-            m->state = S_HEADERS;
-            break;
-        case S_HEADERS:
-            if (c == '\n') {
-                size_t ll = m->hlen - m->hline;
-                if (ll == 0 || (ll == 1 && m->hbuf[m->hline] == '\r')) {
-                    m->hlen = m->hline;   /* the empty line ends the block */
-                    if (headers_done(m)) {
-                        return m->rc;
-                    }
-                    m->hlen = m->hline = 0;
-                    break;
-                }
-                if (m->hlen >= RC_MP_HEADERS_MAX) {
-                    return fail(m, RC_MP_ERROR, "part headers too large");
-                }
-                m->hbuf[m->hlen++] = c;
-                m->hline = m->hlen;
-                break;
-            }
-            if (m->hlen >= RC_MP_HEADERS_MAX) {
-                return fail(m, RC_MP_ERROR, "part headers too large");
-            }
-            m->hbuf[m->hlen++] = c;
-            break;
-        default:
-            break;
         }
     }
     return m->state == S_FAILED ? m->rc : RC_MP_OK;
