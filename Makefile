@@ -16,7 +16,7 @@ INCLUDES   := -Isrc/core -Isrc/httpd
 
 # Expanded when used (=, not :=): on a fresh machine `make test` runs `deps`
 # first, and only then do pkg-config and the -dev packages exist.
-PKG_LIBS    = -lcurl -ljansson -lsqlite3 -lcmark-gfm -lcmark-gfm-extensions -lhpdf \
+PKG_LIBS    = -lcrypto -lcurl -ljansson -lsqlite3 -lcmark-gfm -lcmark-gfm-extensions -lhpdf \
               $(shell pkg-config --libs harfbuzz harfbuzz-subset fribidi fontconfig 2>/dev/null) -lm \
               $(shell pkg-config --libs poppler-glib 2>/dev/null)
 PKG_CFLAGS  = $(shell pkg-config --cflags poppler-glib harfbuzz fribidi fontconfig 2>/dev/null)
@@ -48,10 +48,19 @@ $(BUILD)/asan/mod_ragchat.so: $(SRCS) $(HDRS) Makefile
 	    $(WARN) $(INCLUDES) -I$(shell $(APXS) -q INCLUDEDIR) $(APR_CFLAGS) $(PKG_CFLAGS) \
 	    $(SRCS) -o $@ $(PKG_LIBS)
 
+# ragchat.conf is the admin's to edit: an existing one is kept, and the new
+# default goes beside it as ragchat.conf.dist.
+MODS_AVAILABLE ?= /etc/apache2/mods-available
 install: $(BUILD)/mod_ragchat.so
 	$(APXS) -i -n ragchat $(BUILD)/mod_ragchat.so
-	install -m 644 conf/ragchat.load /etc/apache2/mods-available/ragchat.load
-	install -m 644 conf/ragchat.conf /etc/apache2/mods-available/ragchat.conf
+	install -m 644 conf/ragchat.load $(MODS_AVAILABLE)/ragchat.load
+	@if [ -e $(MODS_AVAILABLE)/ragchat.conf ] && ! cmp -s conf/ragchat.conf $(MODS_AVAILABLE)/ragchat.conf; then \
+	    install -m 644 conf/ragchat.conf $(MODS_AVAILABLE)/ragchat.conf.dist; \
+	    echo "install: kept your $(MODS_AVAILABLE)/ragchat.conf; the new default is ragchat.conf.dist"; \
+	else \
+	    install -m 644 conf/ragchat.conf $(MODS_AVAILABLE)/ragchat.conf; \
+	fi
+	install -m 755 scripts/ragchat-end-sessions /usr/local/sbin/ragchat-end-sessions
 	mkdir -p /usr/share/ragchat && cp -r htdocs /usr/share/ragchat/
 
 run: deps all

@@ -34,7 +34,7 @@ def build():
     libs = ("apr-1", "apr-util-1", "harfbuzz", "harfbuzz-subset", "fribidi", "fontconfig")
     cmd = (["cc", "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Isrc/core"]
            + pkg("--cflags", *libs)
-           + ["bench/pdf_bench.c"] + core + ["-o", DRIVER, "-ljansson",
+           + ["bench/pdf_bench.c"] + core + ["-o", DRIVER, "-lcrypto", "-ljansson",
               "-lcmark-gfm", "-lcmark-gfm-extensions", "-lhpdf", "-lm"]
            + pkg("--libs", *libs))
     subprocess.run(cmd, cwd=ROOT, check=True)

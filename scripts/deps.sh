@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(build-essential pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3 libcurl4-openssl-dev libjansson-dev
+pkgs=(build-essential pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3 libcurl4-openssl-dev libssl-dev libjansson-dev
       libcmark-gfm-dev libcmark-gfm-extensions-dev libhpdf-dev libsqlite3-dev
       libharfbuzz-dev libfribidi-dev libfontconfig-dev
       libpoppler-glib-dev fonts-dejavu-core fonts-droid-fallback fonts-noto-core

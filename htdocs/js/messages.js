@@ -4,7 +4,7 @@
  * from the module's rendered `html`; everything else as text. */
 import { $, E, icon, iconBtn, enc, fmtSize, app, log, ta } from './dom.js';
 import { S } from './state.js';
-import { api, errorText, toLogin } from './api.js';
+import { api, errorText, toLogin, siteLoginPage, refreshCsrf } from './api.js';
 import { SseParser } from './sse.js';
 import { toast, copyText, flashCopied, toggleMenu, closeMenu, notice, isMobile, setDrawer, updateSend } from './ui.js';
 import { markActive, setThreadName, adoptThread } from './threads.js';
@@ -313,9 +313,18 @@ export function send(content, opts) {
     headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', 'X-CSRF-Token': S.csrf },
     body: JSON.stringify({ thread_id: S.threadId, content: content })
   }).then(function (r) {
+    if (siteLoginPage(r)) return;
     if (!r.ok) {
       if (r.status === 401) toLogin();
-      return r.json().catch(function () { return null; }).then(function (j) { failStream(st, errorText(j, r.status), 'http'); });
+      return r.json().catch(function () { return null; }).then(function (j) {
+        if (r.status === 403 && j && j.error && j.error.code === 'csrf') {
+          /* the page outlived its token: take the current one, the user resends */
+          return refreshCsrf().then(function () {
+            failStream(st, 'This page was open a long time and the message was not sent. Please send it again.', 'http');
+          });
+        }
+        failStream(st, errorText(j, r.status), 'http');
+      });
     }
     if (!r.body) return failStream(st, 'This browser cannot read streamed answers.', 'http');
     var reader = r.body.getReader();

@@ -10,6 +10,7 @@
  * are known: the widths (W), CIDToGIDMap, ToUnicode, and the font file cut
  * down by HarfBuzz's subsetter to those glyphs (renumbered). */
 #include "pdf_internal.h"
+#include "encode.h"
 
 #include <apr_strings.h>
 #include <hb.h>
@@ -203,7 +204,6 @@ static void write_gid_map(doc *d, const rc_cidfont *c, const hb_map_t *old_to_ne
 /* Appends text's UTF-16BE hex to o; returns the new length. */
 static int utf16_hex(const char *text, int n, char *o, int at)
 {
-    static const char hex[] = "0123456789ABCDEF";
     const unsigned char *u = (const unsigned char *)text;
     apr_size_t i = 0, used;
     while (i < (apr_size_t)n) {
@@ -217,10 +217,8 @@ static int utf16_hex(const char *text, int n, char *o, int at)
             nu = 2;
         }
         for (k = 0; k < nu; k++) {
-            o[at++] = hex[(units[k] >> 12) & 15];
-            o[at++] = hex[(units[k] >> 8) & 15];
-            o[at++] = hex[(units[k] >> 4) & 15];
-            o[at++] = hex[units[k] & 15];
+            unsigned char be[2] = { (unsigned char)(units[k] >> 8), (unsigned char)units[k] };
+            at = (int)(rc_hex_encode_upper(o + at, be, 2) - o);
         }
     }
     return at;

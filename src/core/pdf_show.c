@@ -7,6 +7,7 @@
  * drawn in pieces) is wrapped in an ActualText span with its characters, so
  * text extraction gets them back whole and in logical order. */
 #include "pdf_internal.h"
+#include "encode.h"
 
 #include <apr_strings.h>
 #include <math.h>
@@ -82,7 +83,7 @@ static void end_array(tj *t)
 
 static void put_glyph(tj *t, unsigned cid)
 {
-    static const char hex[] = "0123456789ABCDEF";
+    unsigned char be[2];
     char h[4];
 
     if (!t->open) {
@@ -101,10 +102,9 @@ static void put_glyph(tj *t, unsigned cid)
         puts_(t, "<");
         t->open = 2;
     }
-    h[0] = hex[(cid >> 12) & 15];
-    h[1] = hex[(cid >> 8) & 15];
-    h[2] = hex[(cid >> 4) & 15];
-    h[3] = hex[cid & 15];
+    be[0] = (unsigned char)(cid >> 8);
+    be[1] = (unsigned char)cid;
+    rc_hex_encode_upper(h, be, 2);
     put(t, h, 4);
 }
 
