@@ -8,7 +8,8 @@
  * The objects are libharu dictionaries in its cross-reference table; their
  * contents are written at the end (rc_pdf_cid_finish), once the glyphs used
  * are known: the widths (W), CIDToGIDMap, ToUnicode, and the font file cut
- * down by HarfBuzz's subsetter to those glyphs (renumbered). */
+ * down by HarfBuzz's subsetter to those glyphs (renumbered; the whole file
+ * should the subsetter fail). */
 #include "pdf_internal.h"
 #include "encode.h"
 
@@ -179,7 +180,8 @@ static void write_widths(doc *d, const rc_cidfont *c)
     }
 }
 
-/* CIDToGIDMap: CID -> the glyph's number in the subset font. */
+/* CIDToGIDMap: CID -> the glyph's number in the subset font (old_to_new
+ * NULL: the whole font, numbers unchanged). */
 static void write_gid_map(doc *d, const rc_cidfont *c, const hb_map_t *old_to_new)
 {
     HPDF_Dict s = new_stream(d);
@@ -190,7 +192,8 @@ static void write_gid_map(doc *d, const rc_cidfont *c, const hb_map_t *old_to_ne
         return;
     }
     for (i = 1; i < n; i++) {
-        hb_codepoint_t g = hb_map_get(old_to_new, APR_ARRAY_IDX(c->entries, i - 1, cid_entry).gid);
+        hb_codepoint_t g = APR_ARRAY_IDX(c->entries, i - 1, cid_entry).gid;
+        g = old_to_new ? hb_map_get(old_to_new, g) : g;
         if (g == HB_MAP_VALUE_INVALID) {
             g = 0;
         }
@@ -319,8 +322,8 @@ static hb_face_t *subset(const face *f, const rc_cidfont *c, hb_subset_plan_t **
 }
 
 /* "RCAAAB+DejaVuSans-Bold": a subset tag unique in the document, then the
- * font's PostScript name. */
-static const char *font_name(doc *d, const face *f, int fi)
+ * font's PostScript name (no tag for a whole font). */
+static const char *font_name(doc *d, const face *f, int fi, int whole)
 {
     char ps[64], *o;
     unsigned len = sizeof(ps);
@@ -339,7 +342,7 @@ static const char *font_name(doc *d, const face *f, int fi)
             o[s - o] = '-';
         }
     }
-    return o;
+    return whole ? o + 7 : o;
 }
 
 static float head_value(const unsigned char *h, unsigned n, unsigned at, float k)
@@ -379,6 +382,21 @@ static HPDF_Dict descriptor(doc *d, const face *f, const char *name)
     return ds;
 }
 
+/* The whole font file, when the subsetter cannot cut it down: a lone
+ * TrueType font only (a face of a collection has no file of its own). */
+static hb_blob_t *whole_font(const face *f)
+{
+    hb_blob_t *b = hb_face_reference_blob(f->hbface);
+    unsigned n = 0;
+    const char *data = hb_blob_get_data(b, &n);
+
+    if (f->index || n < 4 || memcmp(data, "ttcf", 4) == 0) {
+        hb_blob_destroy(b);
+        return NULL;
+    }
+    return b;
+}
+
 /* The font file, descriptor, widths, glyph map and ToUnicode of one face. */
 static int finish_font(doc *d, int fi)
 {
@@ -386,17 +404,15 @@ static int finish_font(doc *d, int fi)
     const rc_cidfont *c = f->cid;
     hb_subset_plan_t *plan;
     hb_face_t *sub = subset(f, c, &plan);
-    hb_blob_t *blob;
+    hb_blob_t *blob = sub ? hb_face_reference_blob(sub) : whole_font(f);
     HPDF_Dict file, ds;
-    const char *name, *data;
+    const char *name = font_name(d, f, fi, !sub), *data;
     unsigned len = 0;
 
-    if (!sub) {
+    if (!blob) {
         hb_subset_plan_destroy(plan);
         return -1;
     }
-    name = font_name(d, f, fi);
-    blob = hb_face_reference_blob(sub);
     data = hb_blob_get_data(blob, &len);
     if ((file = new_stream(d)) != NULL && (ds = descriptor(d, f, name)) != NULL) {
         HPDF_Stream_Write(file->stream, (const HPDF_BYTE *)data, len);
@@ -408,7 +424,7 @@ static int finish_font(doc *d, int fi)
         if (c->entries->nelts) {
             write_widths(d, c);
         }
-        write_gid_map(d, c, hb_subset_plan_old_to_new_glyph_mapping(plan));
+        write_gid_map(d, c, sub ? hb_subset_plan_old_to_new_glyph_mapping(plan) : NULL);
         write_to_unicode(d, c);
     }
     hb_blob_destroy(blob);
