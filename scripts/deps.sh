@@ -10,12 +10,11 @@ pkgs=(build-essential pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3 lib
       libpoppler-glib-dev fonts-dejavu-core fonts-droid-fallback fonts-noto-core
       fonts-wqy-zenhei fonts-symbola sqlite3 curl
       python3-pytest python3-requests poppler-utils clang libclang-rt-14-dev
-      cppcheck)
+      cppcheck
+      # the export test checks its script check against Chromium's PDF of markdown2's HTML
+      chromium python3-markdown2)
 if [ "${RAGCHAT_DEPS_BENCH:-}" = 1 ]; then
-    pkgs+=(python3-markdown2 python3-xhtml2pdf imagemagick)
-fi
-if [ "${RAGCHAT_DEPS_E2E:-}" = 1 ]; then
-    pkgs+=(chromium)
+    pkgs+=(python3-xhtml2pdf imagemagick)
 fi
 # make deb: dh_apache2 comes with apache2-dev (which provides dh-apache2).
 if [ "${RAGCHAT_DEPS_DEB:-}" = 1 ]; then
