@@ -2,150 +2,28 @@
  *
  * Text that fits WinAnsi (plus the math and arrow glyphs of the Symbol font)
  * is set in the standard Helvetica/Courier fonts, which keeps a short answer's
- * PDF to a few kilobytes.  Anything else switches the document to embedded
- * DejaVu TrueType fonts with libharu's UTF-8 encoder; glyph coverage is read
- * from each font's cmap, characters no font has go to the fallback font or
- * become a visible replacement mark.  libharu's own wrapping (TextRect) is
- * ASCII-only, so lines are broken here: words, then characters for words
- * wider than the line.  No global state: everything hangs off one doc. */
-#include "pdf.h"
+ * PDF to a few kilobytes: that path neither shapes nor embeds.  Anything else
+ * switches the document to TrueType fonts (DejaVu, then a fallback chain by
+ * coverage), every run shaped by HarfBuzz and drawn by glyph id through CID
+ * fonts of our own, embedded as subsets; right-to-left text is laid out with
+ * FriBidi.  libharu's own wrapping (TextRect) is ASCII-only, so lines are
+ * broken here: words, then characters for words wider than the line.  No
+ * global state: everything hangs off one doc.
+ *
+ * This file: the document (set-up, metadata, footers, output) and the public
+ * entry points.  The parts, sharing pdf_internal.h: pdf_font.c (faces, widths),
+ * pdf_chain.c (fallback fonts), pdf_shape.c (HarfBuzz), pdf_cid.c (CID fonts,
+ * ToUnicode, subsets), pdf_show.c (drawing text), pdf_bidi.c (FriBidi),
+ * pdf_line.c (boxes, line breaking), pdf_inline.c (inline content),
+ * pdf_draw.c (drawing a line, list markers), pdf_flow.c (pages, vertical flow,
+ * blocks), pdf_table.c (tables), pdf_text.c (encodings, TrueType coverage). */
+#include "pdf_internal.h"
 #include "markdown.h"
-#include "pdf_text.h"
 
-#include <apr_hash.h>
 #include <apr_strings.h>
-#include <apr_tables.h>
-#include <cmark-gfm-core-extensions.h>
-#include <hpdf.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-/* ---- geometry (points, A4) and typography ------------------------------- */
-
-#define PAGE_W      595.276f
-#define PAGE_H      841.89f
-#define MARGIN_X    56.0f
-#define MARGIN_TOP  56.0f
-#define MARGIN_BOT  60.0f
-#define FOOTER_Y    30.0f
-#define TOP_Y       (PAGE_H - MARGIN_TOP)
-
-#define SZ_BODY     10.5f
-#define SZ_CODE     9.0f
-#define SZ_TABLE    9.5f
-#define SZ_FOOT     8.0f
-#define LEAD_BODY   1.32f
-#define LEAD_HEAD   1.2f
-#define LEAD_CODE   1.28f
-#define PARA_GAP    5.0f
-#define LIST_INDENT 18.0f
-#define QUOTE_INDENT 14.0f
-#define MAX_INDENT_DEPTH 8
-#define CODE_PAD    1.5f       /* inline code background, each side */
-#define PRE_PAD     5.0f       /* code block background */
-#define CELL_PAD    4.0f
-
-static const float heading_size[6] = { 16.5f, 14.0f, 12.5f, 11.5f, 10.5f, 10.5f };
-
-/* ---- fonts ---------------------------------------------------------------- */
-
-enum { F_REG, F_BOLD, F_ITAL, F_BI, F_MONO, F_SYM, F_FALL, F_N };
-enum { S_BOLD = 1, S_ITAL = 2, S_CODE = 4, S_STRIKE = 8, S_LINK = 16, S_GREY = 32 };
-
-static const char *const std_font_name[F_N] = {
-    "Helvetica", "Helvetica-Bold", "Helvetica-Oblique", "Helvetica-BoldOblique",
-    "Courier", "Symbol", NULL
-};
-#define DEJAVU "/usr/share/fonts/truetype/dejavu/"
-static const char *const ttf_default[F_FALL] = {
-    DEJAVU "DejaVuSans.ttf", DEJAVU "DejaVuSans-Bold.ttf", DEJAVU "DejaVuSans-Oblique.ttf",
-    DEJAVU "DejaVuSans-BoldOblique.ttf", DEJAVU "DejaVuSansMono.ttf", NULL
-};
-/* TrueType-outline fonts only: libharu cannot embed CFF (.otf) fonts. */
-static const char *const fallback_default[] = {
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    NULL
-};
-
-typedef struct {
-    const char *path;
-    HPDF_Font font;
-    int tried, ok, ttc;
-    rc_crange *cov;
-    int ncov;
-    int wa_ok;
-    unsigned short wa[256];   /* WinAnsi widths per byte, 1/1000 em */
-} face;
-
-/* ---- layout records --------------------------------------------------------- */
-
-typedef struct {
-    const char *s;
-    int n;
-    float w, sp, size;       /* width, space before (0 = glued), font size */
-    const char *url;
-    unsigned char face, style, brk, nl;
-} box;
-
-typedef struct {
-    const char *s;
-    int n;
-    float x, w, size;
-    const char *url;
-    unsigned char face, style;
-} item;
-
-typedef struct {
-    item *it;
-    int n;
-    float w, h, size;        /* width, height, largest font size */
-} line;
-
-typedef struct {
-    apr_array_header_t *lines;   /* of line */
-    float h;
-} para;
-
-enum { C_QUOTE = 1, C_LIST, C_ITEM };
-
-typedef struct {
-    int kind, ordered, next, tight, delim_paren;
-    float indent;
-} level;
-
-typedef struct {
-    apr_pool_t *p;               /* layout scratch (a subpool per transcript turn) */
-    apr_pool_t *keep;            /* the document's pool: fonts, pages */
-    HPDF_Doc pdf;
-    HPDF_STATUS err, detail;
-    int unicode;
-    face f[F_N];
-    float lead;
-    /* the page being filled */
-    HPDF_Page page;
-    apr_array_header_t *pages;
-    float y, left, right;
-    float pend;                  /* collapsed space owed before the next block */
-    apr_array_header_t *levels;  /* of level */
-    apr_array_header_t *bars;    /* x of the active quote bars (float) */
-    int indent_depth;
-    apr_hash_t *notes;           /* footnote label -> "[n]" */
-    int nnotes;
-    /* marker of a list item waiting for its first line */
-    int mk_kind;                 /* 0 none, 1 bullet, 2 number, 3 task */
-    int mk_checked, mk_depth;
-    char mk_text[16];
-    float mk_x;
-    /* scratch for NUL-terminated draws */
-    char *tmp;
-    apr_size_t tmpn;
-} doc;
-
-/* ---- libharu plumbing ------------------------------------------------------- */
+/* ---- libharu plumbing ------------------------------------------------------------------ */
 
 static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user_data)
 {
@@ -166,1342 +44,7 @@ static apr_status_t free_pdf(void *data)
     return APR_SUCCESS;
 }
 
-static int covered(const doc *d, int i, apr_uint32_t c)
-{
-    return rc_ttf_covers(d->f[i].cov, d->f[i].ncov, c);
-}
-
-/* Makes face i usable (loading a TrueType file on first use).  0 if it cannot be. */
-static int face_ready(doc *d, int i)
-{
-    face *f = &d->f[i];
-
-    if (f->tried) {
-        return f->ok;
-    }
-    f->tried = 1;
-    if (!d->unicode) {
-        f->font = HPDF_GetFont(d->pdf, std_font_name[i], i == F_SYM ? NULL : "WinAnsiEncoding");
-    }
-    else if (f->path && rc_ttf_coverage(d->keep, f->path, &f->cov, &f->ncov, &f->ttc)) {
-        const char *name = f->ttc ? HPDF_LoadTTFontFromFile2(d->pdf, f->path, 0, HPDF_TRUE)
-                                  : HPDF_LoadTTFontFromFile(d->pdf, f->path, HPDF_TRUE);
-        f->font = name ? HPDF_GetFont(d->pdf, name, "UTF-8") : NULL;
-    }
-    if (!f->font && d->err) {
-        /* A font that will not load (unreadable, not embeddable) is skipped. */
-        HPDF_ResetError(d->pdf);
-        d->err = 0;
-    }
-    f->ok = f->font != NULL;
-    return f->ok;
-}
-
-/* The face a character of this style is drawn in, with its encoded bytes. */
-static int resolve(doc *d, int style, apr_uint32_t c, char *out, int *outn)
-{
-    int base = (style & S_CODE) ? F_MONO
-             : (style & S_BOLD) ? ((style & S_ITAL) ? F_BI : F_BOLD)
-             : (style & S_ITAL) ? F_ITAL : F_REG;
-    int b;
-
-    if (!d->unicode) {
-        if ((b = rc_pdf_winansi(c)) != 0) {
-            out[0] = (char)b;
-        }
-        else if ((b = rc_pdf_symbol_code(c)) != 0 && face_ready(d, F_SYM)) {
-            out[0] = (char)b;
-            *outn = 1;
-            return F_SYM;
-        }
-        else {
-            out[0] = '?';
-        }
-        *outn = 1;
-        return face_ready(d, base) ? base : F_REG;
-    }
-    if (c <= 0xFFFF) {
-        if (face_ready(d, base) && covered(d, base, c)) {
-            *outn = rc_utf8_put(c, out);
-            return base;
-        }
-        if (face_ready(d, F_REG) && covered(d, F_REG, c)) {
-            *outn = rc_utf8_put(c, out);
-            return F_REG;
-        }
-        if (d->f[F_FALL].path && face_ready(d, F_FALL) && covered(d, F_FALL, c)) {
-            *outn = rc_utf8_put(c, out);
-            return F_FALL;
-        }
-    }
-    /* No font has it: a visible replacement mark, never a silent drop. */
-    if (face_ready(d, F_REG) && covered(d, F_REG, 0xFFFD)) {
-        *outn = rc_utf8_put(0xFFFD, out);
-        return F_REG;
-    }
-    out[0] = '?';
-    *outn = 1;
-    return face_ready(d, base) ? base : F_REG;
-}
-
-/* Width of encoded text in 1/1000 em. */
-static float text_units(doc *d, int fi, const char *s, int n)
-{
-    face *f = &d->f[fi];
-    float w = 0;
-    int i;
-
-    if (!f->ok) {
-        return 0;
-    }
-    if (!d->unicode) {
-        if (!f->wa_ok) {
-            for (i = 0; i < 256; i++) {
-                HPDF_BYTE ch = (HPDF_BYTE)i;
-                f->wa[i] = i < 32 ? 0 : (unsigned short)HPDF_Font_TextWidth(f->font, &ch, 1).width;
-            }
-            f->wa_ok = 1;
-        }
-        for (i = 0; i < n; i++) {
-            w += f->wa[(unsigned char)s[i]];
-        }
-        return w;
-    }
-    return (float)HPDF_Font_TextWidth(f->font, (const HPDF_BYTE *)s, (HPDF_UINT)n).width;
-}
-
-static const char *nul_copy(doc *d, const char *s, int n)
-{
-    if (d->tmpn < (apr_size_t)n + 1) {
-        d->tmpn = (apr_size_t)n * 2 + 64;
-        d->tmp = apr_palloc(d->p, d->tmpn);
-    }
-    memcpy(d->tmp, s, (size_t)n);
-    d->tmp[n] = '\0';
-    return d->tmp;
-}
-
-/* ---- boxes: runs of one face and style between break opportunities ------- */
-
-typedef struct {
-    doc *d;
-    apr_array_header_t *boxes;
-    char *buf;
-    int n, cap;
-    int face, style;
-    float size;
-    const char *url;
-    int space, nl, preserve;
-    float space_w;
-} builder;
-
-static void bb_init(builder *b, doc *d, int preserve)
-{
-    memset(b, 0, sizeof(*b));
-    b->d = d;
-    b->boxes = apr_array_make(d->p, 16, sizeof(box));
-    b->preserve = preserve;
-    b->cap = 256;
-    b->buf = apr_palloc(d->p, (apr_size_t)b->cap);
-}
-
-static void bb_close(builder *b)
-{
-    box *x;
-
-    if (!b->n) {
-        return;
-    }
-    x = &APR_ARRAY_PUSH(b->boxes, box);
-    x->s = apr_pstrmemdup(b->d->p, b->buf, (apr_size_t)b->n);
-    x->n = b->n;
-    x->size = b->size;
-    x->w = text_units(b->d, b->face, b->buf, b->n) * b->size / 1000.0f;
-    x->sp = b->space ? b->space_w : 0;
-    x->url = b->url;
-    x->face = (unsigned char)b->face;
-    x->style = (unsigned char)b->style;
-    x->brk = (unsigned char)b->space;
-    x->nl = (unsigned char)b->nl;
-    b->space = b->nl = 0;
-    b->n = 0;
-}
-
-static void bb_break(builder *b)
-{
-    bb_close(b);
-    b->nl = 1;
-    b->space = 0;
-}
-
-static void bb_text(builder *b, const char *s, apr_size_t len, int style, float size,
-                    const char *url)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    apr_size_t i = 0, used;
-    char enc[4];
-    int n, fi;
-
-    while (i < len) {
-        apr_uint32_t c = rc_utf8_next(u + i, len - i, &used);
-        i += used;
-        if (!b->preserve && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
-            bb_close(b);
-            if (b->boxes->nelts || b->nl) {
-                if (!b->space) {
-                    int sf = resolve(b->d, style, ' ', enc, &n);
-                    b->space_w = text_units(b->d, sf, " ", 1) * size / 1000.0f;
-                }
-                b->space = 1;
-            }
-            continue;
-        }
-        if (rc_pdf_invisible(c)) {
-            continue;
-        }
-        fi = resolve(b->d, style, c, enc, &n);
-        if (b->n && (fi != b->face || style != b->style || size != b->size || url != b->url)) {
-            bb_close(b);
-        }
-        if (!b->n) {
-            b->face = fi;
-            b->style = style;
-            b->size = size;
-            b->url = url;
-        }
-        if (b->n + n > b->cap) {
-            char *nb = apr_palloc(b->d->p, (apr_size_t)b->cap * 2);
-            memcpy(nb, b->buf, (size_t)b->n);
-            b->buf = nb;
-            b->cap *= 2;
-        }
-        memcpy(b->buf + b->n, enc, (size_t)n);
-        b->n += n;
-    }
-}
-
-/* ---- line breaking ------------------------------------------------------------ */
-
-typedef struct {
-    apr_array_header_t *lines;
-    apr_array_header_t *cur;     /* of item */
-    float x, base;
-    doc *d;
-} breaker;
-
-static void emit_line(breaker *k)
-{
-    line *l = &APR_ARRAY_PUSH(k->lines, line);
-    int i;
-
-    l->it = (item *)k->cur->elts;
-    l->n = k->cur->nelts;
-    l->w = k->x;
-    l->size = k->base;
-    for (i = 0; i < l->n; i++) {
-        if (l->it[i].size > l->size) {
-            l->size = l->it[i].size;
-        }
-    }
-    l->h = l->size * k->d->lead;
-    k->cur = apr_array_make(k->d->p, 8, sizeof(item));
-    k->x = 0;
-}
-
-static void place(breaker *k, const box *b, const char *s, int n, float x, float w)
-{
-    item *it = &APR_ARRAY_PUSH(k->cur, item);
-    it->s = s;
-    it->n = n;
-    it->x = x;
-    it->w = w;
-    it->size = b->size;
-    it->url = b->url;
-    it->face = b->face;
-    it->style = b->style;
-}
-
-/* Breaks boxes into lines of at most maxw points; base is the font size of
- * an empty line. */
-static apr_array_header_t *break_lines(doc *d, const box *bx, int nb, float maxw, float base)
-{
-    breaker k;
-    int i = 0, j, m;
-
-    k.d = d;
-    k.lines = apr_array_make(d->p, 8, sizeof(line));
-    k.cur = apr_array_make(d->p, 8, sizeof(item));
-    k.x = 0;
-    k.base = base;
-    if (maxw < 20) {
-        maxw = 20;
-    }
-    while (i < nb) {
-        float wordw = 0, sp;
-        if (bx[i].nl && (k.cur->nelts || i > 0)) {
-            emit_line(&k);
-        }
-        for (j = i; j < nb && (j == i || (!bx[j].brk && !bx[j].nl)); j++) {
-            wordw += bx[j].w;
-        }
-        sp = k.cur->nelts ? bx[i].sp : 0;
-        if (k.x + sp + wordw <= maxw + 0.01f) {
-            float x = k.x + sp;
-            for (m = i; m < j; m++) {
-                place(&k, &bx[m], bx[m].s, bx[m].n, x, bx[m].w);
-                x += bx[m].w;
-            }
-            k.x = x;
-            i = j;
-            continue;
-        }
-        if (k.cur->nelts) {
-            emit_line(&k);
-            continue;
-        }
-        /* A word wider than the line: break it between characters. */
-        for (m = i; m < j; m++) {
-            const box *b = &bx[m];
-            int off = 0;
-            while (off < b->n) {
-                int pos = off, last = off;
-                float w = 0;
-                while (pos < b->n) {
-                    apr_size_t used;
-                    int cl;
-                    float cw;
-                    if (d->unicode) {
-                        rc_utf8_next((const unsigned char *)b->s + pos, (apr_size_t)(b->n - pos), &used);
-                        cl = (int)used;
-                    }
-                    else {
-                        cl = 1;
-                    }
-                    cw = text_units(d, b->face, b->s + pos, cl) * b->size / 1000.0f;
-                    if (k.x + w + cw > maxw + 0.01f && (pos > off || k.cur->nelts)) {
-                        break;
-                    }
-                    w += cw;
-                    pos += cl;
-                    last = pos;
-                }
-                if (last > off) {
-                    place(&k, b, b->s + off, last - off, k.x, w);
-                    k.x += w;
-                    off = last;
-                }
-                if (off < b->n) {
-                    emit_line(&k);
-                }
-            }
-        }
-        i = j;
-    }
-    if (k.cur->nelts || !k.lines->nelts) {
-        emit_line(&k);
-    }
-    return k.lines;
-}
-
-/* ---- pages and vertical flow ---------------------------------------------------- */
-
-static void new_page(doc *d)
-{
-    d->page = HPDF_AddPage(d->pdf);
-    HPDF_Page_SetSize(d->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
-    APR_ARRAY_PUSH(d->pages, HPDF_Page) = d->page;
-    d->y = TOP_Y;
-}
-
-static int at_top(const doc *d)
-{
-    return d->y >= TOP_Y - 0.01f;
-}
-
-/* Moves down h points, drawing the bars of the open block quotes beside the strip. */
-static void strip(doc *d, float h)
-{
-    int i;
-    if (d->bars->nelts) {
-        HPDF_Page_SetRGBFill(d->page, 0.82f, 0.84f, 0.87f);
-        for (i = 0; i < d->bars->nelts; i++) {
-            HPDF_Page_Rectangle(d->page, APR_ARRAY_IDX(d->bars, i, float), d->y - h, 2.5f, h);
-        }
-        HPDF_Page_Fill(d->page);
-    }
-    d->y -= h;
-}
-
-/* Starts a new page unless h points fit below y. */
-static void need(doc *d, float h)
-{
-    if (d->y - h < MARGIN_BOT && !at_top(d)) {
-        new_page(d);
-    }
-}
-
-/* Pays the collapsed space between blocks (never at the top of a page). */
-static void gap(doc *d, float before)
-{
-    float h = d->pend > before ? d->pend : before;
-    d->pend = 0;
-    if (at_top(d) || h <= 0) {
-        return;
-    }
-    if (d->y - h < MARGIN_BOT) {
-        new_page(d);
-        return;
-    }
-    strip(d, h);
-}
-
-static void after(doc *d, float h)
-{
-    if (h > d->pend) {
-        d->pend = h;
-    }
-}
-
-static void set_fill_for(doc *d, int style)
-{
-    if (style & S_LINK) {
-        HPDF_Page_SetRGBFill(d->page, 0.02f, 0.33f, 0.72f);
-    }
-    else if (style & S_GREY) {
-        HPDF_Page_SetRGBFill(d->page, 0.42f, 0.42f, 0.45f);
-    }
-    else if (style & S_CODE) {
-        HPDF_Page_SetRGBFill(d->page, 0.16f, 0.16f, 0.18f);
-    }
-    else {
-        HPDF_Page_SetRGBFill(d->page, 0.1f, 0.1f, 0.12f);
-    }
-}
-
-static int url_allowed(const char *u)
-{
-    return u && (strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "https://", 8) == 0
-                 || strncasecmp(u, "mailto:", 7) == 0);
-}
-
-/* An ASCII-only URI for the annotation: other bytes percent-encoded. */
-static const char *uri_for_pdf(apr_pool_t *p, const char *u)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = strlen(u), i, o = 0;
-    char *r;
-
-    if (n > 4096) {
-        n = 4096;
-    }
-    r = apr_palloc(p, n * 3 + 1);
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)u[i];
-        if (c > 0x20 && c < 0x7F && c != '\\') {
-            r[o++] = (char)c;
-        }
-        else {
-            r[o++] = '%';
-            r[o++] = hex[c >> 4];
-            r[o++] = hex[c & 15];
-        }
-    }
-    r[o] = '\0';
-    return r;
-}
-
-static void draw_marker(doc *d, float baseline, float size);
-
-/* Draws one line's items with the baseline at `baseline`, left edge x0. */
-static void draw_items(doc *d, const line *l, float x0, float baseline)
-{
-    HPDF_Page pg = d->page;
-    int i, j, face = -1, style = -1;
-    float size = 0;
-
-    /* inline code backgrounds, consecutive code items merged */
-    for (i = 0; i < l->n; i = j) {
-        if (!(l->it[i].style & S_CODE)) {
-            j = i + 1;
-            continue;
-        }
-        for (j = i + 1; j < l->n && (l->it[j].style & S_CODE); j++) {
-        }
-        HPDF_Page_SetRGBFill(pg, 0.94f, 0.94f, 0.95f);
-        /* the padding overhangs the neighbours: as layout width it would
-         * read as a space to text extraction */
-        HPDF_Page_Rectangle(pg, x0 + l->it[i].x - CODE_PAD, baseline - l->it[i].size * 0.28f,
-                            l->it[j - 1].x + l->it[j - 1].w - l->it[i].x + 2 * CODE_PAD,
-                            l->it[i].size * 1.18f);
-        HPDF_Page_Fill(pg);
-    }
-    if (l->n) {
-        HPDF_Page_BeginText(pg);
-        for (i = 0; i < l->n; i++) {
-            const item *it = &l->it[i];
-            if (!d->f[it->face].ok) {
-                continue;
-            }
-            if (it->face != face || it->size != size) {
-                HPDF_Page_SetFontAndSize(pg, d->f[it->face].font, it->size);
-                face = it->face;
-                size = it->size;
-            }
-            if ((it->style & (S_LINK | S_GREY | S_CODE)) != style) {
-                style = it->style & (S_LINK | S_GREY | S_CODE);
-                set_fill_for(d, style);
-            }
-            HPDF_Page_TextOut(pg, x0 + it->x, baseline, nul_copy(d, it->s, it->n));
-        }
-        HPDF_Page_EndText(pg);
-    }
-    /* strike-through, link underline and link annotations */
-    for (i = 0; i < l->n; i = j) {
-        const item *it = &l->it[i];
-        j = i + 1;
-        if (it->style & S_STRIKE) {
-            HPDF_Page_SetRGBStroke(pg, 0.2f, 0.2f, 0.2f);
-            HPDF_Page_SetLineWidth(pg, it->size * 0.06f);
-            HPDF_Page_MoveTo(pg, x0 + it->x, baseline + it->size * 0.3f);
-            HPDF_Page_LineTo(pg, x0 + it->x + it->w, baseline + it->size * 0.3f);
-            HPDF_Page_Stroke(pg);
-        }
-        if (it->url) {
-            float x1;
-            HPDF_Rect r;
-            HPDF_Annotation a;
-            for (; j < l->n && l->it[j].url == it->url; j++) {
-            }
-            x1 = x0 + l->it[j - 1].x + l->it[j - 1].w;
-            HPDF_Page_SetRGBStroke(pg, 0.02f, 0.33f, 0.72f);
-            HPDF_Page_SetLineWidth(pg, 0.5f);
-            HPDF_Page_MoveTo(pg, x0 + it->x, baseline - 1.3f);
-            HPDF_Page_LineTo(pg, x1, baseline - 1.3f);
-            HPDF_Page_Stroke(pg);
-            r.left = x0 + it->x;
-            r.right = x1;
-            r.bottom = baseline - it->size * 0.3f;
-            r.top = baseline + it->size * 0.9f;
-            a = HPDF_Page_CreateURILinkAnnot(pg, r, it->url);
-            if (a) {
-                HPDF_LinkAnnot_SetBorderStyle(a, 0, 0, 0);
-            }
-        }
-    }
-}
-
-static float baseline_in(const line *l, float top)
-{
-    return top - (l->h - l->size) / 2 - l->size * 0.8f;
-}
-
-/* Flows lines at the current position: each line fits whole on its page.
- * bg: grey band behind the lines (code blocks). align: 0 left, 1 centre, 2 right. */
-static void flow_lines(doc *d, apr_array_header_t *lines, float x0, float width, int bg)
-{
-    int i;
-    for (i = 0; i < lines->nelts; i++) {
-        const line *l = &APR_ARRAY_IDX(lines, i, line);
-        float base;
-        if (d->y - l->h < MARGIN_BOT && !at_top(d)) {
-            new_page(d);
-            if (bg) {
-                HPDF_Page_SetRGBFill(d->page, 0.957f, 0.957f, 0.957f);
-                HPDF_Page_Rectangle(d->page, x0 - PRE_PAD, d->y - PRE_PAD / 2, width + 2 * PRE_PAD,
-                                    PRE_PAD / 2);
-                HPDF_Page_Fill(d->page);
-            }
-        }
-        if (bg) {
-            HPDF_Page_SetRGBFill(d->page, 0.957f, 0.957f, 0.957f);
-            HPDF_Page_Rectangle(d->page, x0 - PRE_PAD, d->y - l->h, width + 2 * PRE_PAD, l->h);
-            HPDF_Page_Fill(d->page);
-        }
-        base = baseline_in(l, d->y);
-        if (d->mk_kind) {
-            draw_marker(d, base, l->size);
-        }
-        draw_items(d, l, x0, base);
-        strip(d, l->h);
-    }
-}
-
-/* ---- list markers -------------------------------------------------------------------- */
-
-static void draw_marker(doc *d, float baseline, float size)
-{
-    HPDF_Page pg = d->page;
-    float x = d->mk_x, cy = baseline + size * 0.33f;
-
-    if (d->mk_kind == 1) {
-        float r = size * 0.16f;
-        int shape = d->mk_depth % 3;
-        HPDF_Page_SetRGBFill(pg, 0.2f, 0.2f, 0.22f);
-        HPDF_Page_SetRGBStroke(pg, 0.2f, 0.2f, 0.22f);
-        HPDF_Page_SetLineWidth(pg, 0.7f);
-        if (shape == 0) {
-            HPDF_Page_Circle(pg, x + LIST_INDENT - 9, cy, r);
-            HPDF_Page_Fill(pg);
-        }
-        else if (shape == 1) {
-            HPDF_Page_Circle(pg, x + LIST_INDENT - 9, cy, r);
-            HPDF_Page_Stroke(pg);
-        }
-        else {
-            HPDF_Page_Rectangle(pg, x + LIST_INDENT - 9 - r, cy - r, 2 * r, 2 * r);
-            HPDF_Page_Fill(pg);
-        }
-    }
-    else if (d->mk_kind == 2 && d->f[F_REG].ok) {
-        float w = text_units(d, F_REG, d->mk_text, (int)strlen(d->mk_text)) * size / 1000.0f;
-        HPDF_Page_BeginText(pg);
-        HPDF_Page_SetFontAndSize(pg, d->f[F_REG].font, size);
-        HPDF_Page_SetRGBFill(pg, 0.1f, 0.1f, 0.12f);
-        HPDF_Page_TextOut(pg, x + LIST_INDENT - 4 - w, baseline, d->mk_text);
-        HPDF_Page_EndText(pg);
-    }
-    else if (d->mk_kind == 3) {
-        float s = size * 0.72f, bx = x + LIST_INDENT - 4 - s, by = baseline - size * 0.06f;
-        HPDF_Page_SetLineWidth(pg, 0.8f);
-        HPDF_Page_SetRGBStroke(pg, 0.35f, 0.35f, 0.4f);
-        if (d->mk_checked) {
-            HPDF_Page_SetRGBFill(pg, 0.16f, 0.45f, 0.85f);
-            HPDF_Page_Rectangle(pg, bx, by, s, s);
-            HPDF_Page_Fill(pg);
-            HPDF_Page_SetRGBStroke(pg, 1, 1, 1);
-            HPDF_Page_SetLineWidth(pg, 1.3f);
-            HPDF_Page_MoveTo(pg, bx + s * 0.2f, by + s * 0.5f);
-            HPDF_Page_LineTo(pg, bx + s * 0.42f, by + s * 0.25f);
-            HPDF_Page_LineTo(pg, bx + s * 0.8f, by + s * 0.75f);
-            HPDF_Page_Stroke(pg);
-        }
-        else {
-            HPDF_Page_Rectangle(pg, bx, by, s, s);
-            HPDF_Page_Stroke(pg);
-        }
-    }
-    d->mk_kind = 0;
-}
-
-/* ---- inline content of one block ----------------------------------------------------- */
-
-static int is_type(cmark_node *n, const char *name)
-{
-    const char *t = cmark_node_get_type_string(n);
-    return t && strcmp(t, name) == 0;
-}
-
-/* <br>, <br/>, <br /> in raw HTML: a line break; any other tag is dropped. */
-static int html_is_br(const char *s)
-{
-    if (!s || strncasecmp(s, "<br", 3) != 0) {
-        return 0;
-    }
-    s += 3;
-    while (*s == ' ' || *s == '/') {
-        s++;
-    }
-    return *s == '>';
-}
-
-/* Adds the inline content under block to b, walking iteratively (deep nesting
- * of emphasis must not recurse). */
-static void collect_inlines(builder *b, cmark_node *block, int base_style, float size)
-{
-    cmark_iter *it = cmark_iter_new(block);
-    cmark_event_type ev;
-    int strong = 0, emph = 0, strike = 0, image = 0;
-    const char *url = NULL;
-    cmark_node *link = NULL;
-
-    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
-        cmark_node *n = cmark_iter_get_node(it);
-        cmark_node_type t = cmark_node_get_type(n);
-        int enter = ev == CMARK_EVENT_ENTER;
-        int st = base_style | (strong ? S_BOLD : 0) | (emph ? S_ITAL : 0)
-                 | (strike ? S_STRIKE : 0) | (url ? S_LINK : 0) | (image ? S_ITAL | S_GREY : 0);
-        const char *lit;
-
-        if (n == block) {
-            continue;
-        }
-        switch (t) {
-        case CMARK_NODE_TEXT:
-            lit = cmark_node_get_literal(n);
-            if (lit) {
-                bb_text(b, lit, strlen(lit), st, size, url);
-            }
-            break;
-        case CMARK_NODE_CODE:
-            lit = cmark_node_get_literal(n);
-            if (lit) {
-                bb_close(b);
-                bb_text(b, lit, strlen(lit), (st & ~(S_BOLD | S_ITAL)) | S_CODE,
-                        size * 0.9f, url);
-                bb_close(b);
-            }
-            break;
-        case CMARK_NODE_SOFTBREAK:
-            bb_text(b, " ", 1, st, size, url);
-            break;
-        case CMARK_NODE_LINEBREAK:
-            bb_break(b);
-            break;
-        case CMARK_NODE_HTML_INLINE:
-            if (html_is_br(cmark_node_get_literal(n))) {
-                bb_break(b);
-            }
-            break;
-        case CMARK_NODE_STRONG:
-            strong += enter ? 1 : -1;
-            break;
-        case CMARK_NODE_EMPH:
-            emph += enter ? 1 : -1;
-            break;
-        case CMARK_NODE_LINK:
-            if (enter && !link) {
-                const char *u = cmark_node_get_url(n);
-                if (url_allowed(u)) {
-                    link = n;
-                    url = uri_for_pdf(b->d->p, u);
-                }
-            }
-            else if (!enter && n == link) {
-                link = NULL;
-                url = NULL;
-            }
-            break;
-        case CMARK_NODE_IMAGE:
-            /* never fetched: the alt text stands in for it */
-            if (enter) {
-                image++;
-                st |= S_ITAL | S_GREY;
-                bb_text(b, cmark_node_first_child(n) ? "[image: " : "[image", 
-                        cmark_node_first_child(n) ? 8 : 6, st, size, url);
-            }
-            else {
-                bb_text(b, "]", 1, st, size, url);
-                image--;
-            }
-            break;
-        case CMARK_NODE_FOOTNOTE_REFERENCE:
-            if (enter) {
-                /* numbered by first reference, as cmark-gfm orders the definitions */
-                const char *label = cmark_node_get_literal(n), *num;
-                doc *d = b->d;
-                label = label ? label : "";
-                if (!(num = apr_hash_get(d->notes, label, APR_HASH_KEY_STRING))) {
-                    num = apr_psprintf(d->keep, "[%d]", apr_hash_count(d->notes) + 1);
-                    apr_hash_set(d->notes, apr_pstrdup(d->keep, label), APR_HASH_KEY_STRING, num);
-                }
-                bb_text(b, num, strlen(num), st | S_GREY, size * 0.85f, NULL);
-            }
-            break;
-        default:
-            if (is_type(n, "strikethrough")) {
-                strike += enter ? 1 : -1;
-            }
-            break;
-        }
-    }
-    cmark_iter_free(it);
-    bb_close(b);
-}
-
-/* ---- blocks ------------------------------------------------------------------------- */
-
-static float content_width(const doc *d)
-{
-    return d->right - d->left;
-}
-
-static void render_inline_block(doc *d, cmark_node *n, int style, float size, float lead)
-{
-    builder b;
-    apr_array_header_t *lines;
-
-    bb_init(&b, d, 0);
-    collect_inlines(&b, n, style, size);
-    d->lead = lead;
-    lines = break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, content_width(d), size);
-    d->lead = LEAD_BODY;
-    flow_lines(d, lines, d->left, content_width(d), 0);
-}
-
-static int in_tight_list(cmark_node *n)
-{
-    cmark_node *item = cmark_node_parent(n), *list = item ? cmark_node_parent(item) : NULL;
-    return item && list && cmark_node_get_type(item) == CMARK_NODE_ITEM
-        && cmark_node_get_list_tight(list);
-}
-
-static void render_paragraph(doc *d, cmark_node *n)
-{
-    int tight = in_tight_list(n);
-    gap(d, tight ? 1.5f : PARA_GAP);
-    render_inline_block(d, n, 0, SZ_BODY, LEAD_BODY);
-    after(d, tight ? 1.5f : PARA_GAP);
-}
-
-/* A grey line across the text column, `below` points under the current line
- * (headings h1/h2 and thematic breaks), then 2 points of room. */
-static void hline(doc *d, float below, float grey, float width)
-{
-    HPDF_Page_SetRGBStroke(d->page, grey, grey, grey + 0.02f);
-    HPDF_Page_SetLineWidth(d->page, width);
-    HPDF_Page_MoveTo(d->page, d->left, d->y - below);
-    HPDF_Page_LineTo(d->page, d->right, d->y - below);
-    HPDF_Page_Stroke(d->page);
-    strip(d, 2);
-}
-
-static void render_heading(doc *d, cmark_node *n)
-{
-    int lvl = cmark_node_get_heading_level(n);
-    float size = heading_size[(lvl < 1 ? 1 : lvl > 6 ? 6 : lvl) - 1];
-
-    gap(d, lvl <= 2 ? 12 : 9);
-    need(d, size * LEAD_HEAD + 3 * SZ_BODY * LEAD_BODY);
-    render_inline_block(d, n, S_BOLD | (lvl == 6 ? S_GREY : 0), size, LEAD_HEAD);
-    if (lvl <= 2) {
-        hline(d, 1.5f, 0.85f, 0.6f);
-    }
-    after(d, 4);
-}
-
-static void render_code_block(doc *d, const char *lit)
-{
-    builder b;
-    const char *s = lit ? lit : "", *e;
-    float width = content_width(d) - 2 * PRE_PAD, x0 = d->left + PRE_PAD;
-    apr_array_header_t *all = apr_array_make(d->p, 16, sizeof(line));
-    size_t len = strlen(s);
-    int i;
-
-    while (len && s[len - 1] == '\n') {
-        len--;
-    }
-    d->lead = LEAD_CODE;
-    for (e = s; e <= s + len;) {
-        const char *nl = memchr(e, '\n', (size_t)(s + len - e));
-        const char *end = nl ? nl : s + len;
-        apr_array_header_t *ls;
-        int col = 0;
-        const char *q;
-
-        bb_init(&b, d, 1);
-        /* tabs to spaces, 4 columns */
-        for (q = e; q < end; q++) {
-            if (*q == '\t') {
-                int sp = 4 - col % 4;
-                bb_text(&b, "    ", (apr_size_t)sp, S_CODE, SZ_CODE, NULL);
-                col += sp;
-            }
-            else if (*q != '\r') {
-                const char *r = q;
-                while (r < end && *r != '\t' && *r != '\r') {
-                    if (((unsigned char)*r & 0xC0) != 0x80) {
-                        col++;
-                    }
-                    r++;
-                }
-                bb_text(&b, q, (apr_size_t)(r - q), S_CODE, SZ_CODE, NULL);
-                q = r - 1;
-            }
-        }
-        bb_close(&b);
-        ls = break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, width, SZ_CODE);
-        for (i = 0; i < ls->nelts; i++) {
-            APR_ARRAY_PUSH(all, line) = APR_ARRAY_IDX(ls, i, line);
-        }
-        e = end + 1;
-    }
-    d->lead = LEAD_BODY;
-    gap(d, 6);
-    need(d, SZ_CODE * LEAD_CODE + 2 * PRE_PAD);
-    HPDF_Page_SetRGBFill(d->page, 0.957f, 0.957f, 0.957f);
-    HPDF_Page_Rectangle(d->page, d->left, d->y - PRE_PAD, width + 2 * PRE_PAD, PRE_PAD);
-    HPDF_Page_Fill(d->page);
-    strip(d, PRE_PAD);
-    flow_lines(d, all, x0, width, 1);
-    if (d->y - PRE_PAD >= MARGIN_BOT - PRE_PAD) {
-        HPDF_Page_SetRGBFill(d->page, 0.957f, 0.957f, 0.957f);
-        HPDF_Page_Rectangle(d->page, d->left, d->y - PRE_PAD, width + 2 * PRE_PAD, PRE_PAD);
-        HPDF_Page_Fill(d->page);
-        strip(d, PRE_PAD);
-    }
-    after(d, 6);
-}
-
-/* Raw HTML is never interpreted: its text (tags stripped) is shown plainly. */
-static void render_html_block(doc *d, const char *lit)
-{
-    builder b;
-    apr_array_header_t *lines;
-    const char *s = lit ? lit : "", *start;
-    int intag = 0;
-
-    bb_init(&b, d, 0);
-    for (start = s; *s; s++) {
-        if (!intag && *s == '<') {
-            if (s > start) {
-                bb_text(&b, start, (apr_size_t)(s - start), 0, SZ_BODY, NULL);
-            }
-            intag = 1;
-        }
-        else if (intag && *s == '>') {
-            intag = 0;
-            start = s + 1;
-        }
-    }
-    if (!intag && s > start) {
-        bb_text(&b, start, (apr_size_t)(s - start), 0, SZ_BODY, NULL);
-    }
-    bb_close(&b);
-    if (!b.boxes->nelts) {
-        return;
-    }
-    gap(d, PARA_GAP);
-    lines = break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, content_width(d), SZ_BODY);
-    flow_lines(d, lines, d->left, content_width(d), 0);
-    after(d, PARA_GAP);
-}
-
-static void render_rule(doc *d)
-{
-    gap(d, 8);
-    need(d, 2);
-    hline(d, 1, 0.8f, 0.8f);
-    after(d, 8);
-}
-
-/* ---- tables ------------------------------------------------------------------------------ */
-
-typedef struct {
-    box *bx;
-    int nb;
-    apr_array_header_t *lines;
-    float h;
-} cell;
-
-typedef struct {
-    cell *c;
-    int header;
-    float h;
-} row;
-
-static float lines_height(apr_array_header_t *ls, int from, int to)
-{
-    float h = 0;
-    int i;
-    for (i = from; i < to; i++) {
-        h += APR_ARRAY_IDX(ls, i, line).h;
-    }
-    return h;
-}
-
-/* Draws lines [from, *to) of every cell of r that fit in avail; returns the slice height. */
-static float draw_row_slice(doc *d, row *r, int ncols, const float *cw, const float *cx,
-                            const unsigned char *align, int *pos, float avail)
-{
-    float top = d->y, sh = 0;
-    int c, *end = apr_palloc(d->p, sizeof(int) * (size_t)ncols);
-
-    for (c = 0; c < ncols; c++) {
-        apr_array_header_t *ls = r->c[c].lines;
-        float h = 0;
-        int i = pos[c];
-        while (i < ls->nelts && (h + APR_ARRAY_IDX(ls, i, line).h <= avail
-                                 || (i == pos[c] && at_top(d)))) {
-            h += APR_ARRAY_IDX(ls, i, line).h;
-            i++;
-        }
-        end[c] = i;
-        if (h > sh) {
-            sh = h;
-        }
-    }
-    sh += 2 * CELL_PAD;
-    if (r->header) {
-        HPDF_Page_SetRGBFill(d->page, 0.94f, 0.94f, 0.94f);
-        HPDF_Page_Rectangle(d->page, cx[0], top - sh, cx[ncols - 1] + cw[ncols - 1] - cx[0], sh);
-        HPDF_Page_Fill(d->page);
-    }
-    for (c = 0; c < ncols; c++) {
-        float y = top - CELL_PAD;
-        int i;
-        for (i = pos[c]; i < end[c]; i++) {
-            const line *l = &APR_ARRAY_IDX(r->c[c].lines, i, line);
-            float inner = cw[c] - 2 * CELL_PAD, x = cx[c] + CELL_PAD;
-            if (align && align[c] == 'r') {
-                x += inner - l->w;
-            }
-            else if (align && align[c] == 'c') {
-                x += (inner - l->w) / 2;
-            }
-            draw_items(d, l, x, baseline_in(l, y));
-            y -= l->h;
-        }
-        pos[c] = end[c];
-    }
-    HPDF_Page_SetRGBStroke(d->page, 0.8f, 0.8f, 0.8f);
-    HPDF_Page_SetLineWidth(d->page, 0.6f);
-    for (c = 0; c < ncols; c++) {
-        HPDF_Page_Rectangle(d->page, cx[c], top - sh, cw[c], sh);
-    }
-    HPDF_Page_Stroke(d->page);
-    strip(d, sh);
-    return sh;
-}
-
-static int row_done(row *r, int ncols, const int *pos)
-{
-    int c;
-    for (c = 0; c < ncols; c++) {
-        if (pos[c] < r->c[c].lines->nelts) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static void render_table(doc *d, cmark_node *table)
-{
-    int ncols = cmark_gfm_extensions_get_table_columns(table), nrows = 0, r, c, i;
-    const unsigned char *align = cmark_gfm_extensions_get_table_alignments(table);
-    apr_array_header_t *rows = apr_array_make(d->p, 16, sizeof(row));
-    float *natw, *minw, *cw, *cx, avail = content_width(d), total_nat = 0, total_min = 0;
-    cmark_node *rn, *cn;
-    row *hdr = NULL;
-    int *pos;
-
-    if (ncols <= 0) {
-        return;
-    }
-    natw = apr_pcalloc(d->p, sizeof(float) * (size_t)ncols);
-    minw = apr_pcalloc(d->p, sizeof(float) * (size_t)ncols);
-    cw = apr_pcalloc(d->p, sizeof(float) * (size_t)ncols);
-    cx = apr_pcalloc(d->p, sizeof(float) * (size_t)ncols);
-    pos = apr_pcalloc(d->p, sizeof(int) * (size_t)ncols);
-    for (rn = cmark_node_first_child(table); rn; rn = cmark_node_next(rn)) {
-        row *rw = &APR_ARRAY_PUSH(rows, row);
-        rw->header = is_type(rn, "table_header");
-        rw->c = apr_pcalloc(d->p, sizeof(cell) * (size_t)ncols);
-        for (c = 0, cn = cmark_node_first_child(rn); c < ncols; c++) {
-            builder b;
-            float nat = 0, word = 0, minword = 0;
-            bb_init(&b, d, 0);
-            if (cn) {
-                collect_inlines(&b, cn, rw->header ? S_BOLD : 0, SZ_TABLE);
-                cn = cmark_node_next(cn);
-            }
-            rw->c[c].bx = (box *)b.boxes->elts;
-            rw->c[c].nb = b.boxes->nelts;
-            for (i = 0; i < rw->c[c].nb; i++) {
-                const box *x = &rw->c[c].bx[i];
-                if (x->brk || x->nl) {
-                    word = 0;
-                }
-                nat += (i ? x->sp : 0) + x->w;
-                word += x->w;
-                if (word > minword) {
-                    minword = word;
-                }
-            }
-            if (nat + 2 * CELL_PAD > natw[c]) {
-                natw[c] = nat + 2 * CELL_PAD;
-            }
-            if (minword + 2 * CELL_PAD > minw[c]) {
-                minw[c] = minword + 2 * CELL_PAD;
-            }
-        }
-        nrows++;
-    }
-    /* Column widths from content: natural widths when they fit, else every
-     * column gets its longest word (capped) and the rest is shared by need. */
-    for (c = 0; c < ncols; c++) {
-        if (minw[c] > avail / 3 && ncols > 1) {
-            minw[c] = avail / 3;
-        }
-        if (minw[c] < 2 * CELL_PAD + 6) {
-            minw[c] = 2 * CELL_PAD + 6;
-        }
-        if (natw[c] < minw[c]) {
-            natw[c] = minw[c];
-        }
-        total_nat += natw[c];
-        total_min += minw[c];
-    }
-    for (c = 0; c < ncols; c++) {
-        if (total_nat <= avail) {
-            cw[c] = natw[c] + (avail - total_nat) * natw[c] / total_nat;
-        }
-        else if (total_min <= avail) {
-            float extra = total_nat - total_min;
-            cw[c] = minw[c] + (extra > 0 ? (avail - total_min) * (natw[c] - minw[c]) / extra : 0);
-        }
-        else {
-            cw[c] = avail * minw[c] / total_min;
-        }
-        cx[c] = c ? cx[c - 1] + cw[c - 1] : d->left;
-    }
-    for (r = 0; r < nrows; r++) {
-        row *rw = &APR_ARRAY_IDX(rows, r, row);
-        rw->h = 0;
-        for (c = 0; c < ncols; c++) {
-            rw->c[c].lines = break_lines(d, rw->c[c].bx, rw->c[c].nb, cw[c] - 2 * CELL_PAD, SZ_TABLE);
-            rw->c[c].h = lines_height(rw->c[c].lines, 0, rw->c[c].lines->nelts);
-            if (rw->c[c].h > rw->h) {
-                rw->h = rw->c[c].h;
-            }
-        }
-        rw->h += 2 * CELL_PAD;
-        if (rw->header && !hdr) {
-            hdr = rw;
-        }
-    }
-    gap(d, 6);
-    for (r = 0; r < nrows; r++) {
-        row *rw = &APR_ARRAY_IDX(rows, r, row);
-        float room = PAGE_H - MARGIN_TOP - MARGIN_BOT - (hdr && rw != hdr ? hdr->h : 0);
-        int first = 1;
-        memset(pos, 0, sizeof(int) * (size_t)ncols);
-        /* Keep the header with the first row, and a row whole when a page can hold it. */
-        if (d->y - rw->h - (rw == hdr && r + 1 < nrows ? APR_ARRAY_IDX(rows, r + 1, row).h : 0)
-            < MARGIN_BOT && !at_top(d) && rw->h <= room) {
-            new_page(d);
-            if (hdr && rw != hdr && hdr->h < room) {
-                memset(pos, 0, sizeof(int) * (size_t)ncols);
-                draw_row_slice(d, hdr, ncols, cw, cx, align, pos, PAGE_H);
-                memset(pos, 0, sizeof(int) * (size_t)ncols);
-            }
-        }
-        while (first || !row_done(rw, ncols, pos)) {
-            if (!first) {
-                new_page(d);
-                if (hdr && rw != hdr && hdr->h < room / 2) {
-                    int *hp = apr_pcalloc(d->p, sizeof(int) * (size_t)ncols);
-                    draw_row_slice(d, hdr, ncols, cw, cx, align, hp, PAGE_H);
-                }
-            }
-            first = 0;
-            draw_row_slice(d, rw, ncols, cw, cx, align, pos, d->y - MARGIN_BOT - 2 * CELL_PAD);
-        }
-    }
-    after(d, 8);
-}
-
-/* ---- the block walk --------------------------------------------------------------------- */
-
-static level *top_level(doc *d)
-{
-    return d->levels->nelts ? &APR_ARRAY_IDX(d->levels, d->levels->nelts - 1, level) : NULL;
-}
-
-static void push_level(doc *d, int kind, float indent)
-{
-    level *l = &APR_ARRAY_PUSH(d->levels, level);
-    memset(l, 0, sizeof(*l));
-    l->kind = kind;
-    if (d->indent_depth < MAX_INDENT_DEPTH && indent > 0) {
-        l->indent = indent;
-        d->indent_depth++;
-    }
-    d->left += l->indent;
-}
-
-static void pop_level(doc *d)
-{
-    level *l = top_level(d);
-    if (!l) {
-        return;
-    }
-    d->left -= l->indent;
-    if (l->indent > 0) {
-        d->indent_depth--;
-    }
-    if (l->kind == C_QUOTE && l->indent > 0) {
-        d->bars->nelts--;
-    }
-    d->levels->nelts--;
-}
-
-static int list_depth(doc *d)
-{
-    int i, n = 0;
-    for (i = 0; i < d->levels->nelts; i++) {
-        n += APR_ARRAY_IDX(d->levels, i, level).kind == C_LIST;
-    }
-    return n;
-}
-
-static void render_blocks(doc *d, cmark_node *root)
-{
-    cmark_iter *it = cmark_iter_new(root);
-    cmark_event_type ev;
-
-    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
-        cmark_node *n = cmark_iter_get_node(it);
-        cmark_node_type t = cmark_node_get_type(n);
-        level *l;
-
-        if (ev == CMARK_EVENT_EXIT) {
-            switch (t) {
-            case CMARK_NODE_BLOCK_QUOTE:
-                pop_level(d);
-                after(d, PARA_GAP);
-                break;
-            case CMARK_NODE_LIST:
-                pop_level(d);
-                after(d, top_level(d) && top_level(d)->kind == C_ITEM
-                         && cmark_node_get_list_tight(n) ? 1.5f : PARA_GAP);
-                break;
-            case CMARK_NODE_ITEM:
-                if (d->mk_kind) {
-                    /* an empty item still shows its marker */
-                    line empty;
-                    apr_array_header_t *one = apr_array_make(d->p, 1, sizeof(line));
-                    memset(&empty, 0, sizeof(empty));
-                    empty.size = SZ_BODY;
-                    empty.h = SZ_BODY * LEAD_BODY;
-                    APR_ARRAY_PUSH(one, line) = empty;
-                    gap(d, 1.5f);
-                    flow_lines(d, one, d->left, content_width(d), 0);
-                }
-                pop_level(d);
-                break;
-            case CMARK_NODE_FOOTNOTE_DEFINITION:
-                pop_level(d);
-                break;
-            default:
-                break;
-            }
-            continue;
-        }
-        switch (t) {
-        case CMARK_NODE_DOCUMENT:
-            break;
-        case CMARK_NODE_BLOCK_QUOTE:
-            gap(d, PARA_GAP);
-            push_level(d, C_QUOTE, QUOTE_INDENT);
-            if (top_level(d)->indent > 0) {
-                APR_ARRAY_PUSH(d->bars, float) = d->left - QUOTE_INDENT + 1;
-            }
-            break;
-        case CMARK_NODE_LIST:
-            if (!d->levels->nelts || top_level(d)->kind != C_ITEM) {
-                gap(d, PARA_GAP);
-            }
-            push_level(d, C_LIST, 0);
-            l = top_level(d);
-            l->ordered = cmark_node_get_list_type(n) == CMARK_ORDERED_LIST;
-            l->next = cmark_node_get_list_start(n);
-            l->delim_paren = cmark_node_get_list_delim(n) == CMARK_PAREN_DELIM;
-            break;
-        case CMARK_NODE_ITEM: {
-            level *lst = top_level(d);
-            int depth = list_depth(d);
-            push_level(d, C_ITEM, LIST_INDENT);
-            l = top_level(d);
-            d->mk_x = d->left - (l->indent > 0 ? LIST_INDENT : 0);
-            if (l->indent == 0) {
-                d->mk_x = d->left - LIST_INDENT;   /* beyond the cap: markers overlap text edge */
-                if (d->mk_x < MARGIN_X) {
-                    d->mk_x = MARGIN_X;
-                }
-            }
-            d->mk_depth = depth > 0 ? depth - 1 : 0;
-            if (is_type(n, "tasklist")) {
-                d->mk_kind = 3;
-                d->mk_checked = cmark_gfm_extensions_get_tasklist_item_checked(n);
-            }
-            else if (lst && lst->kind == C_LIST && lst->ordered) {
-                d->mk_kind = 2;
-                apr_snprintf(d->mk_text, sizeof(d->mk_text), "%d%c", lst->next,
-                             lst->delim_paren ? ')' : '.');
-                lst->next++;
-            }
-            else {
-                d->mk_kind = 1;
-            }
-            break;
-        }
-        case CMARK_NODE_PARAGRAPH:
-            render_paragraph(d, n);
-            cmark_iter_reset(it, n, CMARK_EVENT_EXIT);
-            break;
-        case CMARK_NODE_HEADING:
-            render_heading(d, n);
-            cmark_iter_reset(it, n, CMARK_EVENT_EXIT);
-            break;
-        case CMARK_NODE_CODE_BLOCK:
-            render_code_block(d, cmark_node_get_literal(n));
-            break;
-        case CMARK_NODE_HTML_BLOCK:
-            render_html_block(d, cmark_node_get_literal(n));
-            break;
-        case CMARK_NODE_THEMATIC_BREAK:
-            render_rule(d);
-            break;
-        case CMARK_NODE_FOOTNOTE_DEFINITION:
-            gap(d, PARA_GAP);
-            push_level(d, C_ITEM, LIST_INDENT);
-            d->mk_kind = 2;
-            d->mk_x = d->left - top_level(d)->indent;
-            apr_snprintf(d->mk_text, sizeof(d->mk_text), "[%d]", ++d->nnotes);
-            break;
-        default:
-            if (is_type(n, "table")) {
-                render_table(d, n);
-                cmark_iter_reset(it, n, CMARK_EVENT_EXIT);
-            }
-            else if (cmark_node_get_type(n) & CMARK_NODE_TYPE_INLINE) {
-                /* inline content of an unknown block: skip */
-            }
-            break;
-        }
-    }
-    cmark_iter_free(it);
-}
-
 /* ---- document set-up and output ------------------------------------------------------------ */
-
-/* Does text need more than WinAnsi + Symbol? (U+FFFD alone does not: '?' shows it.) */
-static int needs_unicode(const char *s, apr_size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    apr_size_t i = 0, used;
-    if (!s) {
-        return 0;
-    }
-    while (i < n) {
-        apr_uint32_t c;
-        if (u[i] < 0x80) {
-            i++;
-            continue;
-        }
-        c = rc_utf8_next(u + i, n - i, &used);
-        i += used;
-        if (c != 0xFFFD && !rc_pdf_winansi(c) && !rc_pdf_symbol_code(c) && !rc_pdf_invisible(c)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static const char *pick_fallback(const rc_pdf_fonts *fonts)
-{
-    int i;
-    if (fonts && fonts->fallback) {
-        return *fonts->fallback ? fonts->fallback : NULL;
-    }
-    for (i = 0; fallback_default[i]; i++) {
-        if (access(fallback_default[i], R_OK) == 0) {
-            return fallback_default[i];
-        }
-    }
-    return NULL;
-}
 
 /* PDF text strings (Title, Author): libharu's UTF-8 encoder writes them as
  * UTF-16BE with a BOM.  It handles the BMP only, so the rest becomes U+FFFD;
@@ -1536,11 +79,36 @@ static void set_info(doc *d, HPDF_InfoType type, const char *v)
     }
 }
 
+static void set_creation_date(doc *d, apr_time_t created)
+{
+    apr_time_exp_t tm;
+    HPDF_Date dt;
+
+    apr_time_exp_gmt(&tm, created);
+    memset(&dt, 0, sizeof(dt));
+    dt.year = tm.tm_year + 1900;
+    dt.month = tm.tm_mon + 1;
+    dt.day = tm.tm_mday;
+    dt.hour = tm.tm_hour;
+    dt.minutes = tm.tm_min;
+    dt.seconds = tm.tm_sec > 59 ? 59 : tm.tm_sec;
+    dt.ind = 'Z';
+    HPDF_SetInfoDateAttr(d->pdf, HPDF_INFO_CREATION_DATE, dt);
+}
+
+static void set_meta(doc *d, const rc_pdf_meta *meta)
+{
+    HPDF_UseUTFEncodings(d->pdf);
+    set_info(d, HPDF_INFO_TITLE, meta->title);
+    set_info(d, HPDF_INFO_AUTHOR, meta->author);
+    if (meta->created > 0) {
+        set_creation_date(d, meta->created);
+    }
+}
+
 static int doc_open(apr_pool_t *p, doc *d, int unicode, const rc_pdf_fonts *fonts,
                     const rc_pdf_meta *meta)
 {
-    int i;
-
     memset(d, 0, sizeof(*d));
     d->p = d->keep = p;
     d->pdf = HPDF_New(on_error, d);
@@ -1556,53 +124,14 @@ static int doc_open(apr_pool_t *p, doc *d, int unicode, const rc_pdf_fonts *font
     d->lead = LEAD_BODY;
     d->left = MARGIN_X;
     d->right = PAGE_W - MARGIN_X;
-    d->unicode = unicode;
-    if (unicode) {
-        const char *given[F_FALL];
-        given[F_REG] = fonts ? fonts->regular : NULL;
-        given[F_BOLD] = fonts ? fonts->bold : NULL;
-        given[F_ITAL] = fonts ? fonts->italic : NULL;
-        given[F_BI] = fonts ? fonts->bold_italic : NULL;
-        given[F_MONO] = fonts ? fonts->mono : NULL;
-        given[F_SYM] = NULL;
-        for (i = 0; i < F_FALL; i++) {
-            d->f[i].path = given[i] && *given[i] ? given[i] : ttf_default[i];
-        }
-        d->f[F_FALL].path = pick_fallback(fonts);
-        HPDF_UseUTFEncodings(d->pdf);
-        HPDF_SetCurrentEncoder(d->pdf, "UTF-8");
-        if (!face_ready(d, F_REG)) {
-            /* No usable TrueType font: the standard fonts, with '?' for the rest. */
-            d->unicode = 0;
-            memset(d->f, 0, sizeof(d->f));
-        }
-    }
-    if (!face_ready(d, F_REG)) {
+    if (rc_pdf_fonts_open(d, unicode, fonts) != 0) {
         return -1;
     }
     if (meta) {
-        if (!d->unicode) {
-            HPDF_UseUTFEncodings(d->pdf);
-        }
-        set_info(d, HPDF_INFO_TITLE, meta->title);
-        set_info(d, HPDF_INFO_AUTHOR, meta->author);
-        if (meta->created > 0) {
-            apr_time_exp_t tm;
-            HPDF_Date dt;
-            apr_time_exp_gmt(&tm, meta->created);
-            memset(&dt, 0, sizeof(dt));
-            dt.year = tm.tm_year + 1900;
-            dt.month = tm.tm_mon + 1;
-            dt.day = tm.tm_mday;
-            dt.hour = tm.tm_hour;
-            dt.minutes = tm.tm_min;
-            dt.seconds = tm.tm_sec > 59 ? 59 : tm.tm_sec;
-            dt.ind = 'Z';
-            HPDF_SetInfoDateAttr(d->pdf, HPDF_INFO_CREATION_DATE, dt);
-        }
+        set_meta(d, meta);
     }
     HPDF_SetInfoAttr(d->pdf, HPDF_INFO_CREATOR, "mod_ragchat");
-    new_page(d);
+    rc_pdf_new_page(d);
     return d->err ? -1 : 0;
 }
 
@@ -1615,11 +144,12 @@ static void draw_footers(doc *d)
         HPDF_Page pg = APR_ARRAY_IDX(d->pages, i, HPDF_Page);
         float w;
         apr_snprintf(buf, sizeof(buf), "Page %d of %d", i + 1, n);
-        w = text_units(d, F_REG, buf, (int)strlen(buf)) * SZ_FOOT / 1000.0f;
+        w = rc_pdf_text_units(d, F_REG, buf, (int)strlen(buf)) * SZ_FOOT / 1000.0f;
+        d->page = pg;
         HPDF_Page_BeginText(pg);
-        HPDF_Page_SetFontAndSize(pg, d->f[F_REG].font, SZ_FOOT);
+        HPDF_Page_SetFontAndSize(pg, rc_pdf_face_font(d, F_REG), SZ_FOOT);
         HPDF_Page_SetRGBFill(pg, 0.45f, 0.45f, 0.48f);
-        HPDF_Page_TextOut(pg, (PAGE_W - w) / 2, FOOTER_Y, buf);
+        rc_pdf_show(d, F_REG, SZ_FOOT, (PAGE_W - w) / 2, FOOTER_Y, buf, (int)strlen(buf), 0);
         HPDF_Page_EndText(pg);
     }
 }
@@ -1630,12 +160,26 @@ static const char *error_text(apr_pool_t *p, const doc *d)
                         (unsigned)d->detail);
 }
 
+/* After doc_open failed: the reason in *err, the libharu document freed. */
+static int open_failed(apr_pool_t *p, doc *d, const char **err)
+{
+    *err = d->pdf ? error_text(p, d) : "libharu could not start a document";
+    if (d->pdf) {
+        apr_pool_cleanup_run(p, d, free_pdf);
+    }
+    return -1;
+}
+
 static int doc_finish(doc *d, const char **out, apr_size_t *outlen, const char **err)
 {
     HPDF_UINT32 size, got;
     char *buf;
 
     draw_footers(d);
+    if (rc_pdf_cid_finish(d) != 0 && !d->err) {
+        *err = "the fonts could not be subset";
+        goto fail;
+    }
     if (d->err || HPDF_SaveToStream(d->pdf) != HPDF_OK || d->err) {
         *err = error_text(d->p, d);
         goto fail;
@@ -1681,16 +225,14 @@ int rc_pdf_from_markdown(apr_pool_t *p, const char *md, apr_size_t len,
         *err = "markdown could not be parsed";
         return -1;
     }
-    if (doc_open(p, &d, needs_unicode(md, md ? len : 0), fonts, meta) != 0) {
-        *err = d.pdf ? error_text(p, &d) : "libharu could not start a document";
-        if (d.pdf) {
-            apr_pool_cleanup_run(p, &d, free_pdf);
-        }
-        return -1;
+    if (doc_open(p, &d, rc_pdf_needs_unicode(md, md ? len : 0), fonts, meta) != 0) {
+        return open_failed(p, &d, err);
     }
-    render_blocks(&d, root);
+    rc_pdf_render_blocks(&d, root);
     return doc_finish(&d, out, outlen, err);
 }
+
+/* ---- transcripts ------------------------------------------------------------------------- */
 
 /* The label band above one turn: speaker in bold, timestamp in grey. */
 static void turn_band(doc *d, const rc_pdf_turn *t)
@@ -1702,25 +244,24 @@ static void turn_band(doc *d, const rc_pdf_turn *t)
     float h;
     const char *name = t->name && *t->name ? t->name : user ? "User" : "Assistant";
 
-    bb_init(&b, d, 0);
-    bb_text(&b, name, strlen(name), S_BOLD, SZ_BODY, NULL);
+    rc_pdf_bb_init(&b, d, 0);
+    rc_pdf_bb_text(&b, name, strlen(name), S_BOLD, SZ_BODY, NULL);
     if (t->timestamp && *t->timestamp) {
-        bb_text(&b, "  ", 2, S_GREY, SZ_BODY * 0.85f, NULL);
-        bb_text(&b, t->timestamp, strlen(t->timestamp), S_GREY, SZ_BODY * 0.85f, NULL);
+        rc_pdf_bb_text(&b, "  ", 2, S_GREY, SZ_BODY * 0.85f, NULL);
+        rc_pdf_bb_text(&b, t->timestamp, strlen(t->timestamp), S_GREY, SZ_BODY * 0.85f, NULL);
     }
-    bb_close(&b);
-    lines = break_lines(d, (box *)b.boxes->elts, b.boxes->nelts, content_width(d) - 16, SZ_BODY);
+    lines = rc_pdf_bb_lines(&b, rc_pdf_content_width(d) - 16, SZ_BODY);
     l = &APR_ARRAY_IDX(lines, 0, line);
     h = l->h + 6;
-    gap(d, 14);
-    need(d, h + 2 * SZ_BODY * LEAD_BODY);
+    rc_pdf_gap(d, 14);
+    rc_pdf_need(d, h + 2 * SZ_BODY * LEAD_BODY);
     if (user) {
         HPDF_Page_SetRGBFill(d->page, 0.89f, 0.93f, 0.99f);
     }
     else {
         HPDF_Page_SetRGBFill(d->page, 0.93f, 0.95f, 0.93f);
     }
-    HPDF_Page_Rectangle(d->page, d->left, d->y - h, content_width(d), h);
+    HPDF_Page_Rectangle(d->page, d->left, d->y - h, rc_pdf_content_width(d), h);
     HPDF_Page_Fill(d->page);
     if (user) {
         HPDF_Page_SetRGBFill(d->page, 0.16f, 0.42f, 0.85f);
@@ -1730,9 +271,92 @@ static void turn_band(doc *d, const rc_pdf_turn *t)
     }
     HPDF_Page_Rectangle(d->page, d->left, d->y - h, 3, h);
     HPDF_Page_Fill(d->page);
-    draw_items(d, l, d->left + 10, baseline_in(l, d->y - 3));
-    strip(d, h);
-    after(d, 6);
+    rc_pdf_draw_items(d, l, d->left + 10, rc_pdf_baseline_in(l, d->y - 3));
+    rc_pdf_strip(d, h);
+    rc_pdf_after(d, 6);
+}
+
+/* Does any text of the transcript need more than WinAnsi + Symbol? */
+static int transcript_unicode(const char *title, const rc_pdf_turn *turns, int nturns)
+{
+    int i, uni = rc_pdf_needs_unicode(title, strlen(title));
+
+    for (i = 0; i < nturns && !uni; i++) {
+        const rc_pdf_turn *t = &turns[i];
+        uni = (t->name && rc_pdf_needs_unicode(t->name, strlen(t->name)))
+           || (t->timestamp && rc_pdf_needs_unicode(t->timestamp, strlen(t->timestamp)))
+           || (t->markdown && rc_pdf_needs_unicode(t->markdown, strlen(t->markdown)));
+    }
+    return uni;
+}
+
+/* One string in one style, broken across the text column. */
+static void flow_string(doc *d, const char *s, int style, float size, float base)
+{
+    builder b;
+
+    rc_pdf_bb_init(&b, d, 0);
+    rc_pdf_bb_text(&b, s, strlen(s), style, size, NULL);
+    rc_pdf_flow_text(d, rc_pdf_bb_lines(&b, rc_pdf_content_width(d), base));
+}
+
+/* "author  ·  date  ·  n messages" under the title; NULL with neither author
+ * nor date. */
+static const char *byline(apr_pool_t *p, const rc_pdf_meta *meta, int nturns)
+{
+    char date[APR_RFC822_DATE_LEN + 8] = "";
+
+    if (!meta || !((meta->author && *meta->author) || meta->created > 0)) {
+        return NULL;
+    }
+    if (meta->created > 0) {
+        apr_time_exp_t tm;
+        apr_time_exp_gmt(&tm, meta->created);
+        apr_snprintf(date, sizeof(date), "%04d-%02d-%02d %02d:%02d UTC",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+    }
+    return apr_psprintf(p, "%s%s%s%d message%s", meta->author ? meta->author : "",
+                        meta->author && *meta->author ? "  \xC2\xB7  " : "",
+                        *date ? apr_pstrcat(p, date, "  \xC2\xB7  ", NULL) : "",
+                        nturns, nturns == 1 ? "" : "s");
+}
+
+/* The title, the byline and a rule above the first turn. */
+static void transcript_heading(doc *d, const char *title, const char *by)
+{
+    d->lead = LEAD_HEAD;
+    flow_string(d, title, S_BOLD, SZ_TITLE, SZ_TITLE);
+    d->lead = LEAD_BODY;
+    if (by) {
+        flow_string(d, by, S_GREY, SZ_BODY * 0.9f, SZ_BODY);
+    }
+    rc_pdf_hline(d, 3, 0.8f, 0.8f, 4);
+    rc_pdf_after(d, 6);
+}
+
+/* One turn: its band, then its markdown, whose tree and layout scratch live
+ * in a subpool of p. */
+static void transcript_turn(doc *d, apr_pool_t *p, const rc_pdf_turn *t)
+{
+    apr_pool_t *tp, *dp = d->p;
+    cmark_node *root;
+
+    turn_band(d, t);
+    if (apr_pool_create(&tp, p) != APR_SUCCESS) {
+        return;
+    }
+    d->p = tp;
+    d->tmp = NULL;
+    d->tmpn = 0;
+    root = parse_md(tp, t->markdown, t->markdown ? strlen(t->markdown) : 0);
+    if (root) {
+        rc_pdf_render_blocks(d, root);
+    }
+    rc_pdf_close_blocks(d);
+    d->p = dp;
+    d->tmp = NULL;
+    d->tmpn = 0;
+    apr_pool_destroy(tp);
 }
 
 int rc_pdf_transcript(apr_pool_t *p, const rc_pdf_turn *turns, int nturns,
@@ -1740,90 +364,18 @@ int rc_pdf_transcript(apr_pool_t *p, const rc_pdf_turn *turns, int nturns,
                       const char **out, apr_size_t *outlen, const char **err)
 {
     doc d;
-    int i, uni = 0;
+    int i;
     const char *title = meta && meta->title && *meta->title ? meta->title : "Conversation";
 
     *out = NULL;
     *outlen = 0;
     *err = NULL;
-    uni = needs_unicode(title, strlen(title));
-    for (i = 0; i < nturns && !uni; i++) {
-        const rc_pdf_turn *t = &turns[i];
-        uni = (t->name && needs_unicode(t->name, strlen(t->name)))
-           || (t->timestamp && needs_unicode(t->timestamp, strlen(t->timestamp)))
-           || (t->markdown && needs_unicode(t->markdown, strlen(t->markdown)));
+    if (doc_open(p, &d, transcript_unicode(title, turns, nturns), fonts, meta) != 0) {
+        return open_failed(p, &d, err);
     }
-    if (doc_open(p, &d, uni, fonts, meta) != 0) {
-        *err = d.pdf ? error_text(p, &d) : "libharu could not start a document";
-        if (d.pdf) {
-            apr_pool_cleanup_run(p, &d, free_pdf);
-        }
-        return -1;
-    }
-    {
-        builder b;
-        bb_init(&b, &d, 0);
-        bb_text(&b, title, strlen(title), S_BOLD, heading_size[0] + 2, NULL);
-        bb_close(&b);
-        d.lead = LEAD_HEAD;
-        flow_lines(&d, break_lines(&d, (box *)b.boxes->elts, b.boxes->nelts,
-                                   content_width(&d), heading_size[0] + 2),
-                   d.left, content_width(&d), 0);
-        d.lead = LEAD_BODY;
-        if (meta && ((meta->author && *meta->author) || meta->created > 0)) {
-            char date[APR_RFC822_DATE_LEN + 8] = "";
-            const char *sub;
-            if (meta->created > 0) {
-                apr_time_exp_t tm;
-                apr_time_exp_gmt(&tm, meta->created);
-                apr_snprintf(date, sizeof(date), "%04d-%02d-%02d %02d:%02d UTC",
-                             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
-            }
-            sub = apr_psprintf(p, "%s%s%s%d message%s", meta->author ? meta->author : "",
-                               meta->author && *meta->author ? "  \xC2\xB7  " : "",
-                               *date ? apr_pstrcat(p, date, "  \xC2\xB7  ", NULL) : "",
-                               nturns, nturns == 1 ? "" : "s");
-            bb_init(&b, &d, 0);
-            bb_text(&b, sub, strlen(sub), S_GREY, SZ_BODY * 0.9f, NULL);
-            bb_close(&b);
-            flow_lines(&d, break_lines(&d, (box *)b.boxes->elts, b.boxes->nelts,
-                                       content_width(&d), SZ_BODY),
-                       d.left, content_width(&d), 0);
-        }
-        HPDF_Page_SetRGBStroke(d.page, 0.8f, 0.8f, 0.82f);
-        HPDF_Page_SetLineWidth(d.page, 0.8f);
-        HPDF_Page_MoveTo(d.page, d.left, d.y - 3);
-        HPDF_Page_LineTo(d.page, d.right, d.y - 3);
-        HPDF_Page_Stroke(d.page);
-        strip(&d, 4);
-        after(&d, 6);
-    }
+    transcript_heading(&d, title, byline(p, meta, nturns));
     for (i = 0; i < nturns; i++) {
-        const rc_pdf_turn *t = &turns[i];
-        apr_pool_t *tp;
-        apr_pool_t *dp = d.p;
-        cmark_node *root;
-
-        turn_band(&d, t);
-        /* One turn's tree and layout scratch live in a subpool. */
-        if (apr_pool_create(&tp, p) != APR_SUCCESS) {
-            continue;
-        }
-        d.p = tp;
-        d.tmp = NULL;
-        d.tmpn = 0;
-        root = parse_md(tp, t->markdown, t->markdown ? strlen(t->markdown) : 0);
-        if (root) {
-            render_blocks(&d, root);
-        }
-        while (d.levels->nelts) {
-            pop_level(&d);
-        }
-        d.mk_kind = 0;
-        d.p = dp;
-        d.tmp = NULL;
-        d.tmpn = 0;
-        apr_pool_destroy(tp);
+        transcript_turn(&d, p, &turns[i]);
     }
     return doc_finish(&d, out, outlen, err);
 }

@@ -4,10 +4,10 @@
  * backend (but saying plainly that no language model is involved).
  *
  * Uploads: the file is buffered (up to the upload limit), its text extracted
- * (PDF with poppler, from memory; HTML and JSON through text.c), cut into
- * overlapping passages and stored in ragchat_documents + ragchat_chunks, in
- * one transaction. A new upload of the same name replaces the user's earlier
- * document of that name.
+ * (PDF with poppler, from memory; HTML and JSON through retrieval_text.c), cut
+ * into overlapping passages and stored in ragchat_documents + ragchat_chunks,
+ * in one transaction. A new upload of the same name replaces the user's
+ * earlier document of that name.
  *
  * Questions: the last user message (the previous one weighs half, as context)
  * becomes a quoted, ORed query (FTS5's MATCH syntax, or to_tsquery's), bound
@@ -22,8 +22,9 @@
 #include "json.h"
 #include "schema.h"
 #include "store.h"
-#include "text.h"
-#include "util.h"
+#include "retrieval_text.h"
+#include "buf.h"
+#include "ids.h"
 
 #include "http_log.h"
 #include "http_protocol.h"
@@ -569,9 +570,10 @@ static rc_answer_outcome builtin_answer(rc_answer *a)
     else {
         text = compose_hits(p, hits);
     }
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "RC0707: builtin answer for %s: query [%s], "
-                  "%d documents, %d passages", q->user, query ? query : "",
-                  ndocs, hits ? hits->nelts : 0);
+    /* Never the query: its terms are the user's words. */
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "RC0707: builtin answer for %s: %s, "
+                  "%d documents, %d passages", ap_escape_logitem(r->pool, q->user),
+                  query ? "searched" : "no search terms", ndocs, hits ? hits->nelts : 0);
     stream_text(out, answer, text);
     apr_pool_destroy(p);
     return rv ? answer_failed(a) : RC_ANSWER_DONE;

@@ -2,6 +2,7 @@
  * Every handler returns an error string or NULL, so a bad httpd.conf fails
  * `apachectl configtest` with a message naming the directive. */
 #include "config.h"
+#include "pdf_text.h"
 
 #include "http_log.h"
 #include "apr_file_io.h"
@@ -11,9 +12,6 @@
 
 #include <stdlib.h>
 
-#ifndef RC_DEFAULT_HTDOCS
-#define RC_DEFAULT_HTDOCS "/usr/share/ragchat/htdocs"
-#endif
 
 void *rc_create_dir_conf(apr_pool_t *p, char *dir)
 {
@@ -23,6 +21,7 @@ void *rc_create_dir_conf(apr_pool_t *p, char *dir)
     c->connect_timeout = c->idle_timeout = RC_UNSET;
     c->session_timeout = c->session_max_age = RC_UNSET;
     c->login_limit = c->login_window = c->login_rows = RC_UNSET;
+    c->cookie_secure = c->csrf_lifetime = RC_UNSET;
     c->session_recheck = RC_UNSET;
     c->max_request = RC_UNSET;
     c->upload_max_size = RC_UNSET;
@@ -58,11 +57,14 @@ void *rc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(login_limit);
     MERGE_INT(login_window);
     MERGE_INT(login_rows);
+    MERGE_INT(cookie_secure);
+    MERGE_INT(csrf_lifetime);
     MERGE_INT(session_recheck);
     MERGE_PTR(htdocs);
     MERGE_PTR(title);
     MERGE_PTR(welcome);
     MERGE_PTR(assistant_name);
+    MERGE_PTR(logout_url);
     MERGE_INT(max_request);
     MERGE_INT(upload_max_size);
     MERGE_INT(upload_max_files);
@@ -283,15 +285,58 @@ static const char *set_login_limit(cmd_parms *cmd, void *cfg, const char *n,
     return err;
 }
 
+static const char *set_cookie_secure(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    rc_dir_conf *c = cfg;
+
+    if (strcasecmp(arg, "on") == 0) {
+        c->cookie_secure = RC_SECURE_ON;
+    }
+    else if (strcasecmp(arg, "off") == 0) {
+        c->cookie_secure = RC_SECURE_OFF;
+    }
+    else if (strcasecmp(arg, "auto") == 0) {
+        c->cookie_secure = RC_SECURE_AUTO;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "RagChatCookieSecure: '%s' is not On, Off or Auto", arg);
+    }
+    return NULL;
+}
+
+static const char *set_csrf_lifetime(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    return parse_seconds(cmd, arg, 1, &((rc_dir_conf *)cfg)->csrf_lifetime);
+}
+
+const char *rc_conf_htdocs_missing(apr_pool_t *p, const char *dir)
+{
+    static const char *const needed[] = { "index.html", "login.html", NULL };
+    int i;
+
+    for (i = 0; needed[i]; i++) {
+        apr_finfo_t fi;
+        const char *f = apr_pstrcat(p, dir, "/", needed[i], NULL);
+        if (apr_stat(&fi, f, APR_FINFO_TYPE, p) != APR_SUCCESS || fi.filetype != APR_REG) {
+            return needed[i];
+        }
+    }
+    return NULL;
+}
+
 static const char *set_htdocs(cmd_parms *cmd, void *cfg, const char *arg)
 {
     rc_dir_conf *c = cfg;
-    const char *path = ap_server_root_relative(cmd->pool, arg);
+    const char *path = ap_server_root_relative(cmd->pool, arg), *err;
     apr_finfo_t fi;
 
     if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS
         || fi.filetype != APR_DIR) {
         return apr_psprintf(cmd->pool, "RagChatHtdocs: '%s' is not a directory", arg);
+    }
+    if ((err = rc_conf_htdocs_missing(cmd->pool, path)) != NULL) {
+        return apr_psprintf(cmd->pool, "RagChatHtdocs: '%s' does not hold the app's files "
+                            "(%s is missing)", arg, err);
     }
     c->htdocs = path;
     return NULL;
@@ -324,6 +369,44 @@ static const char *set_upload_max_files(cmd_parms *cmd, void *cfg, const char *a
     return parse_count(cmd, arg, 1, &((rc_dir_conf *)cfg)->upload_max_files);
 }
 
+/* ".ext", or "type/subtype" or "type/ *" (any subtype) with a registered top-level type. */
+static int valid_upload_type(const char *t)
+{
+    static const char *const tops[] = { "application", "audio", "font", "image", "message",
+                                        "model", "multipart", "text", "video", NULL };
+    const char *slash = strchr(t, '/'), *s;
+    int i;
+
+    if (*t == '.') {
+        for (s = t + 1; *s; s++) {
+            if (!apr_isalnum(*s) && !strchr("-_+.", *s)) {
+                return 0;
+            }
+        }
+        return t[1] != '\0';
+    }
+    if (!slash || !slash[1] || strchr(slash + 1, '/')) {
+        return 0;
+    }
+    for (i = 0; tops[i]; i++) {
+        if ((size_t)(slash - t) == strlen(tops[i]) && strncmp(t, tops[i], slash - t) == 0) {
+            break;
+        }
+    }
+    if (!tops[i]) {
+        return 0;
+    }
+    if (strcmp(slash + 1, "*") == 0) {
+        return 1;
+    }
+    for (s = slash + 1; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("!#$&^_.+-", *s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static const char *add_upload_type(cmd_parms *cmd, void *cfg, const char *arg)
 {
     rc_dir_conf *c = cfg;
@@ -342,6 +425,10 @@ static const char *add_upload_type(cmd_parms *cmd, void *cfg, const char *arg)
         t = apr_pstrcat(cmd->pool, ".", arg, NULL);
     }
     ap_str_tolower((char *)t);
+    if (!valid_upload_type(t)) {
+        return apr_psprintf(cmd->pool, "RagChatUploadTypes: '%s' is neither an extension "
+                            "(.pdf) nor a MIME type or pattern (text/plain, image/*)", arg);
+    }
     APR_ARRAY_PUSH(c->upload_types, const char *) = t;
     return NULL;
 }
@@ -356,6 +443,15 @@ static const char *set_pdf_font(cmd_parms *cmd, void *cfg, const char *arg)
     if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS
         || fi.filetype != APR_REG) {
         return apr_psprintf(cmd->pool, "%s: font file '%s' not found", cmd->cmd->name, arg);
+    }
+    {
+        rc_crange *cov;
+        int ncov, ttc;
+        if (!rc_ttf_coverage(cmd->temp_pool, path, &cov, &ncov, &ttc)) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a usable font (a TrueType .ttf or "
+                                ".ttc with a Unicode character map is needed)",
+                                cmd->cmd->name, arg);
+        }
     }
     c->pdf_font[idx] = path;
     return NULL;
@@ -389,6 +485,12 @@ const command_rec rc_directives[] = {
     AP_INIT_TAKE123("RagChatLoginLimit", set_login_limit, NULL, RSRC_CONF | ACCESS_CONF,
                    "Failed logins allowed per address and per user and address, the window "
                    "in seconds, and the most failure rows kept"),
+    AP_INIT_TAKE1("RagChatCookieSecure", set_cookie_secure, NULL, RSRC_CONF | ACCESS_CONF,
+                  "Mark the app's cookies Secure: On (behind a TLS-terminating proxy), "
+                  "Off, or Auto (when Apache sees https; the default)"),
+    AP_INIT_TAKE1("RagChatCSRFLifetime", set_csrf_lifetime, NULL, RSRC_CONF | ACCESS_CONF,
+                  "Seconds an apache-mode CSRF token is issued for (it is accepted for "
+                  "twice as long)"),
     AP_INIT_TAKE1("RagChatHtdocs", set_htdocs, NULL, RSRC_CONF | ACCESS_CONF,
                   "Directory of the app's HTML, JavaScript and CSS"),
     AP_INIT_TAKE1("RagChatTitle", set_string, OFF(title), RSRC_CONF | ACCESS_CONF,
@@ -397,6 +499,9 @@ const command_rec rc_directives[] = {
                   "Greeting shown in a new conversation"),
     AP_INIT_TAKE1("RagChatAssistantName", set_string, OFF(assistant_name), RSRC_CONF | ACCESS_CONF,
                   "Name stored on the assistant's steps"),
+    AP_INIT_TAKE1("RagChatLogoutURL", set_string, OFF(logout_url), RSRC_CONF | ACCESS_CONF,
+                  "RagChatAuth apache: where Log out goes (e.g. mod_auth_form's "
+                  "form-logout-handler location)"),
     AP_INIT_TAKE1("RagChatMaxRequestSize", set_max_request, NULL, RSRC_CONF | ACCESS_CONF,
                   "Largest JSON request body accepted (bytes, K, M)"),
     AP_INIT_TAKE1("RagChatUploadMaxSize", set_upload_max_size, NULL, RSRC_CONF | ACCESS_CONF,
@@ -446,6 +551,8 @@ INT_GETTER(rc_conf_session_max_age, session_max_age, RC_DEFAULT_SESSION_MAXAGE)
 INT_GETTER(rc_conf_login_limit, login_limit, RC_DEFAULT_LOGIN_LIMIT)
 INT_GETTER(rc_conf_login_window, login_window, RC_DEFAULT_LOGIN_WINDOW)
 INT_GETTER(rc_conf_login_rows, login_rows, RC_DEFAULT_LOGIN_ROWS)
+INT_GETTER(rc_conf_cookie_secure, cookie_secure, RC_SECURE_AUTO)
+INT_GETTER(rc_conf_csrf_lifetime, csrf_lifetime, RC_DEFAULT_CSRF_LIFETIME)
 INT_GETTER(rc_conf_session_recheck, session_recheck, RC_DEFAULT_SESSION_RECHECK)
 INT_GETTER(rc_conf_upload_max_files, upload_max_files, RC_DEFAULT_UPLOAD_FILES)
 

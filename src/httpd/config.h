@@ -8,6 +8,8 @@
 #define RC_UNSET (-1)
 
 typedef enum { RC_AUTH_UNSET = 0, RC_AUTH_APACHE, RC_AUTH_FORM } rc_auth_mode;
+/* RagChatCookieSecure: Auto marks cookies Secure when Apache sees https. */
+enum { RC_SECURE_OFF = 0, RC_SECURE_ON = 1, RC_SECURE_AUTO = 2 };
 
 typedef struct {
     const char *base;            /* the path of this section (<Location>, <Directory>) */
@@ -29,11 +31,14 @@ typedef struct {
     int login_window;            /* seconds */
     int login_rows;              /* failure rows kept at most, whatever the attack */
     int session_recheck;         /* seconds between provider re-checks, 0: never */
+    int cookie_secure;           /* RC_SECURE_OFF, _ON or _AUTO */
+    int csrf_lifetime;           /* seconds an apache-mode CSRF token is issued for */
 
     const char *htdocs;
     const char *title;
     const char *welcome;
     const char *assistant_name;
+    const char *logout_url;      /* RagChatAuth apache: the site's own logout */
     apr_off_t max_request;       /* bytes of a JSON API body */
 
     apr_off_t upload_max_size;
@@ -44,6 +49,9 @@ typedef struct {
 } rc_dir_conf;
 
 /* Defaults, applied by the accessors below when a directive is unset. */
+#ifndef RC_DEFAULT_HTDOCS
+#define RC_DEFAULT_HTDOCS      "/usr/share/ragchat/htdocs"   /* where make install puts them */
+#endif
 #define RC_DEFAULT_TITLE       "RAG Chat"
 #define RC_DEFAULT_WELCOME     "Hello! Upload documents (drag & drop) or ask me a question."
 #define RC_DEFAULT_ASSISTANT   "Assistant"
@@ -56,6 +64,7 @@ typedef struct {
 #define RC_DEFAULT_LOGIN_WINDOW (15 * 60)
 #define RC_DEFAULT_LOGIN_ROWS 100000
 #define RC_DEFAULT_SESSION_RECHECK 60
+#define RC_DEFAULT_CSRF_LIFETIME (24 * 3600)
 #define RC_DEFAULT_UPLOAD_MAX  (50 * 1000 * 1000)
 #define RC_DEFAULT_UPLOAD_FILES 20
 extern const command_rec rc_directives[];
@@ -75,6 +84,10 @@ int rc_conf_session_max_age(const rc_dir_conf *c);
 int rc_conf_login_limit(const rc_dir_conf *c);
 int rc_conf_login_window(const rc_dir_conf *c);
 int rc_conf_login_rows(const rc_dir_conf *c);
+/* The first of the app's files missing from dir (index.html, login.html), or NULL. */
+const char *rc_conf_htdocs_missing(apr_pool_t *p, const char *dir);
+int rc_conf_cookie_secure(const rc_dir_conf *c);
+int rc_conf_csrf_lifetime(const rc_dir_conf *c);
 int rc_conf_session_recheck(const rc_dir_conf *c);
 apr_off_t rc_conf_upload_max_size(const rc_dir_conf *c);
 int rc_conf_upload_max_files(const rc_dir_conf *c);

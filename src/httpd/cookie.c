@@ -41,7 +41,9 @@ void rc_cookie_set(rc_req *q, const char *name, const char *value, const char *p
                    long max_age)
 {
     request_rec *r = q->r;
-    int secure = strcasecmp(ap_http_scheme(r), "https") == 0;
+    int mode = rc_conf_cookie_secure(q->conf);
+    int secure = mode == RC_SECURE_ON
+                 || (mode == RC_SECURE_AUTO && strcasecmp(ap_http_scheme(r), "https") == 0);
 
     apr_table_addn(r->err_headers_out, "Set-Cookie",
                    apr_psprintf(r->pool, "%s=%s; Path=%s%s; HttpOnly; SameSite=Lax%s",

@@ -10,7 +10,7 @@
 apr_array_header_t *rc_cookie_values(request_rec *r, const char *name);
 /* The path a cookie of the app is scoped to: B, or B + sub ("/login"). */
 const char *rc_cookie_path(rc_req *q, const char *sub);
-/* Sets a cookie (HttpOnly, SameSite=Lax, Secure on https). max_age < 0: a
+/* Sets a cookie (HttpOnly, SameSite=Lax, Secure as RagChatCookieSecure says). max_age < 0: a
  * browser-session cookie; 0: deletes it. In err_headers_out, so it goes out
  * with every status. */
 void rc_cookie_set(rc_req *q, const char *name, const char *value, const char *path,

@@ -10,7 +10,8 @@
 int rc_csrf_check(rc_req *q, const char *form_token);
 /* 1 when the request's Origin / Sec-Fetch-Site say it comes from another site. */
 int rc_csrf_cross_site(request_rec *r);
-/* The CSRF token bound to this user (apache mode). */
+/* The CSRF token bound to this user (apache mode), for the current window of
+ * RagChatCSRFLifetime seconds; the previous window's is accepted too. */
 const char *rc_csrf_token_for(rc_req *q, const char *subject);
 /* Startup: a random key for CSRF tokens when RagChatSecret is unset, the same
  * for every child and across graceful restarts. */

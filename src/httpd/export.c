@@ -8,11 +8,14 @@
  * the date so that a downloads folder stays readable. Ownership is checked
  * through rc_api_owned_*: another user's id answers 404 like an unknown one. */
 #include "export.h"
+#include "filename.h"
 #include "api.h"
 #include "clean.h"
 #include "json.h"
 #include "pdf.h"
-#include "util.h"
+#include "buf.h"
+#include "encode.h"
+#include "utf8.h"
 
 #include "http_log.h"
 #include "http_protocol.h"
@@ -140,12 +143,14 @@ static const char *thread_title(apr_pool_t *p, const rc_thread *t)
     return *n ? n : "Conversation";
 }
 
-/* The thread name as the stem of a file name: characters that file systems
- * or download dialogs refuse become spaces, at most RC_FILENAME_NAME_MAX bytes
- * (cut at a word when one ends near the limit), no leading or trailing dots. */
+/* The thread name as the stem of a file name: no invisible format characters
+ * (a right-to-left override would make "gpj.exe" read as "exe.jpg"),
+ * characters that file systems or download dialogs refuse become spaces, at
+ * most RC_FILENAME_NAME_MAX bytes (cut at a word when one ends near the
+ * limit), no leading or trailing dots. */
 static char *file_stem(apr_pool_t *p, const char *title)
 {
-    char *s = apr_pstrdup(p, title), *c;
+    char *s = rc_strip_format_chars(p, title), *c;
     size_t n, cut;
 
     for (c = s; *c; c++) {
@@ -183,18 +188,6 @@ static const char *const latin1_ascii[64] = {
     "d", "n", "o", "o", "o", "o", "o", "_", "o", "u", "u", "u", "u", "y", "th", "y"
 };
 
-static unsigned utf8_decode(const unsigned char *s, size_t len)
-{
-    if (len == 2) {
-        return ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu);
-    }
-    if (len == 3) {
-        return ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
-    }
-    return ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6)
-           | (s[3] & 0x3Fu);
-}
-
 /* The quoted-string filename for clients without RFC 6266 filename*: ASCII
  * only, no quote, backslash or percent (some browsers decode %XX there), runs
  * of replaced characters folded into one "_". s is valid UTF-8. */
@@ -215,14 +208,13 @@ static char *ascii_filename(apr_pool_t *p, const char *s)
             rep = one;
         }
         else {
-            unsigned cp;
-            len = rc_utf8_seq_len(u + i, n - i);
+            apr_uint32_t cp;
+            len = rc_utf8_decode(u + i, n - i, &cp);
             if (!len) {
                 len = 1;
                 rep = "_";
             }
             else {
-                cp = utf8_decode(u + i, len);
                 rep = cp >= 0xC0 && cp <= 0xFF ? latin1_ascii[cp - 0xC0]
                     : (cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 ? "-"
                     : (cp >= 0x2018 && cp <= 0x201F) || cp == 0x2032 ? "'"
@@ -244,7 +236,6 @@ static char *ascii_filename(apr_pool_t *p, const char *s)
 /* RFC 8187 ext-value: UTF-8''percent-encoded, attr-char kept as is. */
 static char *ext_filename(apr_pool_t *p, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
     size_t n = strlen(s), i, w = 0;
     char *o = apr_palloc(p, 3 * n + 1);
 
@@ -255,8 +246,8 @@ static char *ext_filename(apr_pool_t *p, const char *s)
         }
         else {
             o[w++] = '%';
-            o[w++] = hex[c >> 4];
-            o[w++] = hex[c & 15];
+            rc_hex_encode_upper(o + w, &c, 1);
+            w += 2;
         }
     }
     o[w] = '\0';

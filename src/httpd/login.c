@@ -10,10 +10,12 @@
 #include "csrf.h"
 #include "login_rules.h"
 #include "secret.h"
+#include "encode.h"
 #include "session.h"
 #include "static.h"
 #include "throttle.h"
-#include "util.h"
+#include "crypto.h"
+#include "ids.h"
 
 #include "http_log.h"
 #include "http_protocol.h"
@@ -27,18 +29,6 @@ APLOG_USE_MODULE(ragchat);
 #define PASSWORD_MAX     1024
 #define MSG_WRONG        "Wrong user name or password"
 
-static int is_lower_hex(const char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* The login nonce of the request's cookie, or a new one (and its cookie). */
 static const char *login_nonce(rc_req *q, int create)
 {
@@ -48,7 +38,7 @@ static const char *login_nonce(rc_req *q, int create)
 
     for (i = 0; i < vals->nelts; i++) {
         n = APR_ARRAY_IDX(vals, i, const char *);
-        if (strlen(n) == 2 * NONCE_BYTES && is_lower_hex(n, 2 * NONCE_BYTES)) {
+        if (strlen(n) == 2 * NONCE_BYTES && rc_is_hex(n, 2 * NONCE_BYTES)) {
             return n;
         }
     }
@@ -248,7 +238,7 @@ int rc_handle_logout(rc_req *q)
     request_rec *r = q->r;
     apr_table_t *form = NULL;
     const char *ct = apr_table_get(r->headers_in, "Content-Type");
-    int rv;
+    int rv, everywhere;
 
     if (rc_conf_auth(q->conf) != RC_AUTH_FORM) {
         return rc_send_error(r, HTTP_NOT_FOUND, "not_found",
@@ -264,11 +254,15 @@ int rc_handle_logout(rc_req *q)
     if ((rv = rc_csrf_check(q, form ? apr_table_get(form, "csrf") : NULL)) != OK) {
         return rv == DONE ? OK : rv;
     }
-    if ((rv = rc_session_end(q)) != OK) {
+    everywhere = (form && apr_table_get(form, "everywhere"))
+                 || (r->args && strcmp(r->args, "everywhere=1") == 0);
+    if ((rv = rc_session_end(q, everywhere)) != OK) {
         return rv;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "RC0335: %s logged out",
-                  ap_escape_logitem(r->pool, q->user));
+    if (!everywhere) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "RC0335: %s logged out",
+                      ap_escape_logitem(r->pool, q->user));
+    }
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     if (wants_json(r)) {
         r->status = HTTP_NO_CONTENT;

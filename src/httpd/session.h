@@ -18,7 +18,8 @@ int rc_session_identify(rc_req *q);
  * in one transaction, and its cookie. OK or 500. */
 int rc_session_start(rc_req *q, rc_db *db, const char *user, const char *provider,
                      apr_int64_t now);
-/* Logout: deletes q's session row and its cookie. OK or 500. */
-int rc_session_end(rc_req *q);
+/* Logout: deletes q's session row (or, everywhere, every session of q's
+ * user, on every server sharing the database) and its cookie. OK or 500. */
+int rc_session_end(rc_req *q, int everywhere);
 
 #endif

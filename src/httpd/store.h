@@ -75,6 +75,8 @@ int rc_store_session_insert(rc_db *db, const char *row_id, const rc_session_row 
 int rc_store_session_touch(rc_db *db, const char *row_id, apr_int64_t last_seen,
                            apr_int64_t checked);
 int rc_store_session_delete(rc_db *db, const char *row_id);
+/* Ends every session of a user (log out everywhere); *n the number ended. */
+int rc_store_sessions_delete_user(rc_db *db, const char *user, int *n);
 /* Deletes the sessions that expired by now. */
 int rc_store_sessions_prune(rc_db *db, apr_int64_t now);
 

@@ -2,7 +2,7 @@
  * ragchat_login_failures). Times are epoch seconds, bound as decimal text
  * to BIGINT (%lld) placeholders. */
 #include "store.h"
-#include "util.h"
+#include "ids.h"
 
 #include "apr_strings.h"
 
@@ -75,6 +75,13 @@ int rc_store_session_delete(rc_db *db, const char *row_id)
 {
     return rc_db_exec(db, "session_del", "DELETE FROM ragchat_sessions WHERE id = %s",
                       NULL, RC_DB_ARGS(row_id));
+}
+
+int rc_store_sessions_delete_user(rc_db *db, const char *user, int *n)
+{
+    return rc_db_exec(db, "session_del_user",
+                      "DELETE FROM ragchat_sessions WHERE \"userIdentifier\" = %s", n,
+                      RC_DB_ARGS(user));
 }
 
 int rc_store_sessions_prune(rc_db *db, apr_int64_t now)

@@ -2,7 +2,7 @@
  * (the reference's tables plus ragchat_streams), as functions over db.c's
  * connections. Every statement of these tables is here. */
 #include "store.h"
-#include "util.h"
+#include "ids.h"
 
 #include "apr_strings.h"
 

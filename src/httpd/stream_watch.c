@@ -14,7 +14,7 @@
 #include "stream_watch.h"
 #include "db.h"
 #include "store.h"
-#include "util.h"
+#include "ids.h"
 
 #include "http_log.h"
 #include "apr_strings.h"

@@ -21,7 +21,7 @@
  * with --skip-orphans. Running answers (ragchat_streams) are not copied.
  * Exit status: 0 copied and identical, 1 failure, 2 usage. */
 #include "schema.h"
-#include "util.h"
+#include "crypto.h"
 
 #include <apr_general.h>
 #include <apr_tables.h>

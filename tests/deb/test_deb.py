@@ -213,9 +213,11 @@ def test_package_fields(system):
     assert fields["Package"] == PKG
     assert fields["Version"].split(":")[-1].rsplit("-", 1)[0] == version_h(), fields
     depends = fields["Depends"]
-    for dep in ("apache2-api-", "libaprutil1-dbd-sqlite3", "libcurl", "libjansson"):
+    for dep in ("apache2-api-", "libaprutil1-dbd-sqlite3", "libcurl", "libjansson",
+                "libharfbuzz0b", "libharfbuzz-subset0", "libfribidi0", "libfontconfig1"):
         assert dep in depends, depends
-    assert "fonts-dejavu-core" in fields["Recommends"]
+    for font in ("fonts-dejavu-core", "fonts-noto-core", "fonts-wqy-zenhei", "fonts-symbola"):
+        assert font in fields["Recommends"], fields["Recommends"]
     assert "libaprutil1-dbd-pgsql" in fields["Suggests"]
 
     ctl = os.path.join(system.tmp, "control")
@@ -224,7 +226,7 @@ def test_package_fields(system):
         assert sorted(f.read().split()) == [CONF, MODS_AVAILABLE + "/ragchat.load"]
 
     files = {l.split()[-1].lstrip(".") for l in run(["dpkg-deb", "-c", system.deb]).stdout.splitlines()}
-    for path in (MODULE, HTDOCS + "/index.html", HTDOCS + "/app.js", EXAMPLE,
+    for path in (MODULE, HTDOCS + "/index.html", HTDOCS + "/js/main.js", EXAMPLE,
                  DOC + "/copyright", "/usr/sbin/ragchat-migrate"):
         assert path in files, path
     assert any(p.startswith(DOC + "/README") for p in files), sorted(files)
@@ -398,9 +400,9 @@ def test_serves_a_chat_with_the_example_site(system):
                              "csrf": form_token(page.text)})
             assert r.status_code == 303, (r.status_code, r.text[:300])
 
-            r = s.get(server.url("/static/app.js"), timeout=10)
+            r = s.get(server.url("/static/js/main.js"), timeout=10)
             assert r.status_code == 200
-            with open(os.path.join(HTDOCS, "app.js"), "rb") as f:
+            with open(os.path.join(HTDOCS, "js", "main.js"), "rb") as f:
                 assert r.content == f.read()
 
             me = s.get(server.url("/api/me"), timeout=10).json()

@@ -29,7 +29,7 @@ test('first load of B/ transfers at most 100 KB', async () => {
   const total = list.reduce((n, s) => n + s.bytes, 0);
   console.log('# first load: %d bytes in %d responses\n# %s', total, list.length,
     list.map((s) => `${s.bytes}\t${s.url.replace(server.base, 'B/')}`).join('\n# '));
-  assert.ok(list.some((s) => s.url.endsWith('static/app.js')) && list.some((s) => s.url.endsWith('static/app.css')));
+  assert.ok(list.some((s) => s.url.endsWith('static/js/main.js')) && list.some((s) => s.url.endsWith('static/app.css')));
   assert.ok(total > 0 && total <= 100 * 1024, `first load ${total} bytes`);
   await fresh.close();
 });

@@ -148,7 +148,7 @@ export async function assertInert(page, assert) {
     for (const el of document.querySelectorAll('*')) {
       for (const a of el.attributes) if (/^on/i.test(a.name)) out.push(el.tagName + '[' + a.name + ']');
     }
-    const scripts = [...document.scripts].filter((s) => !/static\/app\.js$/.test(s.src));
+    const scripts = [...document.scripts].filter((s) => !/static\/js\/main\.js$/.test(s.src));
     if (scripts.length) out.push('script: ' + scripts.map((s) => s.src || s.textContent.slice(0, 40)).join(','));
     if (window.__xss) out.push('window.__xss set');
     return out;

@@ -8,6 +8,7 @@ apache-mode CSRF token rotates."""
 import json
 import os
 import statistics
+import subprocess
 import time
 
 import pytest
@@ -15,11 +16,12 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from conftest import ApiClient, HttpdServer
-from test_login import form_token, login, make_form_server  # noqa: F401 (a fixture)
+from test_login import (client, form_token, login, login_ok, make_form_server,  # noqa: F401
+                        me_status)
 
 
 # The backend failures below are logged at warn, as they should be.
-LOG_ALLOW = [r"RC0204: answer .* ended early", r"RC0401: upload refused \(502 "]
+LOG_ALLOW = [r"RC0204: answer ended early", r"RC0401: upload refused \(502 "]
 
 
 class SourceAddressAdapter(HTTPAdapter):
@@ -222,3 +224,101 @@ def test_backend_error_body_never_reaches_the_browser(server, api, backend):
     up = api.post("/api/upload", files=[("files", ("a.txt", b"hello", "text/plain"))])
     assert up.status_code == 502
     assert "Traceback" not in up.text and "secret-4242" not in up.text
+
+
+# ---- cookies behind a TLS-terminating proxy ---------------------------------------------
+@pytest.mark.parametrize("mode,secure", [("On", True), ("Off", False), ("Auto", False)])
+def test_cookie_secure_directive(make_form_server, mode, secure):
+    srv = make_form_server(location="RagChatCookieSecure %s" % mode)
+    page = requests.get(srv.url("/login"), timeout=10)
+    login_cookie = page.headers["Set-Cookie"]
+    # sent by hand: a client rightly keeps a Secure cookie off plain http
+    r = requests.post(srv.url("/login"), data={"username": "alice",
+                                               "password": srv.users["alice"],
+                                               "csrf": form_token(page.text)},
+                      headers={"Cookie": login_cookie.split(";")[0]},
+                      allow_redirects=False, timeout=10)
+    assert r.status_code == 303
+    session_cookie = [c for c in r.raw.headers.getlist("Set-Cookie")
+                      if c.startswith("ragchat_session=")][0]
+    for c in (login_cookie, session_cookie):
+        assert ("; Secure" in c) == secure, c
+        assert "HttpOnly" in c and "SameSite=Lax" in c
+
+
+# ---- ending sessions ---------------------------------------------------------------------
+def test_log_out_everywhere(make_form_server):
+    srv = make_form_server()
+    a1 = login_ok(srv, "alice")
+    a2 = login_ok(srv, "alice")
+    b = login_ok(srv, "bob")
+    cookies = [x.cookies.get("ragchat_session") for x in (a1, a2, b)]
+    assert [me_status(srv, c) for c in cookies] == [200, 200, 200]
+    r = a1.post(srv.url("/logout"), data={"csrf": client(srv, a1).csrf, "everywhere": "1"},
+                allow_redirects=False, timeout=10)
+    assert r.status_code == 303
+    assert [me_status(srv, c) for c in cookies] == [401, 401, 200]
+    assert "RC0337: alice logged out everywhere (2 sessions ended)" in srv.error_log()
+
+
+def test_admin_command_ends_a_users_sessions(make_form_server):
+    srv = make_form_server()
+    a = login_ok(srv, "alice").cookies.get("ragchat_session")
+    b = login_ok(srv, "bob").cookies.get("ragchat_session")
+    cmd = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "ragchat-end-sessions")
+    where = (["--pgsql", srv.pg.dbd_params(srv.pg_database)] if srv.driver == "pgsql"
+             else ["--sqlite", srv.db_path])
+    out = subprocess.run([cmd] + where + ["alice"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert "ended 1 session(s) of alice" in out.stdout
+    assert me_status(srv, a) == 401 and me_status(srv, b) == 200
+    # the server still writes its database afterwards (no root-owned WAL files)
+    assert login_ok(srv, "alice").cookies.get("ragchat_session")
+    bad = subprocess.run([cmd] + where, capture_output=True, text=True)
+    assert bad.returncode == 2 and "ragchat-end-sessions" in bad.stderr
+
+
+# ---- the apache-mode CSRF token rotates ----------------------------------------------------
+def test_apache_mode_csrf_token_rotates(make_server):
+    srv = make_server(extra_location="RagChatCSRFLifetime 2")
+    api = ApiClient(srv)
+
+    def rename(token):
+        return api.post("/api/threads/none/nothing", headers={"X-CSRF-Token": token})
+
+    def refused(r):
+        return r.status_code == 403 and r.json()["error"]["code"] == "csrf"
+
+    # wait for the start of a window, so the timing below holds
+    first = api.me(refresh=True)["csrf"]
+    while api.me(refresh=True)["csrf"] == first:
+        time.sleep(0.05)
+    t0 = time.monotonic()
+    token = api.me()["csrf"]
+    assert not refused(rename(token))
+    while time.monotonic() - t0 < 2.3:
+        time.sleep(0.1)
+    newer = api.me(refresh=True)["csrf"]
+    assert newer != token, "the token rotated"
+    assert not refused(rename(token)), "the previous window's token still works"
+    while time.monotonic() - t0 < 4.3:
+        time.sleep(0.1)
+    assert refused(rename(token)), "a token two windows old is refused"
+    assert not refused(rename(api.me(refresh=True)["csrf"]))
+
+
+# ---- no bidi controls in file names ------------------------------------------------------
+def test_export_file_name_has_no_bidi_controls(server, api):
+    import urllib.parse
+    events = api.chat_events("bidi name")
+    tid = events[0][1]["thread_id"]
+    name = "invoice\u202Efdp.exe\u2066x\u2069 \u200Bok"
+    assert api.patch("/api/threads/%s" % tid, json={"name": name}).status_code == 200
+    for fmt in ("md", "pdf"):
+        r = api.get("/api/threads/%s/export.%s" % (tid, fmt))
+        assert r.status_code == 200
+        cd = r.headers["Content-Disposition"]
+        ext = urllib.parse.unquote(cd.split("filename*=UTF-8''")[1].split(";")[0])
+        assert not any(c in ext for c in "\u202E\u2066\u2069\u200B"), ext
+        assert ext.startswith("invoicefdp.exex ok"), ext
+        assert ext.endswith("." + fmt)
