@@ -8,7 +8,9 @@ import pytest
 from conftest import ApiClient, assert_error_json, final_event, step_row, tokens_of, wait_for
 
 
-def stop_during_stream(api, backend, sse):
+def stop_during_stream(api, backend, sse, stopper=None):
+    """An answer streaming for api, stopped after two tokens by stopper (api
+    itself, or a client of another server on the same database)."""
     toks = ["t%02d " % i for i in range(30)]
     backend.script({"tokens": toks, "delay": 0.15})      # ~4.5 s in all
     r = api.chat("please stop me")
@@ -19,7 +21,7 @@ def stop_during_stream(api, backend, sse):
     step = events[0][1]["assistant_step_id"]
     while len(tokens_of(events)) < 2:
         events.append(next(it))
-    s = api.post("/api/chat/%s/stop" % step)
+    s = (stopper or api).post("/api/chat/%s/stop" % step)
     t_stopped = time.monotonic()
     assert s.status_code == 202, s.text
     assert s.json() == {"stopping": True}

@@ -26,6 +26,20 @@ static int run(apr_dbd_t *h, const char *sql)
     return apr_dbd_query(drv, h, &n, sql);
 }
 
+/* A database that records version v (0: none). */
+static apr_dbd_t *at_version(apr_pool_t *p, int v)
+{
+    apr_dbd_t *h = open_db(p);
+
+    CHECK(h != NULL);
+    if (h && v) {
+        CHECK(run(h, "CREATE TABLE ragchat_schema (version INTEGER PRIMARY KEY,"
+                     " \"appliedAt\" TEXT NOT NULL)") == 0);
+        CHECK(run(h, apr_psprintf(p, "INSERT INTO ragchat_schema VALUES (%d, 'then')", v)) == 0);
+    }
+    return h;
+}
+
 static long long number(apr_pool_t *p, apr_dbd_t *h, const char *sql)
 {
     apr_dbd_results_t *res = NULL;
@@ -44,11 +58,10 @@ static long long number(apr_pool_t *p, apr_dbd_t *h, const char *sql)
 
 static void test_new_database(apr_pool_t *p)
 {
-    apr_dbd_t *h = open_db(p);
+    apr_dbd_t *h = at_version(p, 0);
     rc_schema_state st;
     const char *err = NULL;
 
-    CHECK(h != NULL);
     if (!h) {
         return;
     }
@@ -71,12 +84,11 @@ static void test_new_database(apr_pool_t *p)
 /* Version 1 as recorded: only the later versions are applied, rows stay. */
 static void test_upgrade_from_1(apr_pool_t *p)
 {
-    apr_dbd_t *h = open_db(p);
+    apr_dbd_t *h = at_version(p, 1);
     rc_schema_state st;
     const char *err = NULL;
 
     if (!h) {
-        CHECK(0);
         return;
     }
     CHECK(run(h, "CREATE TABLE users (id TEXT PRIMARY KEY, identifier TEXT NOT NULL UNIQUE,"
@@ -86,9 +98,6 @@ static void test_upgrade_from_1(apr_pool_t *p)
     CHECK(run(h, "CREATE TABLE elements (id TEXT PRIMARY KEY, \"threadId\" TEXT, name TEXT)")
           == 0);
     CHECK(run(h, "INSERT INTO users VALUES ('u1', 'alice', NULL, '{}')") == 0);
-    CHECK(run(h, "CREATE TABLE ragchat_schema (version INTEGER PRIMARY KEY,"
-                 " \"appliedAt\" TEXT NOT NULL)") == 0);
-    CHECK(run(h, "INSERT INTO ragchat_schema VALUES (1, 'then')") == 0);
     CHECK(rc_schema_version(p, drv, h, &err) == 1);
     CHECK(rc_schema_upgrade(p, drv, h, &st, &err) == 0);
     CHECK(st.from == 1 && st.to == RC_SCHEMA_VERSION);
@@ -104,17 +113,13 @@ static void test_upgrade_from_1(apr_pool_t *p)
 /* A later version than ours is left alone; a failing version leaves nothing. */
 static void test_newer_and_failing(apr_pool_t *p)
 {
-    apr_dbd_t *h = open_db(p);
+    apr_dbd_t *h = at_version(p, 99);
     rc_schema_state st;
     const char *err = NULL;
 
     if (!h) {
-        CHECK(0);
         return;
     }
-    CHECK(run(h, "CREATE TABLE ragchat_schema (version INTEGER PRIMARY KEY,"
-                 " \"appliedAt\" TEXT NOT NULL)") == 0);
-    CHECK(run(h, "INSERT INTO ragchat_schema VALUES (99, 'later')") == 0);
     CHECK(rc_schema_upgrade(p, drv, h, &st, &err) == 0);
     CHECK(st.from == 99 && st.to == 99);
     CHECK(number(p, h, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'users'") == 0);
@@ -122,9 +127,7 @@ static void test_newer_and_failing(apr_pool_t *p)
 
     /* "elements" is a view here: version 1 passes it by (IF NOT EXISTS), but
      * version 2's index on elements cannot be made on a view: all is rolled back. */
-    h = open_db(p);
-    if (!h) {
-        CHECK(0);
+    if (!(h = at_version(p, 0))) {
         return;
     }
     CHECK(run(h, "CREATE VIEW elements AS SELECT 1 AS \"threadId\"") == 0);
