@@ -217,6 +217,7 @@ static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     rc_markdown_init();
     rc_csrf_post_config(s);
     rc_authn_post_config(pconf, s);
+    rc_stream_watch_post_config(pconf, s);
     rc_provider_env_post_config(pconf, s, rc_config_env_provider_used());
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "RC0007: mod_ragchat/%s ready", RAGCHAT_VERSION);
     return OK;

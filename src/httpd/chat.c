@@ -431,7 +431,7 @@ int rc_handle_chat(rc_req *q)
     now = apr_time_now();
     c->started = now > c->started ? now : c->started + 1;
     c->next_poll = now + RC_STOP_POLL;
-    c->watch = rc_stream_watch_add(r, c->assistant_step_id, c->started);
+    c->watch = rc_stream_watch_add(r, c->assistant_step_id);
     rc_json_pool(r->pool, history);
     c->out = rc_sse_out_create(r);
     c->answer = rc_buf_make(r->pool, 4096);

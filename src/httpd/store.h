@@ -51,11 +51,12 @@ int rc_store_stream_begin(rc_db *db, const char *step_id, const char *thread_id,
                           const char *user_id);
 /* 1 when a stop was requested, 0 when not, -1 on error. */
 int rc_store_stream_stop_requested(rc_db *db, const char *step_id);
-/* The answers asked to stop whose rows were written at or after since (a
- * timestamp), at most RC_STORE_STOPPING_MAX (const char * ids in db->pool);
- * NULL on error. A row lives as long as its answer streams. */
-#define RC_STORE_STOPPING_MAX "1000"
-apr_array_header_t *rc_store_streams_stopping(rc_db *db, const char *since);
+/* The answers asked to stop, the newest RC_STORE_STOPPING_MAX (const char *
+ * ids in db->pool); NULL on error. A row lives as long as its answer streams,
+ * so the newest are the running ones (a process that died mid-answer leaves
+ * an older row). */
+#define RC_STORE_STOPPING_MAX "64"
+apr_array_header_t *rc_store_streams_stopping(rc_db *db);
 /* Rows changed: 1 when a running answer of this user was asked to stop. */
 int rc_store_stream_request_stop(rc_db *db, const char *step_id, const char *user_id);
 int rc_store_stream_end(rc_db *db, const char *step_id);

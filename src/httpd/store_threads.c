@@ -299,7 +299,7 @@ int rc_store_stream_stop_requested(rc_db *db, const char *step_id)
     return v && atoi(v) != 0;
 }
 
-apr_array_header_t *rc_store_streams_stopping(rc_db *db, const char *since)
+apr_array_header_t *rc_store_streams_stopping(rc_db *db)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
@@ -307,8 +307,8 @@ apr_array_header_t *rc_store_streams_stopping(rc_db *db, const char *since)
 
     if (rc_db_select(db, "streams_stopping",
                      "SELECT \"stepId\" FROM ragchat_streams WHERE stop = 1"
-                     " AND \"createdAt\" >= %s LIMIT " RC_STORE_STOPPING_MAX,
-                     &res, RC_DB_ARGS(since))) {
+                     " ORDER BY \"createdAt\" DESC LIMIT " RC_STORE_STOPPING_MAX,
+                     &res, 0, NULL)) {
         return NULL;
     }
     out = apr_array_make(db->pool, 4, sizeof(const char *));
