@@ -112,3 +112,19 @@ char *rc_snippet(apr_pool_t *p, const char *text, const char *q, size_t width)
     return apr_pstrcat(p, from > 0 ? ELLIPSIS : "", apr_pstrmemdup(p, t + from, to - from),
                        to < len ? ELLIPSIS : "", NULL);
 }
+
+char *rc_like_contains(apr_pool_t *p, const char *q)
+{
+    char *out = apr_palloc(p, strlen(q) * 2 + 3), *o = out;
+
+    *o++ = '%';
+    for (; *q; q++) {
+        if (*q == '%' || *q == '_' || *q == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = *q;
+    }
+    *o++ = '%';
+    *o = '\0';
+    return out;
+}

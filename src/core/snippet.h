@@ -11,4 +11,8 @@
  * with an ellipsis where text was cut. NULL when q does not occur. In p. */
 char *rc_snippet(apr_pool_t *p, const char *text, const char *q, size_t width);
 
+/* A LIKE pattern (with ESCAPE '\\') matching any text that contains q: the
+ * wildcards of q escaped, "%" around it. In p. */
+char *rc_like_contains(apr_pool_t *p, const char *q);
+
 #endif

@@ -52,6 +52,8 @@ int main(void)
         }
         CHECK(ok);
     }
+    CHECK_STR(rc_like_contains(p, "50% of a_b\\c"), "%50\\% of a\\_b\\\\c%");
+    CHECK_STR(rc_like_contains(p, ""), "%%");
     apr_pool_destroy(p);
     apr_terminate();
     return UNIT_REPORT("snippet");
