@@ -60,10 +60,30 @@ rc_step *rc_api_owned_step(rc_req *q, rc_db *db, const char *id)
     return s;
 }
 
+/* What the empty chat shows: "starters" (RagChatStarter) and "readme", the
+ * rendered RagChatReadme. */
+static void empty_chat(rc_req *q, json_t *me)
+{
+    const rc_dir_conf *c = q->conf;
+    json_t *starters = json_array();
+    int i;
+
+    for (i = 0; c->starters && i < c->starters->nelts; i++) {
+        const rc_starter *st = &APR_ARRAY_IDX(c->starters, i, rc_starter);
+        json_array_append_new(starters, json_pack("{s:o,s:o}", "label", rc_json_string(st->label),
+                                                  "message", rc_json_string(st->message)));
+    }
+    json_object_set_new(me, "starters", starters);
+    if (c->readme) {
+        json_object_set_new(me, "readme", rc_json_string(
+            rc_markdown_to_html(q->r->pool, c->readme, strlen(c->readme))));
+    }
+}
+
 int rc_handle_me(rc_req *q)
 {
     rc_dir_conf *c = q->conf;
-    json_t *types = json_array();
+    json_t *types = json_array(), *me;
     const char *const *t;
 
     if (strcmp(q->r->method, "GET")) {
@@ -72,8 +92,7 @@ int rc_handle_me(rc_req *q)
     for (t = rc_conf_upload_types(q->r->pool, c); *t; t++) {
         json_array_append_new(types, json_string(*t));
     }
-    return rc_send_json(q->r, HTTP_OK,
-        json_pack("{s:o,s:s,s:o,s:o,s:o,s:s,s:s,s:{s:I,s:i,s:o},s:s}",
+    me = json_pack("{s:o,s:s,s:o,s:o,s:o,s:s,s:s,s:{s:I,s:i,s:o},s:s}",
                   "user", rc_json_string(q->user),
                   "csrf", q->csrf ? q->csrf : "",
                   "title", rc_json_string(rc_conf_title(c)),
@@ -83,7 +102,9 @@ int rc_handle_me(rc_req *q)
                   "backend", rc_conf_is_builtin(c) ? "builtin" : "remote",
                   "upload", "max_size", (json_int_t)rc_conf_upload_max_size(c),
                   "max_files", rc_conf_upload_max_files(c), "types", types,
-                  "version", RAGCHAT_VERSION));
+                  "version", RAGCHAT_VERSION);
+    empty_chat(q, me);
+    return rc_send_json(q->r, HTTP_OK, me);
 }
 
 static json_t *thread_json(const rc_thread *t)
