@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages (and the e2e suite's npm packages) that building,
 # running and testing mod_ragchat need. Idempotent: quick when all are present.
+# The app serves Debian's highlight.js and KaTeX (htdocs/vendor links to them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,7 +9,7 @@ pkgs=(build-essential pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3 lib
       libcmark-gfm-dev libcmark-gfm-extensions-dev libhpdf-dev libsqlite3-dev
       libpoppler-glib-dev fonts-dejavu-core fonts-droid-fallback sqlite3 curl
       python3-pytest python3-requests poppler-utils clang libclang-rt-14-dev
-      cppcheck)
+      cppcheck libjs-highlight.js libjs-katex)
 if [ "${RAGCHAT_DEPS_BENCH:-}" = 1 ]; then
     pkgs+=(python3-markdown2 python3-xhtml2pdf imagemagick)
 fi
@@ -35,7 +36,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if [ "${RAGCHAT_DEPS_E2E:-}" = 1 ] && [ ! -d tests/e2e/node_modules/playwright-core ]; then
+if [ "${RAGCHAT_DEPS_E2E:-}" = 1 ] && { [ ! -d tests/e2e/node_modules/playwright-core ] \
+                                       || [ ! -d tests/e2e/node_modules/axe-core ]; }; then
     command -v npm >/dev/null || { echo "deps: npm is required for the e2e suite" >&2; exit 1; }
     (cd tests/e2e && npm ci --no-audit --no-fund)
 fi
