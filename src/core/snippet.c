@@ -1,4 +1,4 @@
-/* Search results: a short piece of a message around the match. */
+/* Search results: a short piece of a message around the match, as text. */
 #include "snippet.h"
 #include "util.h"
 
@@ -30,6 +30,32 @@ static char *fold(apr_pool_t *p, const char *text)
             space = 0;
         }
         out[o++] = *text;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* text without the markdown that would show as noise in a line of text:
+ * emphasis and code marks, table pipes, heading and quote markers. */
+static char *plain(apr_pool_t *p, const char *text)
+{
+    char *out = apr_palloc(p, strlen(text) + 1);
+    size_t o = 0;
+    int line_start = 1;
+
+    for (; *text; text++) {
+        char c = *text;
+        if (line_start && (c == '#' || c == '>')) {
+            continue;
+        }
+        line_start = c == '\n' || (line_start && (c == ' ' || c == '\t'));
+        if (c == '`' || ((c == '*' || c == '_' || c == '~') && text[1] == c)) {
+            while (text[1] == c) {
+                text++;
+            }
+            continue;
+        }
+        out[o++] = c == '|' ? ' ' : c;
     }
     out[o] = '\0';
     return out;
@@ -70,9 +96,13 @@ char *rc_snippet(apr_pool_t *p, const char *text, const char *q, size_t width)
     if (!qn) {
         return NULL;
     }
-    t = fold(p, text);
+    /* the match in the text without markdown, else as written */
+    t = fold(p, plain(p, text));
     if (!(hit = find_nocase(t, fq))) {
-        return NULL;
+        t = fold(p, text);
+        if (!(hit = find_nocase(t, fq))) {
+            return NULL;
+        }
     }
     len = strlen(t);
     at = (size_t)(hit - t);

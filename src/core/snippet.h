@@ -6,7 +6,9 @@
 #include <stddef.h>
 
 /* The text around the first match of q in text (ASCII letters compared
- * without case, as the search's LOWER(…) LIKE does): white space folded,
+ * without case, as the search's LOWER(…) LIKE does): markdown marks (code,
+ * emphasis, table pipes, heading and quote markers) dropped unless the match
+ * needs them, white space folded,
  * at most about width bytes, cut on word boundaries (and UTF-8 characters),
  * with an ellipsis where text was cut. NULL when q does not occur. In p. */
 char *rc_snippet(apr_pool_t *p, const char *text, const char *q, size_t width);

@@ -52,6 +52,10 @@ int main(void)
         }
         CHECK(ok);
     }
+    /* markdown marks dropped, unless what was searched holds them */
+    CHECK_STR(rc_snippet(p, "# Title\n\nHere is **code**:\n\n```python\nx = a_b\n```\n| a | b |\n> quoted",
+                         "code", 200), "Title Here is code: python x = a_b a b quoted");
+    CHECK_STR(rc_snippet(p, "a **bold** word", "**bold**", 80), "a **bold** word");
     CHECK_STR(rc_like_contains(p, "50% of a_b\\c"), "%50\\% of a\\_b\\\\c%");
     CHECK_STR(rc_like_contains(p, ""), "%%");
     apr_pool_destroy(p);
