@@ -138,11 +138,12 @@ export function sourcesBlock(list) {
     if (src.file && src.file !== src.title) where.push(src.file);
     if (src.page != null && src.page !== '') where.push('page ' + src.page);
     if (src.passage != null) where.push('passage ' + src.passage);
-    if (where.length) li.appendChild(E('span', 'src-where', where.join(', ')));
+    if (where.length) li.append(' ', E('span', 'src-where', where.join(', ')));
     if (typeof src.score === 'number') {
-      var sc = E('span', 'src-score', src.score.toFixed(2));
+      var sc = E('span', 'src-score');
+      sc.append(E('span', 'visually-hidden', 'score '), src.score.toFixed(2));
       sc.title = 'Relevance score';
-      li.appendChild(sc);
+      li.append(' ', sc);
     }
     if (src.snippet) li.appendChild(E('q', 'src-snippet', src.snippet));
     ol.appendChild(li);

@@ -74,7 +74,8 @@ export function upload(text) {
     xhr.upload.onprogress = function (e) {
       if (e.lengthComputable) setProgress(e.loaded / e.total, Math.round(100 * e.loaded / e.total) + '% of ' + fmtSize(total));
     };
-    xhr.upload.onload = function () { setProgress(1, 'Processing\u2026'); };
+    var sent = false;
+    xhr.upload.onload = function () { sent = true; setProgress(1, 'Processing\u2026'); };
     function done(ok, msg) {
       S.uploading = false;
       S.uploadXhr = null;
@@ -98,7 +99,10 @@ export function upload(text) {
       done(true);
     };
     xhr.onerror = function () { done(false, 'Upload failed: the server cannot be reached. Check your connection and try again.'); };
-    xhr.onabort = function () { done(false, 'Upload cancelled.'); };
+    xhr.onabort = function () {
+      done(false, sent ? 'Upload cancelled. The files had already been sent: the assistant may still take them in.'
+        : 'Upload cancelled.');
+    };
     xhr.send(fd);
   }).then(function (ok) {
     if (ok && text) { ta.value = ''; autoGrow(); send(text); }
