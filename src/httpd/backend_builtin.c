@@ -512,7 +512,7 @@ static const char *compose_no_match(apr_pool_t *p, int ndocs)
 /* What the chat says of a failed answer (what was streamed is kept). */
 static rc_answer_outcome answer_failed(rc_answer *a)
 {
-    a->error = "the backend connection broke off";
+    a->error = "The document store could not be searched right now. Try again in a minute.";
     return RC_ANSWER_BROKEN;
 }
 
