@@ -24,7 +24,7 @@ APR_CFLAGS  = $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
 APR_LIBS    = $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
 
 .PHONY: all deps install run deb test test-unit test-js test-integration test-asan test-e2e \
-        test-fuzz test-deb lint bench clean
+        test-fuzz test-deb lint bench clean screenshots
 
 all: $(BUILD)/mod_ragchat.so
 
@@ -129,6 +129,11 @@ test-asan: $(BUILD)/asan/mod_ragchat.so
 test-e2e: all
 	RAGCHAT_DEPS_E2E=1 scripts/deps.sh
 	cd tests/e2e && node --test --test-concurrency=1 $$(ls *.test.mjs | grep -v '^bench\.')
+
+# The README's screenshots (docs/*.png), from a real httpd in headless Chromium.
+screenshots: all
+	RAGCHAT_DEPS_E2E=1 scripts/deps.sh
+	cd tests/e2e && node screenshots.mjs
 
 # Installs the package on this machine's apache2, serves a chat with it from a
 # private httpd, purges it (root; see tests/deb/test_deb.py).
