@@ -3,11 +3,11 @@ markdown (rendered by the module's engine, raw HTML suppressed), in B/api/me;
 bad values fail configtest."""
 import os
 import re
-import subprocess
 
 import pytest
 
-from conftest import ApiClient, HttpdServer
+from conftest import ApiClient
+from test_config import configtest, unstarted  # noqa: F401 (a fixture)
 
 README = """# Welcome to the *handbook* chat
 
@@ -49,13 +49,6 @@ def test_readme_as_text(make_server):
     assert ApiClient(srv, "alice").me()["readme"] == "<p>Plain <em>text</em> readme</p>\n"
 
 
-@pytest.fixture(scope="module")
-def unstarted(backend_proc):
-    s = HttpdServer(backend=backend_proc, start=False)
-    yield s
-    s.cleanup()
-
-
 @pytest.mark.parametrize("lines, message", [
     ('RagChatStarter "%s"' % ("x" * 201), r"RagChatStarter: at most 200 bytes of label"),
     ('RagChatStarter a b c', r"RagChatStarter takes 1-2 arguments"),
@@ -63,10 +56,6 @@ def unstarted(backend_proc):
     ("RagChatReadme file:/nonexistent/readme.md", r"RagChatReadme: cannot read /nonexistent"),
 ])
 def test_bad_values_fail_configtest(unstarted, lines, message):
-    unstarted.extra_location = lines
-    unstarted.port = unstarted.port or 1
-    unstarted.write_config()
-    r = subprocess.run(["/usr/sbin/apache2", "-t", "-f", unstarted.conf_path],
-                       capture_output=True, text=True, env=unstarted.env(), timeout=30)
+    r = configtest(unstarted, lines)
     assert r.returncode != 0, r.stdout + r.stderr
     assert re.search(message, r.stderr), r.stderr
