@@ -16,9 +16,10 @@ INCLUDES   := -Isrc/core -Isrc/httpd
 
 # Expanded when used (=, not :=): on a fresh machine `make test` runs `deps`
 # first, and only then do pkg-config and the -dev packages exist.
-PKG_LIBS    = -lcurl -ljansson -lsqlite3 -lcmark-gfm -lcmark-gfm-extensions -lhpdf \
+PKG_LIBS    = -lcrypto -lcurl -ljansson -lsqlite3 -lcmark-gfm -lcmark-gfm-extensions -lhpdf \
+              $(shell pkg-config --libs harfbuzz harfbuzz-subset fribidi fontconfig 2>/dev/null) -lm \
               $(shell pkg-config --libs poppler-glib 2>/dev/null)
-PKG_CFLAGS  = $(shell pkg-config --cflags poppler-glib 2>/dev/null)
+PKG_CFLAGS  = $(shell pkg-config --cflags poppler-glib harfbuzz fribidi fontconfig 2>/dev/null)
 WARN       := -Wall -Wextra -Werror
 APR_CFLAGS  = $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
 APR_LIBS    = $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
@@ -47,10 +48,19 @@ $(BUILD)/asan/mod_ragchat.so: $(SRCS) $(HDRS) Makefile
 	    $(WARN) $(INCLUDES) -I$(shell $(APXS) -q INCLUDEDIR) $(APR_CFLAGS) $(PKG_CFLAGS) \
 	    $(SRCS) -o $@ $(PKG_LIBS)
 
+# ragchat.conf is the admin's to edit: an existing one is kept, and the new
+# default goes beside it as ragchat.conf.dist.
+MODS_AVAILABLE ?= /etc/apache2/mods-available
 install: $(BUILD)/mod_ragchat.so
 	$(APXS) -i -n ragchat $(BUILD)/mod_ragchat.so
-	install -m 644 conf/ragchat.load /etc/apache2/mods-available/ragchat.load
-	install -m 644 conf/ragchat.conf /etc/apache2/mods-available/ragchat.conf
+	install -m 644 conf/ragchat.load $(MODS_AVAILABLE)/ragchat.load
+	@if [ -e $(MODS_AVAILABLE)/ragchat.conf ] && ! cmp -s conf/ragchat.conf $(MODS_AVAILABLE)/ragchat.conf; then \
+	    install -m 644 conf/ragchat.conf $(MODS_AVAILABLE)/ragchat.conf.dist; \
+	    echo "install: kept your $(MODS_AVAILABLE)/ragchat.conf; the new default is ragchat.conf.dist"; \
+	else \
+	    install -m 644 conf/ragchat.conf $(MODS_AVAILABLE)/ragchat.conf; \
+	fi
+	install -m 755 scripts/ragchat-end-sessions /usr/local/sbin/ragchat-end-sessions
 	mkdir -p /usr/share/ragchat && cp -r htdocs /usr/share/ragchat/
 
 run: deps all
@@ -87,8 +97,11 @@ $(BUILD)/unit/%: tests/unit/%.c $(CORE_SRCS) $(HDRS) tests/unit/unit.h
 	    -Isrc/core -Itests/unit $(APR_CFLAGS) $(PKG_CFLAGS) $< $(CORE_SRCS) -o $@ \
 	    $(PKG_LIBS) $(APR_LIBS)
 
+# fontconfig's configuration, loaded once per process, is never freed.
+LSAN_SUPP := LSAN_OPTIONS=suppressions=$(CURDIR)/tests/unit/lsan.supp:print_suppressions=0
+
 test-unit: $(UNIT_TESTS)
-	@set -e; for t in $(UNIT_TESTS); do ASAN_OPTIONS=detect_leaks=1 $$t; done
+	@set -e; for t in $(UNIT_TESTS); do $(LSAN_SUPP) ASAN_OPTIONS=detect_leaks=1 $$t; done
 
 # The browser app's pure modules (htdocs/js) under node's test runner.
 test-js:
@@ -106,7 +119,7 @@ FUZZ_SECONDS ?= 30
 test-fuzz: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(BUILD)/corpus/$$n; \
 	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	    rc=0; $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
+	    rc=0; $(LSAN_SUPP) $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
 	        $(BUILD)/corpus/$$n tests/fuzz/corpus/$$n > $(BUILD)/fuzz/$$n.log 2>&1 || rc=$$?; \
 	    grep -E '^Done [0-9]+ runs|ERROR|SUMMARY' $(BUILD)/fuzz/$$n.log; \
 	    test $$rc -eq 0 || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; done

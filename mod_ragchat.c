@@ -187,12 +187,24 @@ static int ragchat_handler(request_rec *r)
     return route(q);
 }
 
+/* mod_dir would turn a request for a directory of the DocumentRoot (B/ when
+ * the app is mounted at "/") into its DirectoryIndex, which the app does not
+ * have: the app's URLs are routes, not files. Runs before mod_dir's fixup. */
+static int ragchat_fixups(request_rec *r)
+{
+    if (r->handler && strcmp(r->handler, "ragchat") == 0 && r->finfo.filetype == APR_DIR) {
+        r->finfo.filetype = APR_NOFILE;
+    }
+    return DECLINED;
+}
+
 static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                server_rec *s)
 {
     const char *err;
 
     (void)plog;
+    (void)ptemp;
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
@@ -207,10 +219,7 @@ static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     rc_markdown_init();
     rc_csrf_post_config(s);
     rc_authn_post_config(pconf, s);
-    if ((err = rc_config_check(pconf, ptemp, s)) != NULL) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "RC0005: %s", err);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
+    rc_provider_env_post_config(pconf, s, rc_config_env_provider_used());
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "RC0007: mod_ragchat/%s ready", RAGCHAT_VERSION);
     return OK;
 }
@@ -225,9 +234,12 @@ static void ragchat_child_init(apr_pool_t *p, server_rec *s)
 static void ragchat_register_hooks(apr_pool_t *p)
 {
     static const char *const after_dbd[] = { "mod_dbd.c", NULL };
+    static const char *const before_dir[] = { "mod_dir.c", NULL };
 
+    ap_hook_check_config(rc_config_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(ragchat_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ragchat_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_fixups(ragchat_fixups, NULL, before_dir, APR_HOOK_MIDDLE);
     ap_hook_handler(ragchat_handler, NULL, NULL, APR_HOOK_MIDDLE);
     rc_provider_env_register(p);
 }

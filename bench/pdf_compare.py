@@ -5,7 +5,9 @@ and saves page N (default 1) of each as PNG in artifacts/pdf-compare/
 montage/convert is installed).
 
 Usage: pdf_compare.py [FILE.md ...] [--page N] [--dpi D]
-       (default: short.md, long.md and unicode.md of tests/data)
+       (default: short.md, long.md and the multilingual unicode.md of tests/data:
+       Arabic, Hebrew, Devanagari, CJK, Hangul and emoji shaped and in their
+       direction in ours, boxes or blanks in the reference's)
 """
 import glob
 import os

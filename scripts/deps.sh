@@ -5,16 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(build-essential pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3 libcurl4-openssl-dev libjansson-dev
+pkgs=(build-essential pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3 libcurl4-openssl-dev libssl-dev libjansson-dev
       libcmark-gfm-dev libcmark-gfm-extensions-dev libhpdf-dev libsqlite3-dev
-      libpoppler-glib-dev fonts-dejavu-core fonts-droid-fallback sqlite3 curl
+      libharfbuzz-dev libfribidi-dev libfontconfig-dev
+      libpoppler-glib-dev fonts-dejavu-core fonts-droid-fallback fonts-noto-core
+      fonts-wqy-zenhei fonts-symbola sqlite3 curl
       python3-pytest python3-requests poppler-utils clang libclang-rt-14-dev
-      cppcheck libjs-highlight.js libjs-katex)
+      cppcheck libjs-highlight.js libjs-katex
+      # the export test checks its script check against Chromium's PDF of markdown2's HTML
+      chromium python3-markdown2)
 if [ "${RAGCHAT_DEPS_BENCH:-}" = 1 ]; then
-    pkgs+=(python3-markdown2 python3-xhtml2pdf imagemagick)
-fi
-if [ "${RAGCHAT_DEPS_E2E:-}" = 1 ]; then
-    pkgs+=(chromium)
+    pkgs+=(python3-xhtml2pdf imagemagick)
 fi
 # make deb: dh_apache2 comes with apache2-dev (which provides dh-apache2).
 if [ "${RAGCHAT_DEPS_DEB:-}" = 1 ]; then

@@ -217,11 +217,13 @@ env_cmd=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 [ -z "${CHAINLIT_AUTH_SECRET:-}" ] || env_cmd+=(CHAINLIT_AUTH_SECRET="$CHAINLIT_AUTH_SECRET")
 [ -z "${RAGCHAT_DEV_SECRET:-}" ] || env_cmd+=(RAGCHAT_DEV_SECRET="$RAGCHAT_DEV_SECRET")
 
-"${env_cmd[@]}" "$APACHE" -f "$CONF" -DFOREGROUND &
+# httpd in a session of its own: Ctrl-C reaches this script only, whose trap
+# stops httpd and says so (httpd catching the same SIGINT raced the trap).
+setsid "${env_cmd[@]}" "$APACHE" -f "$CONF" -DFOREGROUND &
 HTTPD=$!
 
 stop() {
-    trap '' INT TERM
+    trap '' INT TERM HUP
     echo
     echo "run: stopping httpd (pid $HTTPD)"
     kill -TERM "$HTTPD" 2>/dev/null || true
@@ -229,7 +231,7 @@ stop() {
     echo "run: stopped; the data stays in $DATA"
     exit 0
 }
-trap stop INT TERM
+trap stop INT TERM HUP
 
 # Ready when the port answers; an early exit is reported with the log's end.
 ready=0

@@ -582,6 +582,84 @@ class HttpdServer:
         return con
 
 
+SITE_FORM_PASSPHRASE = "a long random passphrase for the session cookie 0123456789"
+SITE_LOGIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Site login</title></head>
+<body><h1>Site login</h1>
+<form id="site-login" method="post" action="/dologin">
+<label>User <input id="site-user" name="httpd_username"></label>
+<label>Password <input id="site-password" type="password" name="httpd_password"></label>
+<button id="site-submit">Log in</button></form></body></html>
+"""
+
+
+class SiteFormServer(HttpdServer):
+    """RagChatAuth apache behind the site's own form login (mod_auth_form +
+    mod_session_cookie + mod_session_crypto), as the README's example: the
+    login page /login.html, /dologin, /dologout (RagChatLogoutURL)."""
+
+    SESSION = ["Session On", "SessionCookieName session path=/;httponly",
+               "SessionCryptoPassphrase \"%s\"" % SITE_FORM_PASSPHRASE]
+
+    def __init__(self, session_max_age=None, **kw):
+        self.session_max_age = session_max_age
+        kw["auth"] = "apache"
+        super().__init__(**kw)
+
+    def _session_lines(self):
+        lines = list(self.SESSION)
+        if self.session_max_age:
+            lines.append("SessionMaxAge %d" % self.session_max_age)
+        return lines
+
+    def location_config(self):
+        lines = [l for l in super().location_config().split("\n")
+                 if not re.match(r"\s*(AuthType|AuthName|AuthBasicProvider|AuthUserFile|"
+                                 r"Require)\b", l)]
+        lines += ["    AuthType form", "    AuthName \"Chat\"", "    AuthFormProvider file",
+                  "    AuthUserFile \"%s/htpasswd\"" % self.root,
+                  "    AuthFormLoginRequiredLocation /login.html",
+                  "    RagChatLogoutURL /dologout"]
+        lines += ["    " + l for l in self._session_lines()] + ["    Require valid-user"]
+        return "\n".join(lines)
+
+    def write_config(self):
+        page = os.path.join(self.root, "www", "login.html")
+        with open(page, "w") as f:
+            f.write(SITE_LOGIN_PAGE)
+        os.chmod(page, 0o644)
+        session = "\n".join("    " + l for l in self._session_lines())
+        self.extra_server = """
+<Location /dologin>
+    SetHandler form-login-handler
+    AuthType form
+    AuthName "Chat"
+    AuthFormProvider file
+    AuthUserFile "%s/htpasswd"
+    AuthFormLoginRequiredLocation /login.html
+    AuthFormLoginSuccessLocation %s/
+%s
+</Location>
+<Location /dologout>
+    SetHandler form-logout-handler
+    # AuthName names the session keys the logout removes ("Chat-user")
+    AuthType form
+    AuthName "Chat"
+    AuthFormLogoutLocation /login.html
+%s
+</Location>
+""" % (self.root, self.base, session, session)
+        super().write_config()
+        with open(self.conf_path) as f:
+            conf = f.read()
+        loads = "".join("LoadModule %s_module %s/mod_%s.so\n" % (m, MODULES, m)
+                        for m in ("request", "session", "session_cookie", "session_crypto",
+                                  "auth_form"))
+        conf = conf.replace("LoadModule mime_module", loads + "LoadModule mime_module", 1)
+        with open(self.conf_path, "w") as f:
+            f.write(conf)
+
+
 # ---------------------------------------------------------------------------
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -707,10 +785,14 @@ def _serve(args):
     backend = None if args.backend else FakeBackend()
     server = None
     try:
-        server = HttpdServer(backend=backend, backend_url=args.backend, auth=args.auth,
-                             mpm=args.mpm, http2=args.http2, port=args.port,
-                             ragchat=not args.no_ragchat,
-                             extra_location="\n".join(args.extra_location))
+        kind = SiteFormServer if args.auth == "site-form" else HttpdServer
+        opts = {} if args.auth == "site-form" else {"auth": args.auth}
+        if args.session_max_age:
+            opts["session_max_age"] = args.session_max_age
+        if args.extra_location:
+            opts["extra_location"] = "\n".join(args.extra_location)
+        server = kind(backend=backend, backend_url=args.backend, mpm=args.mpm,
+                      http2=args.http2, port=args.port, ragchat=not args.no_ragchat, **opts)
         info = {"url": server.url("/"), "backend": args.backend or backend.url,
                 "root": server.root, "users": server.users, "pid": server.pid}
         print(json.dumps(info), flush=True)
@@ -738,7 +820,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="mod_ragchat test harness")
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("serve", help="run a fake backend and httpd until stopped")
-    s.add_argument("--auth", choices=["apache", "form"], default="apache")
+    s.add_argument("--auth", choices=["apache", "form", "site-form"], default="apache",
+                   help="site-form: RagChatAuth apache behind mod_auth_form")
+    s.add_argument("--session-max-age", type=int, default=None,
+                   help="site-form: SessionMaxAge of the site's session")
     s.add_argument("--port", type=int, default=None)
     s.add_argument("--mpm", choices=["event", "prefork", "worker"], default="event")
     s.add_argument("--http2", action="store_true")

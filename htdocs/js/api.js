@@ -24,16 +24,42 @@ export function toLogin() {
   location.href = 'login';
 }
 
-export function api(method, path, body) {
+/* A site login in front of the app (mod_auth_form) answers an expired
+ * session with a redirect to its login page, which fetch follows: go there. */
+export function siteLoginPage(r) {
+  var type = r.headers.get('Content-Type') || '';
+  if (r.redirected && type.indexOf('application/json') < 0 && type.indexOf('text/event-stream') < 0) {
+    location.href = r.url;
+    return true;
+  }
+  return false;
+}
+
+/* The CSRF token rotates (apache mode, daily): a page open across two
+ * rotations gets 403 "csrf" once, fetches the current token and retries. */
+export function refreshCsrf() {
+  return fetch('api/me', { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+    .then(function (r) { return r.ok ? r.json() : null; })
+    .then(function (me) { if (me && me.csrf) { S.csrf = me.csrf; return true; } return false; });
+}
+
+export function api(method, path, body, retried) {
   var opt = { method: method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
   if (method !== 'GET') opt.headers['X-CSRF-Token'] = S.csrf;
   if (body !== undefined) { opt.headers['Content-Type'] = 'application/json'; opt.body = JSON.stringify(body); }
   return fetch(path, opt).then(function (r) {
     if (r.status === 401) { toLogin(); throw new ApiError('Your session has ended. Please log in again.', 401); }
+    if (siteLoginPage(r)) throw new ApiError('Your session has ended. Please log in again.', 401);
     if (r.status === 204) return null;
     return r.json().catch(function () { return null; }).then(function (j) {
+      if (r.status === 403 && !retried && j && j.error && j.error.code === 'csrf') {
+        return refreshCsrf().then(function (ok) {
+          if (!ok) throw new ApiError(errorText(j, r.status), r.status);
+          return api(method, path, body, true);
+        });
+      }
       if (!r.ok) throw new ApiError(errorText(j, r.status), r.status);
       return j;
     });
-  }, function () { throw new ApiError('The server cannot be reached. Check your connection.', 0); });
+  }, function () { throw new ApiError('The assistant\u2019s server cannot be reached. Check your connection and try again.', 0); });
 }

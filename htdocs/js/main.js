@@ -6,7 +6,7 @@
 import { $, E, store, stored, app, log, ta } from './dom.js';
 import { S } from './state.js';
 import { api } from './api.js';
-import { openMenu, closeMenu, menuKeys, notice, mobileQuery, isMobile, setDrawer, toggleSidebar,
+import { openMenu, closeMenu, toggleMenu, menuKeys, notice, mobileQuery, isMobile, setDrawer, toggleSidebar,
   composerError, updateSend, autoGrow } from './ui.js';
 import { bindThreads, loadThreads } from './threads.js';
 import { bindMessages, newChat, openThread } from './messages.js';
@@ -74,12 +74,10 @@ function bind() {
   ta.addEventListener('input', function () { autoGrow(); updateSend(); });
   bindUpload();
 
-  $('logout').addEventListener('click', function () {
-    var body = new URLSearchParams({ csrf: S.csrf });
-    fetch('logout', { method: 'POST', credentials: 'same-origin', redirect: 'manual',
-      headers: { 'X-CSRF-Token': S.csrf, 'Content-Type': 'application/x-www-form-urlencoded' }, body: body })
-      .catch(function () { /* go anyway */ })
-      .then(function () { location.href = 'login'; });
+  $('logout').addEventListener('click', function () { logout(false); });
+  $('logout-all').addEventListener('click', function () { logout(true); });
+  $('account-btn').addEventListener('click', function (e) {
+    toggleMenu(e.currentTarget, $('account-menu'), { keyboard: e.detail === 0, left: true });
   });
 
   document.addEventListener('keydown', function (e) {
@@ -105,6 +103,29 @@ function bind() {
   window.addEventListener('resize', function () { if (ta.value) autoGrow(); });
 }
 
+/* Form login: ends this session, or (everywhere) every session of the user. */
+function logout(everywhere) {
+  var fields = { csrf: S.csrf };
+  if (everywhere) fields.everywhere = '1';
+  fetch('logout', { method: 'POST', credentials: 'same-origin', redirect: 'manual',
+    headers: { 'X-CSRF-Token': S.csrf, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields) })
+    .catch(function () { /* go anyway */ })
+    .then(function () { location.href = 'login'; });
+}
+
+/* The account menu: log out everywhere (form login); the site's own logout
+ * (RagChatLogoutURL); with Basic auth, where the login is held. */
+function showAccount(me) {
+  var form = me.auth === 'form';
+  $('logout').hidden = !form;
+  $('logout-all').hidden = !form;
+  $('logout-site').hidden = form || !me.logout_url;
+  if (me.logout_url) $('logout-site').href = me.logout_url;
+  $('login-note').hidden = form || !!me.logout_url || me.auth_type !== 'Basic';
+  $('account-wrap').hidden = $('logout-all').hidden && $('logout-site').hidden && $('login-note').hidden;
+}
+
 function start() {
   bind();
   api('GET', 'api/me').then(function (me) {
@@ -115,7 +136,7 @@ function start() {
     document.title = S.title;
     $('user-name').textContent = S.me.user || '';
     $('user-initial').textContent = (S.me.user || '?').charAt(0);
-    $('logout').hidden = S.me.auth !== 'form';
+    showAccount(S.me);
     var types = (S.me.upload && S.me.upload.types) || [];
     if (types.length) $('file-input').accept = types.join(',');
     if (window.innerWidth < 520) ta.placeholder = 'Ask a question\u2026';

@@ -5,7 +5,7 @@
  * focused meanwhile (read-only) so the next question can follow at once. */
 import { $, E, icon, enc, log, ta } from './dom.js';
 import { S } from './state.js';
-import { api, errorText, toLogin } from './api.js';
+import { api, errorText, toLogin, siteLoginPage, refreshCsrf } from './api.js';
 import { SseParser } from './sse.js';
 import { displayStart, liveTail } from './live.js';
 import { morph } from './render.js';
@@ -133,9 +133,16 @@ function start(body, um, opts) {
     headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', 'X-CSRF-Token': S.csrf },
     body: JSON.stringify(body)
   }).then(function (r) {
+    if (siteLoginPage(r)) return;
     if (!r.ok) {
       if (r.status === 401) toLogin();
       return r.json().catch(function () { return null; }).then(function (j) {
+        if (r.status === 403 && j && j.error && j.error.code === 'csrf') {
+          /* the page outlived its token: take the current one, the user resends */
+          return refreshCsrf().then(function () {
+            failStream(st, 'This page was open a long time and the message was not sent. Please send it again.', 'http');
+          });
+        }
         /* the module saved the question and the failed answer: Retry regenerates it */
         if (j && j.assistant_step_id) seen(st, j);
         failStream(st, errorText(j, r.status), 'http');

@@ -1,6 +1,6 @@
 /* Rules for names shown as file names (see filename.h). */
 #include "filename.h"
-#include "pdf_text.h"
+#include "utf8.h"
 
 #include <string.h>
 

@@ -1,5 +1,7 @@
 /* JSON helpers: jansson values tied to APR pools, and a fast string escaper. */
 #include "json.h"
+#include "encode.h"
+#include "utf8.h"
 
 #include <apr_strings.h>
 #include <stdlib.h>
@@ -48,79 +50,6 @@ char *rc_json_dump(apr_pool_t *p, const json_t *j)
     return out;
 }
 
-size_t rc_utf8_seq_len(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0];
-
-    if (c < 0x80) {
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        return avail >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (avail < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) {
-            return 0;
-        }
-        if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F)) {
-            return 0;   /* overlong, or a UTF-16 surrogate */
-        }
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (avail < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80
-            || (s[3] & 0xC0) != 0x80) {
-            return 0;
-        }
-        if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] > 0x8F)) {
-            return 0;
-        }
-        return 4;
-    }
-    return 0;
-}
-
-size_t rc_utf8_invalid_bytes(const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, bad = 0;
-
-    while (i < n) {
-        size_t l = rc_utf8_seq_len(u + i, n - i);
-        if (l == 0) {
-            bad++;
-            i++;
-        }
-        else {
-            i += l;
-        }
-    }
-    return bad;
-}
-
-char *rc_utf8_sanitize(apr_pool_t *p, const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i, o = 0;
-    char *out = apr_palloc(p, n + rc_utf8_invalid_bytes(s, n) * 2 + 1);
-
-    for (i = 0; i < n;) {
-        size_t l = rc_utf8_seq_len(u + i, n - i);
-        if (l == 0) {
-            memcpy(out + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            i++;
-        }
-        else {
-            memcpy(out + o, s + i, l);
-            o += l;
-            i += l;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 json_t *rc_json_stringn(const char *s, size_t n)
 {
     json_t *j;
@@ -156,7 +85,6 @@ const char *rc_json_get_str(const json_t *obj, const char *key)
 
 int rc_json_append_string(rc_buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, run = 0;
     char esc[8];
@@ -175,7 +103,7 @@ int rc_json_append_string(rc_buf *b, const char *s, size_t n)
             continue;
         }
         if (c >= 0x80) {
-            size_t l = rc_utf8_seq_len(u + i, n - i);
+            size_t l = rc_utf8_decode(u + i, n - i, NULL);
             if (l == 3 && c == 0xE2 && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9)) {
                 rep = u[i + 2] == 0xA8 ? "\\u2028" : "\\u2029";
                 rlen = 6;
@@ -197,8 +125,8 @@ int rc_json_append_string(rc_buf *b, const char *s, size_t n)
         else if (c == '\r') { rep = "\\r"; rlen = 2; }
         else if (c == '\t') { rep = "\\t"; rlen = 2; }
         else {
-            esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            memcpy(esc, "\\u00", 4);
+            rc_hex_encode(esc + 4, &c, 1);
             rep = esc;
             rlen = 6;
         }

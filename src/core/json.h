@@ -4,7 +4,7 @@
 
 #include <apr_pools.h>
 #include <jansson.h>
-#include "util.h"
+#include "buf.h"
 
 /* Ties j to p: the pool's cleanup drops the reference. Returns j. */
 json_t *rc_json_pool(apr_pool_t *p, json_t *j);
@@ -22,13 +22,5 @@ const char *rc_json_get_str(const json_t *obj, const char *key);
 /* Appends s as a quoted JSON string (control characters, quotes, backslashes,
  * U+2028/2029 escaped; invalid UTF-8 replaced by U+FFFD). */
 int rc_json_append_string(rc_buf *b, const char *s, size_t n);
-
-/* Copy of s[0..n) with invalid UTF-8 replaced by U+FFFD, in p. */
-char *rc_utf8_sanitize(apr_pool_t *p, const char *s, size_t n);
-/* Bytes of s[0..n) that start no valid UTF-8 sequence (each becomes U+FFFD,
- * 3 bytes, when repaired). */
-size_t rc_utf8_invalid_bytes(const char *s, size_t n);
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-size_t rc_utf8_seq_len(const unsigned char *s, size_t avail);
 
 #endif

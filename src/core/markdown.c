@@ -7,7 +7,8 @@
  * become links with their alt text. */
 #include "markdown.h"
 #include "json.h"
-#include "util.h"
+#include "buf.h"
+#include "utf8.h"
 
 #include <apr_strings.h>
 #include <apr_tables.h>

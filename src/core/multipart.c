@@ -12,6 +12,9 @@
 #define _GNU_SOURCE   /* memmem */
 #endif
 #include "multipart.h"
+#include "filename.h"
+#include "encode.h"
+#include "utf8.h"
 
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -303,20 +306,6 @@ static char *vput(rc_mp *m, const char *s, size_t n)
     return o;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* RFC 5987 ext-value (charset'lang'pct-encoded) decoded to UTF-8, or NULL
  * when the charset is unknown or the encoding invalid (filename then wins). */
 static const char *decode_ext_value(rc_mp *m, const char *v)
@@ -341,7 +330,7 @@ static const char *decode_ext_value(rc_mp *m, const char *v)
     for (s = q2 + 1; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '%') {
-            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+            int hi = rc_hex_value(s[1]), lo = hi < 0 ? -1 : rc_hex_value(s[2]);
             if (lo < 0) {
                 return NULL;
             }
@@ -356,8 +345,7 @@ static const char *decode_ext_value(rc_mp *m, const char *v)
         }
         if (latin1 && c >= 0x80) {
             /* %XX (3 raw bytes) becomes 2: the output never outgrows the input */
-            *o++ = (char)(0xc0 | (c >> 6));
-            *o++ = (char)(0x80 | (c & 0x3f));
+            o += rc_utf8_put(c, o);
         }
         else {
             *o++ = (char)c;
@@ -540,12 +528,86 @@ static int headers_done(rc_mp *m)
 
 /* ---- feeding ---------------------------------------------------------------- */
 
+/* One byte of the rest of a boundary line ("--", padding, CRLF). 0 to go
+ * on, 1 at the closing boundary, -1 on a malformed line. */
+static int boundary_line_byte(rc_mp *m, char c)
+{
+    switch (m->state) {
+    case S_AFTER:
+        if (c == '-') {
+            m->state = S_AFTER_DASH;
+        }
+        else if (is_ws(c)) {
+            m->state = S_AFTER_PAD;
+        }
+        else if (c == '\r') {
+            m->state = S_AFTER_CR;
+        }
+        else if (c == '\n') {
+            m->state = S_HEADERS;
+        }
+        else {
+            return -1;
+        }
+        return 0;
+    case S_AFTER_DASH:
+        if (c != '-') {
+            return -1;
+        }
+        m->state = S_DONE;
+        return 1;
+    case S_AFTER_PAD:
+        if (c == '\r') {
+            m->state = S_AFTER_CR;
+        }
+        else if (c == '\n') {
+            m->state = S_HEADERS;
+        }
+        else if (!is_ws(c)) {
+            return -1;
+        }
+        return 0;
+    default:        /* S_AFTER_CR */
+        if (c != '\n') {
+            return -1;
+        }
+        m->state = S_HEADERS;
+        return 0;
+    }
+}
+
+/* One byte of a part's header block; an empty line ends it. RC_MP_OK, or
+ * the parser's failure. */
+static int header_byte(rc_mp *m, char c)
+{
+    if (c == '\n') {
+        size_t ll = m->hlen - m->hline;
+        if (ll == 0 || (ll == 1 && m->hbuf[m->hline] == '\r')) {
+            m->hlen = m->hline;   /* the empty line ends the block */
+            if (headers_done(m)) {
+                return m->rc;
+            }
+            m->hlen = m->hline = 0;
+            return RC_MP_OK;
+        }
+    }
+    if (m->hlen >= RC_MP_HEADERS_MAX) {
+        return fail(m, RC_MP_ERROR, "part headers too large");
+    }
+    m->hbuf[m->hlen++] = c;
+    if (c == '\n') {
+        m->hline = m->hlen;
+    }
+    return RC_MP_OK;
+}
+
 int rc_mp_feed(rc_mp *m, const char *buf, size_t len)
 {
     size_t pos = 0;
 
     while (pos < len) {
         char c;
+        int rv;
 
         switch (m->state) {
         case S_PREAMBLE:
@@ -560,72 +622,17 @@ int rc_mp_feed(rc_mp *m, const char *buf, size_t len)
             break;
         }
         c = buf[pos++];
-        switch (m->state) {
-        case S_AFTER:
-            if (c == '-') {
-                m->state = S_AFTER_DASH;
+        if (m->state == S_HEADERS) {
+            if ((rv = header_byte(m, c)) != RC_MP_OK) {
+                return rv;
             }
-            else if (is_ws(c)) {
-                m->state = S_AFTER_PAD;
-            }
-            else if (c == '\r') {
-                m->state = S_AFTER_CR;
-            }
-            else if (c == '\n') {
-                m->state = S_HEADERS;
-            }
-            else {
-                return fail(m, RC_MP_ERROR, "malformed boundary line");
-            }
-            break;
-        case S_AFTER_DASH:
-            if (c != '-') {
-                return fail(m, RC_MP_ERROR, "malformed boundary line");
-            }
-            m->state = S_DONE;
+            continue;
+        }
+        if ((rv = boundary_line_byte(m, c)) < 0) {
+            return fail(m, RC_MP_ERROR, "malformed boundary line");
+        }
+        if (rv > 0) {
             return RC_MP_OK;
-        case S_AFTER_PAD:
-            if (c == '\r') {
-                m->state = S_AFTER_CR;
-            }
-            else if (c == '\n') {
-                m->state = S_HEADERS;
-            }
-            else if (!is_ws(c)) {
-                return fail(m, RC_MP_ERROR, "malformed boundary line");
-            }
-            break;
-        case S_AFTER_CR:
-            if (c != '\n') {
-                return fail(m, RC_MP_ERROR, "malformed boundary line");
-            }
-            m->state = S_HEADERS;
-            break;
-        case S_HEADERS:
-            if (c == '\n') {
-                size_t ll = m->hlen - m->hline;
-                if (ll == 0 || (ll == 1 && m->hbuf[m->hline] == '\r')) {
-                    m->hlen = m->hline;   /* the empty line ends the block */
-                    if (headers_done(m)) {
-                        return m->rc;
-                    }
-                    m->hlen = m->hline = 0;
-                    break;
-                }
-                if (m->hlen >= RC_MP_HEADERS_MAX) {
-                    return fail(m, RC_MP_ERROR, "part headers too large");
-                }
-                m->hbuf[m->hlen++] = c;
-                m->hline = m->hlen;
-                break;
-            }
-            if (m->hlen >= RC_MP_HEADERS_MAX) {
-                return fail(m, RC_MP_ERROR, "part headers too large");
-            }
-            m->hbuf[m->hlen++] = c;
-            break;
-        default:
-            break;
         }
     }
     return m->state == S_FAILED ? m->rc : RC_MP_OK;
@@ -656,62 +663,15 @@ const char *rc_mp_error(const rc_mp *m)
 
 /* ---- file names ------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes available) and its code
- * point, or 0 when invalid (overlong, surrogate, > U+10FFFF, truncated). */
-static size_t utf8_char(const unsigned char *s, size_t n, unsigned *cp)
+/* Controls, and invisible format characters (bidi overrides and the like,
+ * filename.c's rule for every name shown as a file name). */
+static int drop_cp(apr_uint32_t cp)
 {
-    unsigned c = s[0], need, min, v, i;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        need = 1, min = 0x80, v = c & 0x1f;
-    }
-    else if (c >= 0xe0 && c <= 0xef) {
-        need = 2, min = 0x800, v = c & 0x0f;
-    }
-    else if (c >= 0xf0 && c <= 0xf4) {
-        need = 3, min = 0x10000, v = c & 0x07;
-    }
-    else {
-        return 0;
-    }
-    if (n < need + 1) {
-        return 0;
-    }
-    for (i = 1; i <= need; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
-        return 0;
-    }
-    *cp = v;
-    return need + 1;
-}
-
-static int drop_cp(unsigned cp)
-{
-    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)      /* controls */
-        || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e)
-        || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;        /* bidi, BOM */
+    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || rc_is_format_char(cp);
 }
 
 #define NAME_MAX_BYTES 255
 #define EXT_MAX_BYTES  32
-
-/* Start of the character containing byte off (a UTF-8 boundary <= off). */
-static size_t char_floor(const char *s, size_t off)
-{
-    while (off > 0 && ((unsigned char)s[off] & 0xc0) == 0x80) {
-        off--;
-    }
-    return off;
-}
 
 const char *rc_mp_clean_filename(apr_pool_t *p, const char *raw)
 {
@@ -730,8 +690,8 @@ const char *rc_mp_clean_filename(apr_pool_t *p, const char *raw)
     n = strlen(base);
     out = o = apr_palloc(p, n * 3 + 1);   /* each invalid byte may become 3 */
     for (s = base; *s;) {
-        unsigned cp;
-        size_t l = utf8_char((const unsigned char *)s, (size_t)(base + n - s), &cp);
+        apr_uint32_t cp;
+        size_t l = rc_utf8_decode((const unsigned char *)s, (size_t)(base + n - s), &cp);
         if (!l) {
             memcpy(o, "\xef\xbf\xbd", 3);   /* U+FFFD */
             o += 3;
@@ -759,7 +719,7 @@ const char *rc_mp_clean_filename(apr_pool_t *p, const char *raw)
         if (dot && (size_t)(out + len - dot) <= EXT_MAX_BYTES) {
             ext = (size_t)(out + len - dot);
         }
-        stem = char_floor(out, NAME_MAX_BYTES - ext);
+        stem = rc_utf8_floor(out, NAME_MAX_BYTES - ext);   /* out is valid UTF-8 */
         while (stem > 0 && (out[stem - 1] == '.' || out[stem - 1] == ' ')) {
             stem--;
         }
@@ -828,7 +788,6 @@ const char *rc_mp_tail(apr_pool_t *p, const char *boundary)
 
 char *rc_mp_new_boundary(apr_pool_t *p)
 {
-    static const char hex[] = "0123456789abcdef";
     static unsigned long counter;
     unsigned char r[16];
     char *b = apr_palloc(p, 11 + 32 + 1);
@@ -843,10 +802,6 @@ char *rc_mp_new_boundary(apr_pool_t *p)
         }
     }
     memcpy(b, "----RagChat", 11);
-    for (i = 0; i < 16; i++) {
-        b[11 + 2 * i] = hex[r[i] >> 4];
-        b[12 + 2 * i] = hex[r[i] & 15];
-    }
-    b[43] = '\0';
+    *rc_hex_encode(b + 11, r, sizeof(r)) = '\0';
     return b;
 }

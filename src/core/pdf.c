@@ -2,15 +2,18 @@
  *
  * Text that fits WinAnsi (plus the math and arrow glyphs of the Symbol font)
  * is set in the standard Helvetica/Courier fonts, which keeps a short answer's
- * PDF to a few kilobytes.  Anything else switches the document to embedded
- * DejaVu TrueType fonts with libharu's UTF-8 encoder; glyph coverage is read
- * from each font's cmap, characters no font has go to the fallback font or
- * become a visible replacement mark.  libharu's own wrapping (TextRect) is
- * ASCII-only, so lines are broken here: words, then characters for words
- * wider than the line.  No global state: everything hangs off one doc.
+ * PDF to a few kilobytes: that path neither shapes nor embeds.  Anything else
+ * switches the document to TrueType fonts (DejaVu, then a fallback chain by
+ * coverage), every run shaped by HarfBuzz and drawn by glyph id through CID
+ * fonts of our own, embedded as subsets; right-to-left text is laid out with
+ * FriBidi.  libharu's own wrapping (TextRect) is ASCII-only, so lines are
+ * broken here: words, then characters for words wider than the line.  No
+ * global state: everything hangs off one doc.
  *
  * This file: the document (set-up, metadata, footers, output) and the public
  * entry points.  The parts, sharing pdf_internal.h: pdf_font.c (faces, widths),
+ * pdf_chain.c (fallback fonts), pdf_shape.c (HarfBuzz), pdf_cid.c (CID fonts,
+ * ToUnicode, subsets), pdf_show.c (drawing text), pdf_bidi.c (FriBidi),
  * pdf_line.c (boxes, line breaking), pdf_inline.c (inline content),
  * pdf_draw.c (drawing a line, list markers), pdf_flow.c (pages, vertical flow,
  * blocks), pdf_table.c (tables), pdf_text.c (encodings, TrueType coverage). */
@@ -95,9 +98,7 @@ static void set_creation_date(doc *d, apr_time_t created)
 
 static void set_meta(doc *d, const rc_pdf_meta *meta)
 {
-    if (!d->unicode) {
-        HPDF_UseUTFEncodings(d->pdf);
-    }
+    HPDF_UseUTFEncodings(d->pdf);
     set_info(d, HPDF_INFO_TITLE, meta->title);
     set_info(d, HPDF_INFO_AUTHOR, meta->author);
     if (meta->created > 0) {
@@ -144,10 +145,11 @@ static void draw_footers(doc *d)
         float w;
         apr_snprintf(buf, sizeof(buf), "Page %d of %d", i + 1, n);
         w = rc_pdf_text_units(d, F_REG, buf, (int)strlen(buf)) * SZ_FOOT / 1000.0f;
+        d->page = pg;
         HPDF_Page_BeginText(pg);
-        HPDF_Page_SetFontAndSize(pg, d->f[F_REG].font, SZ_FOOT);
+        HPDF_Page_SetFontAndSize(pg, rc_pdf_face_font(d, F_REG), SZ_FOOT);
         HPDF_Page_SetRGBFill(pg, 0.45f, 0.45f, 0.48f);
-        HPDF_Page_TextOut(pg, (PAGE_W - w) / 2, FOOTER_Y, buf);
+        rc_pdf_show(d, F_REG, SZ_FOOT, (PAGE_W - w) / 2, FOOTER_Y, buf, (int)strlen(buf), 0);
         HPDF_Page_EndText(pg);
     }
 }
@@ -174,6 +176,10 @@ static int doc_finish(doc *d, const char **out, apr_size_t *outlen, const char *
     char *buf;
 
     draw_footers(d);
+    if (rc_pdf_cid_finish(d) != 0 && !d->err) {
+        *err = "the fonts could not be subset";
+        goto fail;
+    }
     if (d->err || HPDF_SaveToStream(d->pdf) != HPDF_OK || d->err) {
         *err = error_text(d->p, d);
         goto fail;

@@ -8,8 +8,9 @@
 
 /* TrueType files used when the text needs more than WinAnsi; NULL = default:
  * DejaVuSans.ttf, -Bold, -Oblique, -BoldOblique, DejaVuSansMono.ttf in
- * /usr/share/fonts/truetype/dejavu; fallback (CJK and the like): the first
- * installed of a short list (Droid Sans Fallback, WenQuanYi), else none. */
+ * /usr/share/fonts/truetype/dejavu; fallback: tried first for characters
+ * those lack, before the built-in chain (Noto per script, CJK fonts with
+ * Hangul, symbols, Symbola, then fontconfig); "" turns fallback off. */
 typedef struct {
     const char *regular, *bold, *italic, *bold_italic, *mono, *fallback;
 } rc_pdf_fonts;

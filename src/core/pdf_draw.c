@@ -5,17 +5,6 @@
 
 #include <string.h>
 
-static const char *nul_copy(doc *d, const char *s, int n)
-{
-    if (d->tmpn < (apr_size_t)n + 1) {
-        d->tmpn = (apr_size_t)n * 2 + 64;
-        d->tmp = apr_palloc(d->p, d->tmpn);
-    }
-    memcpy(d->tmp, s, (size_t)n);
-    d->tmp[n] = '\0';
-    return d->tmp;
-}
-
 static void set_fill_for(doc *d, int style)
 {
     if (style & S_LINK) {
@@ -65,7 +54,7 @@ static void draw_text(doc *d, const line *l, float x0, float baseline)
     HPDF_Page_BeginText(pg);
     for (i = 0; i < l->n; i++) {
         const item *it = &l->it[i];
-        if (!d->f[it->face].ok) {
+        if (!d->f[it->face].ok || !rc_pdf_face_font(d, it->face)) {
             continue;
         }
         if (it->face != face || it->size != size) {
@@ -77,7 +66,7 @@ static void draw_text(doc *d, const line *l, float x0, float baseline)
             style = it->style & (S_LINK | S_GREY | S_CODE);
             set_fill_for(d, style);
         }
-        HPDF_Page_TextOut(pg, x0 + it->x, baseline, nul_copy(d, it->s, it->n));
+        rc_pdf_show(d, it->face, it->size, x0 + it->x, baseline, it->s, it->n, it->level & 1);
     }
     HPDF_Page_EndText(pg);
 }
@@ -170,16 +159,19 @@ static void draw_bullet(HPDF_Page pg, float x, float cy, float size, int depth)
     }
 }
 
-/* "3." or "[2]", right-aligned before the text. */
-static void draw_number(doc *d, float x, float baseline, float size)
+/* "3." or "[2]", right-aligned before the text (left-aligned after it,
+ * beside a right-to-left line). */
+static void draw_number(doc *d, float x, float baseline, float size, int rtl)
 {
     HPDF_Page pg = d->page;
-    float w = rc_pdf_text_units(d, F_REG, d->mk_text, (int)strlen(d->mk_text)) * size / 1000.0f;
+    int n = (int)strlen(d->mk_text);
+    float w = rc_pdf_text_units(d, F_REG, d->mk_text, n) * size / 1000.0f;
 
     HPDF_Page_BeginText(pg);
-    HPDF_Page_SetFontAndSize(pg, d->f[F_REG].font, size);
+    HPDF_Page_SetFontAndSize(pg, rc_pdf_face_font(d, F_REG), size);
     HPDF_Page_SetRGBFill(pg, 0.1f, 0.1f, 0.12f);
-    HPDF_Page_TextOut(pg, x + LIST_INDENT - 4 - w, baseline, d->mk_text);
+    rc_pdf_show(d, F_REG, size, rtl ? PAGE_W - x - LIST_INDENT + 4 : x + LIST_INDENT - 4 - w,
+                baseline, d->mk_text, n, 0);
     HPDF_Page_EndText(pg);
 }
 
@@ -207,16 +199,23 @@ static void draw_task(HPDF_Page pg, float x, float baseline, float size, int che
     }
 }
 
-void rc_pdf_draw_marker(doc *d, float baseline, float size)
+/* Beside a right-to-left line the marker is mirrored: on the right, as far
+ * in from the right margin as it would be from the left. */
+void rc_pdf_draw_marker(doc *d, float baseline, float size, int rtl)
 {
+    /* x of a marker whose box is [x, x + LIST_INDENT] on the left */
+    float x = rtl ? PAGE_W - d->mk_x - LIST_INDENT : d->mk_x;
+
     if (d->mk_kind == MK_BULLET) {
-        draw_bullet(d->page, d->mk_x, baseline + size * 0.33f, size, d->mk_depth);
+        draw_bullet(d->page, rtl ? x + 2 * (9 - LIST_INDENT / 2) : x,
+                    baseline + size * 0.33f, size, d->mk_depth);
     }
     else if (d->mk_kind == MK_NUMBER && d->f[F_REG].ok) {
-        draw_number(d, d->mk_x, baseline, size);
+        draw_number(d, d->mk_x, baseline, size, rtl);
     }
     else if (d->mk_kind == MK_TASK) {
-        draw_task(d->page, d->mk_x, baseline, size, d->mk_checked);
+        draw_task(d->page, rtl ? x + 2 * (4 - LIST_INDENT / 2) + size * 0.72f : x,
+                  baseline, size, d->mk_checked);
     }
     d->mk_kind = MK_NONE;
 }

@@ -93,7 +93,7 @@ static void pre_band(doc *d, float x, float y, float w, float h)
 }
 
 /* Flows lines at the current position: each line fits whole on its page.
- * bg: grey band behind the lines (code blocks). */
+ * bg: grey band behind the lines (code blocks, always left-to-right). */
 void rc_pdf_flow_lines(doc *d, apr_array_header_t *lines, float x0, float width, int bg)
 {
     int i;
@@ -111,9 +111,10 @@ void rc_pdf_flow_lines(doc *d, apr_array_header_t *lines, float x0, float width,
         }
         base = rc_pdf_baseline_in(l, d->y);
         if (d->mk_kind) {
-            rc_pdf_draw_marker(d, base, l->size);
+            rc_pdf_draw_marker(d, base, l->size, l->rtl);
         }
-        rc_pdf_draw_items(d, l, x0, base);
+        /* right-to-left: right-aligned, the indentation mirrored */
+        rc_pdf_draw_items(d, l, l->rtl ? PAGE_W - x0 - l->w : x0, base);
         rc_pdf_strip(d, l->h);
     }
 }

@@ -17,22 +17,8 @@ static const char *const ttf_default[F_FALL] = {
     DEJAVU "DejaVuSans-BoldOblique.ttf", DEJAVU "DejaVuSansMono.ttf", NULL
 };
 
-/* TrueType-outline fonts only: libharu cannot embed CFF (.otf) fonts. */
-static const char *const fallback_default[] = {
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    NULL
-};
-
-static int covered(const doc *d, int i, apr_uint32_t c)
-{
-    return rc_ttf_covers(d->f[i].cov, d->f[i].ncov, c);
-}
-
 /* Makes face i usable (loading a TrueType file on first use).  0 if it cannot be. */
-static int face_ready(doc *d, int i)
+int rc_pdf_face_ready(doc *d, int i)
 {
     face *f = &d->f[i];
 
@@ -40,14 +26,12 @@ static int face_ready(doc *d, int i)
         return f->ok;
     }
     f->tried = 1;
-    if (!d->unicode) {
-        f->font = HPDF_GetFont(d->pdf, std_font_name[i], i == F_SYM ? NULL : "WinAnsiEncoding");
+    if (d->unicode) {
+        /* its PDF font is made when it first draws (rc_pdf_face_font) */
+        f->ok = f->path && rc_pdf_hb_open(d, f);
+        return f->ok;
     }
-    else if (f->path && rc_ttf_coverage(d->keep, f->path, &f->cov, &f->ncov, &f->ttc)) {
-        const char *name = f->ttc ? HPDF_LoadTTFontFromFile2(d->pdf, f->path, 0, HPDF_TRUE)
-                                  : HPDF_LoadTTFontFromFile(d->pdf, f->path, HPDF_TRUE);
-        f->font = name ? HPDF_GetFont(d->pdf, name, "UTF-8") : NULL;
-    }
+    f->font = HPDF_GetFont(d->pdf, std_font_name[i], i == F_SYM ? NULL : "WinAnsiEncoding");
     if (!f->font && d->err) {
         /* A font that will not load (unreadable, not embeddable) is skipped. */
         HPDF_ResetError(d->pdf);
@@ -57,54 +41,67 @@ static int face_ready(doc *d, int i)
     return f->ok;
 }
 
-/* The face a character of this style is drawn in, with its encoded bytes. */
-int rc_pdf_resolve(doc *d, int style, apr_uint32_t c, char *out, int *outn)
+static int base_face(int style)
 {
-    int base = (style & S_CODE) ? F_MONO
-             : (style & S_BOLD) ? ((style & S_ITAL) ? F_BI : F_BOLD)
-             : (style & S_ITAL) ? F_ITAL : F_REG;
-    int b;
-
-    if (!d->unicode) {
-        if ((b = rc_pdf_winansi(c)) != 0) {
-            out[0] = (char)b;
-        }
-        else if ((b = rc_pdf_symbol_code(c)) != 0 && face_ready(d, F_SYM)) {
-            out[0] = (char)b;
-            *outn = 1;
-            return F_SYM;
-        }
-        else {
-            out[0] = '?';
-        }
-        *outn = 1;
-        return face_ready(d, base) ? base : F_REG;
-    }
-    if (c <= 0xFFFF) {
-        if (face_ready(d, base) && covered(d, base, c)) {
-            *outn = rc_utf8_put(c, out);
-            return base;
-        }
-        if (face_ready(d, F_REG) && covered(d, F_REG, c)) {
-            *outn = rc_utf8_put(c, out);
-            return F_REG;
-        }
-        if (d->f[F_FALL].path && face_ready(d, F_FALL) && covered(d, F_FALL, c)) {
-            *outn = rc_utf8_put(c, out);
-            return F_FALL;
-        }
-    }
-    /* No font has it: a visible replacement mark, never a silent drop. */
-    if (face_ready(d, F_REG) && covered(d, F_REG, 0xFFFD)) {
-        *outn = rc_utf8_put(0xFFFD, out);
-        return F_REG;
-    }
-    out[0] = '?';
-    *outn = 1;
-    return face_ready(d, base) ? base : F_REG;
+    return (style & S_CODE) ? F_MONO
+         : (style & S_BOLD) ? ((style & S_ITAL) ? F_BI : F_BOLD)
+         : (style & S_ITAL) ? F_ITAL : F_REG;
 }
 
-/* Width of encoded text in 1/1000 em. */
+static int covered(doc *d, int i, apr_uint32_t c)
+{
+    return rc_pdf_face_ready(d, i) && rc_pdf_has_glyph(&d->f[i], c);
+}
+
+/* Standard fonts: WinAnsi, the Symbol font, else '?'. */
+static int resolve_standard(doc *d, int base, apr_uint32_t c, char *out, int *outn)
+{
+    int b;
+
+    *outn = 1;
+    if ((b = rc_pdf_winansi(c)) != 0) {
+        out[0] = (char)b;
+    }
+    else if ((b = rc_pdf_symbol_code(c)) != 0 && rc_pdf_face_ready(d, F_SYM)) {
+        out[0] = (char)b;
+        return F_SYM;
+    }
+    else {
+        out[0] = '?';
+    }
+    return rc_pdf_face_ready(d, base) ? base : F_REG;
+}
+
+/* The face a character of this style is drawn in: a script's preferred font,
+ * the style's face, the regular face, the fallback chain; else the style's
+ * face, which draws a visible replacement mark for it (rc_pdf_shape), never
+ * a silent drop, while text extraction still gets c. */
+int rc_pdf_resolve(doc *d, int style, apr_uint32_t c, char *out, int *outn)
+{
+    int base = base_face(style), fi;
+
+    if (!d->unicode) {
+        return resolve_standard(d, base, c, out, outn);
+    }
+    *outn = 0;
+    if ((fi = rc_pdf_chain_find(d, style, c, 1)) >= 0) {
+        return fi;
+    }
+    if (covered(d, base, c)) {
+        return base;
+    }
+    if (covered(d, F_REG, c)) {
+        return F_REG;
+    }
+    if ((fi = rc_pdf_chain_find(d, style, c, 0)) >= 0) {
+        return fi;
+    }
+    /* shaping gives the replacement mark's glyph; the text stays c */
+    return rc_pdf_face_ready(d, base) ? base : F_REG;
+}
+
+/* Width in 1/1000 em: standard fonts by their byte widths, TrueType faces
+ * by shaping. */
 float rc_pdf_text_units(doc *d, int fi, const char *s, int n)
 {
     face *f = &d->f[fi];
@@ -115,19 +112,23 @@ float rc_pdf_text_units(doc *d, int fi, const char *s, int n)
         return 0;
     }
     if (!d->unicode) {
-        if (!f->wa_ok) {
+        if (!f->wa) {
+            f->wa = apr_palloc(d->keep, 256 * sizeof(unsigned short));
             for (i = 0; i < 256; i++) {
                 HPDF_BYTE ch = (HPDF_BYTE)i;
                 f->wa[i] = i < 32 ? 0 : (unsigned short)HPDF_Font_TextWidth(f->font, &ch, 1).width;
             }
-            f->wa_ok = 1;
         }
         for (i = 0; i < n; i++) {
             w += f->wa[(unsigned char)s[i]];
         }
         return w;
     }
-    return (float)HPDF_Font_TextWidth(f->font, (const HPDF_BYTE *)s, (HPDF_UINT)n).width;
+    rc_pdf_shape(d, fi, s, n, -1);
+    for (i = 0; i < d->ngl; i++) {
+        w += d->gl[i].ax;
+    }
+    return w;
 }
 
 /* Does text need more than WinAnsi + Symbol? (U+FFFD alone does not: '?' shows it.) */
@@ -153,27 +154,14 @@ int rc_pdf_needs_unicode(const char *s, apr_size_t n)
     return 0;
 }
 
-static const char *pick_fallback(const rc_pdf_fonts *fonts)
-{
-    int i;
-    if (fonts && fonts->fallback) {
-        return *fonts->fallback ? fonts->fallback : NULL;
-    }
-    for (i = 0; fallback_default[i]; i++) {
-        if (access(fallback_default[i], R_OK) == 0) {
-            return fallback_default[i];
-        }
-    }
-    return NULL;
-}
-
 /* The faces of a document: the standard fonts, or (unicode) TrueType files,
- * given or default; the standard fonts again when no TrueType font loads.
- * 0 once the regular face is ready. */
+ * given or default, and the fallback chain; the standard fonts again when no
+ * TrueType font loads.  0 once the regular face is ready. */
 int rc_pdf_fonts_open(doc *d, int unicode, const rc_pdf_fonts *fonts)
 {
     int i;
 
+    d->f = apr_pcalloc(d->keep, sizeof(face) * F_N);
     d->unicode = unicode;
     if (unicode) {
         const char *given[F_FALL];
@@ -186,14 +174,13 @@ int rc_pdf_fonts_open(doc *d, int unicode, const rc_pdf_fonts *fonts)
         for (i = 0; i < F_FALL; i++) {
             d->f[i].path = given[i] && *given[i] ? given[i] : ttf_default[i];
         }
-        d->f[F_FALL].path = pick_fallback(fonts);
-        HPDF_UseUTFEncodings(d->pdf);
-        HPDF_SetCurrentEncoder(d->pdf, "UTF-8");
-        if (!face_ready(d, F_REG)) {
+        rc_pdf_chain_open(d, fonts ? fonts->fallback : NULL);
+        if (!rc_pdf_face_ready(d, F_REG)) {
             /* No usable TrueType font: the standard fonts, with '?' for the rest. */
             d->unicode = 0;
-            memset(d->f, 0, sizeof(d->f));
+            d->nchain = 0;
+            memset(d->f, 0, sizeof(face) * F_N);
         }
     }
-    return face_ready(d, F_REG) ? 0 : -1;
+    return rc_pdf_face_ready(d, F_REG) ? 0 : -1;
 }

@@ -2,6 +2,7 @@
  * references, line breaks) as boxes.  Only http(s) and mailto links become
  * annotations; images are never fetched; raw HTML is never interpreted. */
 #include "pdf_internal.h"
+#include "encode.h"
 
 #include <apr_strings.h>
 #include <string.h>
@@ -16,7 +17,6 @@ static int url_allowed(const char *u)
 /* An ASCII-only URI for the annotation: other bytes percent-encoded. */
 static const char *uri_for_pdf(apr_pool_t *p, const char *u)
 {
-    static const char hex[] = "0123456789ABCDEF";
     size_t n = strlen(u), i, o = 0;
     char *r;
 
@@ -31,8 +31,8 @@ static const char *uri_for_pdf(apr_pool_t *p, const char *u)
         }
         else {
             r[o++] = '%';
-            r[o++] = hex[c >> 4];
-            r[o++] = hex[c & 15];
+            rc_hex_encode_upper(r + o, &c, 1);
+            o += 2;
         }
     }
     r[o] = '\0';

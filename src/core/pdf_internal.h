@@ -41,20 +41,35 @@
 
 /* ---- fonts ---------------------------------------------------------------- */
 
-/* Faces: the standard fonts (or their TrueType stand-ins), then the fallback. */
-enum { F_REG, F_BOLD, F_ITAL, F_BI, F_MONO, F_SYM, F_FALL, F_N };
+/* Faces: the standard fonts (or their TrueType stand-ins), the configured
+ * fallback, then the fallback chain's fonts (pdf_chain.c), loaded on demand. */
+enum { F_REG, F_BOLD, F_ITAL, F_BI, F_MONO, F_SYM, F_FALL, F_CHAIN, F_N = F_CHAIN + 96 };
 /* Inline styles of a run of text. */
 enum { S_BOLD = 1, S_ITAL = 2, S_CODE = 4, S_STRIKE = 8, S_LINK = 16, S_GREY = 32 };
 
+typedef struct rc_cidfont rc_cidfont;     /* pdf_cid.c */
+typedef struct hb_font_t hb_font_t;       /* harfbuzz */
+typedef struct hb_face_t hb_face_t;
+
 typedef struct {
     const char *path;
-    HPDF_Font font;
-    int tried, ok, ttc;
-    rc_crange *cov;
-    int ncov;
-    int wa_ok;
-    unsigned short wa[256];   /* WinAnsi widths per byte, 1/1000 em */
+    unsigned index;           /* face of a .ttc */
+    HPDF_Font font;           /* standard font, or our Type0 font (pdf_cid.c) */
+    int tried, ok;
+    hb_face_t *hbface;        /* TrueType faces (unicode documents) */
+    hb_font_t *hb;
+    float k;                  /* font units to 1/1000 em */
+    rc_cidfont *cid;
+    unsigned short *wa;       /* WinAnsi widths per byte, 1/1000 em (standard fonts) */
 } face;
+
+/* One shaped glyph: advance and offsets in 1/1000 em; cluster: byte offset
+ * of its characters in the shaped text. */
+typedef struct {
+    unsigned gid;
+    float ax, dx, dy;
+    int cluster;
+} glyph;
 
 /* ---- layout records --------------------------------------------------------- */
 
@@ -65,6 +80,7 @@ typedef struct {
     float w, sp, size;       /* width, space before (0 = glued), font size */
     const char *url;
     unsigned char face, style, brk, nl;
+    unsigned char level, splevel;   /* bidi embedding levels of the run and the space before */
 } box;
 
 /* A run placed on a line, x from the line's left edge. */
@@ -73,13 +89,14 @@ typedef struct {
     int n;
     float x, w, size;
     const char *url;
-    unsigned char face, style;
+    unsigned char face, style, level, splevel;
 } item;
 
 typedef struct {
     item *it;
     int n;
     float w, h, size;        /* width, height, largest font size */
+    int rtl;                 /* of a right-to-left paragraph: right-aligned */
 } line;
 
 /* The marker of a list item. */
@@ -99,7 +116,12 @@ typedef struct {
     HPDF_Doc pdf;
     HPDF_STATUS err, detail;
     int unicode;
-    face f[F_N];
+    face *f;                     /* F_N faces */
+    int nchain;                  /* chain faces set up (pdf_chain.c) */
+    void *hbbuf;                 /* the harfbuzz buffer shaping reuses */
+    glyph *gl;                   /* shaped glyphs of the last run */
+    int ngl, glcap, glrtl;       /* glrtl: they are in right-to-left order */
+    int fc_lookups;              /* fontconfig look-ups made (bounded) */
     float lead;
     /* the page being filled */
     HPDF_Page page;
@@ -132,16 +154,70 @@ typedef struct {
     const char *url;
     int space, nl, preserve;
     float space_w;
+    int rtl;                     /* the paragraph's direction, once bidi ran */
+    int bidi_done;
 } builder;
 
 /* ---- pdf_font.c: faces and measuring --------------------------------------- */
 
 int rc_pdf_fonts_open(doc *d, int unicode, const rc_pdf_fonts *fonts);
-/* The face that draws c in this style; its bytes in out (at most 3). */
+/* Makes face i usable (loading it on first use); 0 if it cannot be. */
+int rc_pdf_face_ready(doc *d, int i);
+/* The face that draws c in this style.  Standard fonts: its byte in out
+ * (*outn 1); unicode: *outn is 0, the character is drawn as it is. */
 int rc_pdf_resolve(doc *d, int style, apr_uint32_t c, char *out, int *outn);
-/* Width of encoded text in face fi, in 1/1000 em. */
+/* Width of text in face fi, in 1/1000 em (unicode: shaped UTF-8). */
 float rc_pdf_text_units(doc *d, int fi, const char *s, int n);
 int rc_pdf_needs_unicode(const char *s, apr_size_t n);
+
+/* ---- pdf_chain.c: font fallback by coverage ---------------------------------- */
+
+/* Sets up the fallback chain (the configured fallback first); none when
+ * fallback is "". */
+void rc_pdf_chain_open(doc *d, const char *fallback);
+/* The first face of the chain that has c (preferred: only the fonts that
+ * come before the document's own faces for their script); -1 if none. */
+int rc_pdf_chain_find(doc *d, int style, apr_uint32_t c, int preferred);
+
+/* ---- pdf_shape.c: HarfBuzz faces and shaping ---------------------------------- */
+
+/* Opens f->path as a HarfBuzz face: 0 unless it is an embeddable TrueType font. */
+int rc_pdf_hb_open(doc *d, face *f);
+int rc_pdf_has_glyph(const face *f, apr_uint32_t c);
+/* Shapes UTF-8 text in face fi into d->gl (visual order); rtl: -1 guesses
+ * from the script.  Returns the glyph count. */
+int rc_pdf_shape(doc *d, int fi, const char *s, int n, int rtl);
+/* Characters that belong to the cluster before them (marks, joiners,
+ * variation selectors, emoji modifiers and tags). */
+int rc_pdf_continues_cluster(apr_uint32_t c);
+
+/* ---- pdf_cid.c: our CID fonts (Identity-H, glyph ids, ToUnicode, subsets) ---- */
+
+/* The PDF font of face fi: a standard font, or the Type0 font of a TrueType
+ * face, made on first use (so only the faces that draw are in the PDF). */
+HPDF_Font rc_pdf_face_font(doc *d, int fi);
+/* text's UTF-16BE as hex digits into o (room: 8 per byte of text); returns the count. */
+int rc_pdf_utf16_hex(const char *text, int n, char *o);
+/* The CID of glyph gid standing for text (UTF-8) in face fi; its width as
+ * the font's W array gives it in *w (1/1000 em). */
+unsigned rc_pdf_cid_of(doc *d, int fi, unsigned gid, const char *text, int n, float *w);
+/* Writes every used font's widths, ToUnicode CMap and subset font file. */
+int rc_pdf_cid_finish(doc *d);
+
+/* ---- pdf_show.c: drawing text ------------------------------------------------ */
+
+/* Draws UTF-8 text (standard fonts: encoded bytes) in face fi at x, y;
+ * rtl: the run's direction (-1: from its script). */
+void rc_pdf_show(doc *d, int fi, float size, float x, float y, const char *s, int n, int rtl);
+
+/* ---- pdf_bidi.c: bidirectional text -------------------------------------------- */
+
+/* Gives each box its embedding level (splitting boxes that mix levels);
+ * ltr forces a left-to-right paragraph (code).  Returns 1 for a
+ * right-to-left paragraph. */
+int rc_pdf_bidi_boxes(doc *d, apr_array_header_t *boxes, int ltr);
+/* Puts a line's items in visual order and places them again. */
+void rc_pdf_bidi_line(doc *d, line *l);
 
 /* ---- pdf_line.c: boxes and line breaking ------------------------------------- */
 
@@ -153,8 +229,12 @@ void rc_pdf_bb_break(builder *b);
 /* Adds UTF-8 text in this style, size and link. */
 void rc_pdf_bb_text(builder *b, const char *s, apr_size_t len, int style, float size,
                     const char *url);
-/* Lines (of line) of at most maxw points; base is the font size of an empty line. */
-apr_array_header_t *rc_pdf_break_lines(doc *d, const box *bx, int nb, float maxw, float base);
+/* Closes the builder and resolves the bidi levels of its boxes (b->rtl). */
+void rc_pdf_bb_finish(builder *b);
+/* Lines (of line) of at most maxw points; base is the font size of an empty
+ * line; rtl: the paragraph's direction. */
+apr_array_header_t *rc_pdf_break_lines(doc *d, const box *bx, int nb, float maxw, float base,
+                                       int rtl);
 /* The builder's boxes (closed first) as lines. */
 apr_array_header_t *rc_pdf_bb_lines(builder *b, float maxw, float base);
 
@@ -171,8 +251,9 @@ void rc_pdf_collect_inlines(builder *b, cmark_node *block, int base_style, float
 void rc_pdf_draw_items(doc *d, const line *l, float x0, float baseline);
 /* The baseline of line l when its top is at top. */
 float rc_pdf_baseline_in(const line *l, float top);
-/* Draws the pending list marker (d->mk_*) beside a line, then clears it. */
-void rc_pdf_draw_marker(doc *d, float baseline, float size);
+/* Draws the pending list marker (d->mk_*) beside a line, then clears it;
+ * rtl: on the right of a right-to-left line, mirrored. */
+void rc_pdf_draw_marker(doc *d, float baseline, float size, int rtl);
 
 /* ---- pdf_flow.c: pages, vertical flow, blocks --------------------------------- */
 

@@ -35,6 +35,7 @@ void rc_pdf_bb_close(builder *b)
     x->style = (unsigned char)b->style;
     x->brk = (unsigned char)b->space;
     x->nl = (unsigned char)b->nl;
+    x->level = x->splevel = 0;
     b->space = b->nl = 0;
     b->n = 0;
 }
@@ -44,6 +45,66 @@ void rc_pdf_bb_break(builder *b)
     rc_pdf_bb_close(b);
     b->nl = 1;
     b->space = 0;
+}
+
+/* Starts a box in this face, style, size and link unless the open one has them. */
+static void bb_switch(builder *b, int fi, int style, float size, const char *url)
+{
+    if (b->n && (fi != b->face || style != b->style || size != b->size || url != b->url)) {
+        rc_pdf_bb_close(b);
+    }
+    if (!b->n) {
+        b->face = fi;
+        b->style = style;
+        b->size = size;
+        b->url = url;
+    }
+}
+
+static void bb_append(builder *b, const char *s, int n)
+{
+    if (b->n + n > b->cap) {
+        char *nb = apr_palloc(b->d->p, (apr_size_t)(b->cap + n) * 2);
+        memcpy(nb, b->buf, (size_t)b->n);
+        b->buf = nb;
+        b->cap = (b->cap + n) * 2;
+    }
+    memcpy(b->buf + b->n, s, (size_t)n);
+    b->n += n;
+}
+
+/* White space between words: the box ends, a space is owed before the next. */
+static void bb_space(builder *b, int style, float size)
+{
+    char enc[4];
+    int n;
+
+    rc_pdf_bb_close(b);
+    if (b->boxes->nelts || b->nl) {
+        if (!b->space) {
+            int sf = rc_pdf_resolve(b->d, style, ' ', enc, &n);
+            b->space_w = rc_pdf_text_units(b->d, sf, " ", 1) * size / 1000.0f;
+        }
+        b->space = 1;
+    }
+}
+
+/* Characters that draw nothing: dropped, except (unicode) the joiners and
+ * selectors shaping needs. */
+static int dropped(const doc *d, apr_uint32_t c)
+{
+    if (d->unicode && (c == 0x200C || c == 0x200D || (c >= 0xFE00 && c <= 0xFE0F))) {
+        return 0;
+    }
+    return rc_pdf_invisible(c);
+}
+
+/* Does c belong with the character before it, in the open box's face? */
+static int continues(const builder *b, int style, apr_uint32_t c)
+{
+    const doc *d = b->d;
+    return d->unicode && b->n && style == b->style && rc_pdf_continues_cluster(c)
+        && (rc_pdf_invisible(c) || rc_pdf_has_glyph(&d->f[b->face], c));
 }
 
 void rc_pdf_bb_text(builder *b, const char *s, apr_size_t len, int style, float size,
@@ -58,44 +119,45 @@ void rc_pdf_bb_text(builder *b, const char *s, apr_size_t len, int style, float 
         apr_uint32_t c = rc_utf8_next(u + i, len - i, &used);
         i += used;
         if (!b->preserve && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
-            rc_pdf_bb_close(b);
-            if (b->boxes->nelts || b->nl) {
-                if (!b->space) {
-                    int sf = rc_pdf_resolve(b->d, style, ' ', enc, &n);
-                    b->space_w = rc_pdf_text_units(b->d, sf, " ", 1) * size / 1000.0f;
-                }
-                b->space = 1;
-            }
+            bb_space(b, style, size);
             continue;
         }
-        if (rc_pdf_invisible(c)) {
+        if (dropped(b->d, c)) {
             continue;
         }
-        fi = rc_pdf_resolve(b->d, style, c, enc, &n);
-        if (b->n && (fi != b->face || style != b->style || size != b->size || url != b->url)) {
-            rc_pdf_bb_close(b);
+        if (continues(b, style, c)) {
+            fi = b->face;           /* a mark or joiner stays with its base */
+            n = 0;
         }
-        if (!b->n) {
-            b->face = fi;
-            b->style = style;
-            b->size = size;
-            b->url = url;
+        else if (rc_pdf_invisible(c)) {
+            continue;               /* a joiner with nothing to join */
         }
-        if (b->n + n > b->cap) {
-            char *nb = apr_palloc(b->d->p, (apr_size_t)b->cap * 2);
-            memcpy(nb, b->buf, (size_t)b->n);
-            b->buf = nb;
-            b->cap *= 2;
+        else {
+            fi = rc_pdf_resolve(b->d, style, c, enc, &n);
         }
-        memcpy(b->buf + b->n, enc, (size_t)n);
-        b->n += n;
+        bb_switch(b, fi, style, size, url);
+        if (b->d->unicode && !n) {
+            bb_append(b, s + i - used, (int)used);   /* drawn as it is */
+        }
+        else {
+            bb_append(b, enc, n);
+        }
+    }
+}
+
+void rc_pdf_bb_finish(builder *b)
+{
+    rc_pdf_bb_close(b);
+    if (!b->bidi_done) {
+        b->rtl = rc_pdf_bidi_boxes(b->d, b->boxes, b->preserve);
+        b->bidi_done = 1;
     }
 }
 
 apr_array_header_t *rc_pdf_bb_lines(builder *b, float maxw, float base)
 {
-    rc_pdf_bb_close(b);
-    return rc_pdf_break_lines(b->d, (box *)b->boxes->elts, b->boxes->nelts, maxw, base);
+    rc_pdf_bb_finish(b);
+    return rc_pdf_break_lines(b->d, (box *)b->boxes->elts, b->boxes->nelts, maxw, base, b->rtl);
 }
 
 /* The line being filled and the lines done. */
@@ -103,6 +165,7 @@ typedef struct {
     apr_array_header_t *lines;
     apr_array_header_t *cur;     /* of item */
     float x, base;
+    int rtl;
     doc *d;
 } breaker;
 
@@ -121,6 +184,10 @@ static void emit_line(breaker *k)
         }
     }
     l->h = l->size * k->d->lead;
+    l->rtl = k->rtl;
+    if (k->d->unicode) {
+        rc_pdf_bidi_line(k->d, l);
+    }
     k->cur = apr_array_make(k->d->p, 8, sizeof(item));
     k->x = 0;
 }
@@ -136,6 +203,8 @@ static void place(breaker *k, const box *b, const char *s, int n, float x, float
     it->url = b->url;
     it->face = b->face;
     it->style = b->style;
+    it->level = b->level;
+    it->splevel = b->splevel;
 }
 
 /* Places boxes [from, to), one word, from x on the current line; returns
@@ -150,14 +219,20 @@ static float place_word(breaker *k, const box *bx, int from, int to, float x)
     return x;
 }
 
-/* Bytes of the character at s (always one in WinAnsi). */
+/* Bytes of the character at s (always one in WinAnsi), with the marks and
+ * joiners that belong to it. */
 static int char_len(const doc *d, const char *s, int left)
 {
-    apr_size_t used;
+    const unsigned char *u = (const unsigned char *)s;
+    apr_size_t used, more;
     if (!d->unicode) {
         return 1;
     }
-    rc_utf8_next((const unsigned char *)s, (apr_size_t)left, &used);
+    rc_utf8_next(u, (apr_size_t)left, &used);
+    while ((int)used < left
+           && rc_pdf_continues_cluster(rc_utf8_next(u + used, (apr_size_t)left - used, &more))) {
+        used += more;
+    }
     return (int)used;
 }
 
@@ -204,12 +279,14 @@ static void break_word(breaker *k, const box *bx, int from, int to, float maxw)
 
 /* Breaks boxes into lines of at most maxw points; base is the font size of
  * an empty line. */
-apr_array_header_t *rc_pdf_break_lines(doc *d, const box *bx, int nb, float maxw, float base)
+apr_array_header_t *rc_pdf_break_lines(doc *d, const box *bx, int nb, float maxw, float base,
+                                       int rtl)
 {
     breaker k;
     int i = 0, j;
 
     k.d = d;
+    k.rtl = rtl;
     k.lines = apr_array_make(d->p, 8, sizeof(line));
     k.cur = apr_array_make(d->p, 8, sizeof(item));
     k.x = 0;

@@ -9,7 +9,7 @@
 /* One cell: its boxes, then its lines once the column width is known. */
 typedef struct {
     box *bx;
-    int nb;
+    int nb, rtl;
     apr_array_header_t *lines;
     float h;
 } cell;
@@ -75,10 +75,11 @@ static void draw_cell_lines(doc *d, const table *t, const cell *cl, int c, int f
     for (i = from; i < to; i++) {
         const line *l = &APR_ARRAY_IDX(cl->lines, i, line);
         float inner = t->cw[c] - 2 * CELL_PAD, x = t->cx[c] + CELL_PAD;
-        if (t->align && t->align[c] == 'r') {
+        int al = t->align && t->align[c] ? t->align[c] : l->rtl ? 'r' : 'l';
+        if (al == 'r') {
             x += inner - l->w;
         }
-        else if (t->align && t->align[c] == 'c') {
+        else if (al == 'c') {
             x += (inner - l->w) / 2;
         }
         rc_pdf_draw_items(d, l, x, rc_pdf_baseline_in(l, y));
@@ -142,6 +143,8 @@ static void measure_cell(doc *d, table *t, cell *cl, int c, cmark_node *cn, int 
     if (cn) {
         rc_pdf_collect_inlines(&b, cn, header ? S_BOLD : 0, SZ_TABLE);
     }
+    rc_pdf_bb_finish(&b);
+    cl->rtl = b.rtl;
     cl->bx = (box *)b.boxes->elts;
     cl->nb = b.boxes->nelts;
     for (i = 0; i < cl->nb; i++) {
@@ -229,7 +232,8 @@ static void break_cells(doc *d, table *t)
         rw->h = 0;
         for (c = 0; c < t->ncols; c++) {
             cell *cl = &rw->c[c];
-            cl->lines = rc_pdf_break_lines(d, cl->bx, cl->nb, t->cw[c] - 2 * CELL_PAD, SZ_TABLE);
+            cl->lines = rc_pdf_break_lines(d, cl->bx, cl->nb, t->cw[c] - 2 * CELL_PAD, SZ_TABLE,
+                                           cl->rtl);
             cl->h = lines_height(cl->lines, 0, cl->lines->nelts);
             if (cl->h > rw->h) {
                 rw->h = cl->h;

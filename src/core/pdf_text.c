@@ -1,43 +1,10 @@
-/* Text helpers of the PDF engine: UTF-8, the WinAnsi and Symbol encodings of
- * the standard fonts, and the code point coverage of a TrueType file. */
+/* Text helpers of the PDF engine: the WinAnsi and Symbol encodings of the
+ * standard fonts, and the code point coverage of a TrueType file. */
 #include "pdf_text.h"
 
 #include <apr_tables.h>
 #include <stdio.h>
 #include <string.h>
-
-/* ---- UTF-8 ------------------------------------------------------------------ */
-
-/* Decodes one code point; invalid or truncated sequences give U+FFFD over one byte. */
-apr_uint32_t rc_utf8_next(const unsigned char *s, apr_size_t n, apr_size_t *used)
-{
-    apr_uint32_t c = s[0], min;
-    apr_size_t k, i;
-
-    if (c < 0x80) { *used = 1; return c; }
-    if (c >= 0xC2 && c <= 0xDF) { k = 1; c &= 0x1F; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { k = 2; c &= 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { k = 3; c &= 0x07; min = 0x10000; }
-    else { *used = 1; return 0xFFFD; }
-    if (n < k + 1) { *used = 1; return 0xFFFD; }
-    for (i = 1; i <= k; i++) {
-        if ((s[i] & 0xC0) != 0x80) { *used = 1; return 0xFFFD; }
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) { *used = 1; return 0xFFFD; }
-    *used = k + 1;
-    return c;
-}
-
-int rc_utf8_put(apr_uint32_t c, char *o)
-{
-    if (c < 0x80) { o[0] = (char)c; return 1; }
-    if (c < 0x800) { o[0] = (char)(0xC0 | (c >> 6)); o[1] = (char)(0x80 | (c & 0x3F)); return 2; }
-    o[0] = (char)(0xE0 | (c >> 12));
-    o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-    o[2] = (char)(0x80 | (c & 0x3F));
-    return 3;
-}
 
 /* Invisible format characters: dropped, they have nothing to show. */
 int rc_pdf_invisible(apr_uint32_t c)

@@ -1,17 +1,14 @@
-/* Text helpers of the PDF engine (src/pdf.c): UTF-8 decoding, the WinAnsi and
- * Symbol encodings of the standard PDF fonts, TrueType cmap coverage. */
+/* Text helpers of the PDF engine (pdf.c): the WinAnsi and Symbol encodings of
+ * the standard PDF fonts, TrueType cmap coverage. */
 #ifndef RC_PDF_TEXT_H
 #define RC_PDF_TEXT_H
 
 #include <apr_pools.h>
+/* rc_utf8_next and rc_utf8_put, which the PDF engine decodes and encodes with. */
+#include "utf8.h"
 
 typedef struct { apr_uint32_t lo, hi; } rc_crange;
 
-/* One code point from s (n bytes left, n >= 1); invalid, overlong, surrogate or
- * truncated sequences give U+FFFD and consume one byte. */
-apr_uint32_t rc_utf8_next(const unsigned char *s, apr_size_t n, apr_size_t *used);
-/* Encodes a BMP code point; returns the byte count (1-3). */
-int rc_utf8_put(apr_uint32_t c, char *o);
 /* Format and control characters with nothing to draw (ZWJ, variation selectors...). */
 int rc_pdf_invisible(apr_uint32_t c);
 /* The WinAnsi (cp1252) byte for c, 0 if none. */

@@ -1,6 +1,5 @@
 /* Search results: a short piece of a message around the match, as text. */
 #include "snippet.h"
-#include "util.h"
 
 #include <apr_lib.h>
 #include <apr_strings.h>

@@ -2,8 +2,9 @@
 #include "sources.h"
 #include "clean.h"
 #include "json.h"
-#include "text.h"
-#include "util.h"
+#include "retrieval_text.h"
+#include "buf.h"
+#include "utf8.h"
 
 #include <apr_strings.h>
 #include <stdio.h>

@@ -2,6 +2,7 @@
  * requesting user: another user's id answers 404, never 403, so ids leak nothing. */
 #include "api.h"
 #include "conversation.h"
+#include "ids.h"
 #include "json.h"
 #include "markdown.h"
 #include "snippet.h"
@@ -92,7 +93,7 @@ int rc_handle_me(rc_req *q)
     for (t = rc_conf_upload_types(q->r->pool, c); *t; t++) {
         json_array_append_new(types, json_string(*t));
     }
-    me = json_pack("{s:o,s:s,s:o,s:o,s:o,s:s,s:s,s:{s:I,s:i,s:o},s:s}",
+    me = json_pack("{s:o,s:s,s:o,s:o,s:o,s:s,s:s,s:{s:I,s:i,s:o},s:s,s:o,s:o}",
                   "user", rc_json_string(q->user),
                   "csrf", q->csrf ? q->csrf : "",
                   "title", rc_json_string(rc_conf_title(c)),
@@ -102,7 +103,12 @@ int rc_handle_me(rc_req *q)
                   "backend", rc_conf_is_builtin(c) ? "builtin" : "remote",
                   "upload", "max_size", (json_int_t)rc_conf_upload_max_size(c),
                   "max_files", rc_conf_upload_max_files(c), "types", types,
-                  "version", RAGCHAT_VERSION);
+                  "version", RAGCHAT_VERSION,
+                  /* apache mode: the site's logout, and how the login is held
+                   * ("Basic": by the browser, which only closing it forgets) */
+                  "logout_url", c->logout_url ? json_string(c->logout_url) : json_null(),
+                  "auth_type", q->r->ap_auth_type ? json_string(q->r->ap_auth_type)
+                                                  : json_null());
     empty_chat(q, me);
     return rc_send_json(q->r, HTTP_OK, me);
 }

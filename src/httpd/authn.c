@@ -1,6 +1,6 @@
 /* Password checks through mod_authn providers (see authn.h). */
 #include "authn.h"
-#include "util.h"
+#include "ids.h"
 
 #include "ap_provider.h"
 #include "http_log.h"

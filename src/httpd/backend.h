@@ -7,7 +7,7 @@
 
 #include "http.h"
 #include "sse_out.h"
-#include "util.h"
+#include "buf.h"
 
 #include <jansson.h>
 

@@ -3,7 +3,7 @@
  * backend (but saying plainly that no language model is involved).
  *
  * Uploads: the file is buffered (up to the upload limit), its text extracted
- * (PDF with poppler, from memory; HTML and JSON through text.c), cut into
+ * (PDF with poppler, from memory; HTML and JSON through retrieval_text.c), cut into
  * overlapping passages and stored in ragchat_documents + the FTS5 table
  * ragchat_chunks, in one transaction. A new upload of the same name replaces
  * the user's earlier document of that name.
@@ -19,8 +19,9 @@
 #include "backend.h"
 #include "json.h"
 #include "store.h"
-#include "text.h"
-#include "util.h"
+#include "retrieval_text.h"
+#include "buf.h"
+#include "ids.h"
 
 #include "http_log.h"
 #include "http_protocol.h"
@@ -571,9 +572,10 @@ static rc_answer_outcome builtin_answer(rc_answer *a)
     else {
         text = compose_hits(p, hits);
     }
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "RC0707: builtin answer for %s: query [%s], "
-                  "%d documents, %d passages", q->user, query ? query : "",
-                  ndocs, hits ? hits->nelts : 0);
+    /* Never the query: its terms are the user's words. */
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "RC0707: builtin answer for %s: %s, "
+                  "%d documents, %d passages", ap_escape_logitem(r->pool, q->user),
+                  query ? "searched" : "no search terms", ndocs, hits ? hits->nelts : 0);
     stream_text(out, answer, text);
     apr_pool_destroy(p);
     return rv ? answer_failed(a) : RC_ANSWER_DONE;

@@ -4,8 +4,10 @@
  * backend_remote_upload.c. Here too: what every call to it shares. */
 #include "backend_remote.h"
 #include "json.h"
-#include "sse.h"
-#include "util.h"
+#include "sse_parse.h"
+#include "openai_chunk.h"
+#include "buf.h"
+#include "utf8.h"
 
 #include "http_log.h"
 #include "apr_strings.h"

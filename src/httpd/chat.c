@@ -24,7 +24,8 @@
 #include "json.h"
 #include "markdown.h"
 #include "store.h"
-#include "util.h"
+#include "buf.h"
+#include "ids.h"
 
 #include "http_log.h"
 #include "http_protocol.h"
@@ -427,6 +428,41 @@ static int begin_chat(chat_ctx *c, json_t **history)
 
 /* ---- the handler ------------------------------------------------------------ */
 
+static const char *outcome_name(rc_answer_outcome o)
+{
+    static const char *const names[] = { "done", "stopped", "unreachable", "timeout",
+                                         "http_error", "broken", "bad_stream", "too_long" };
+
+    return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "failed";
+}
+
+/* One line per answer that admins can grep (RC0206 at info; a failure is
+ * RC0204 at warn with its reason): who, which app and thread, the outcome,
+ * tokens, time to first token and duration. Never the words of the messages. */
+static void log_answer(chat_ctx *c, rc_answer_outcome o, const char *error)
+{
+    request_rec *r = c->r;
+    apr_time_t now = apr_time_now();
+    const char *fields = apr_psprintf(
+        r->pool, "user=%s app=%s thread=%s step=%s outcome=%s tokens=%lu ttft_ms=%s "
+        "duration_ms=%" APR_INT64_T_FMT " bytes=%lu", ap_escape_logitem(r->pool, c->q->user),
+        ap_escape_logitem(r->pool, *c->q->base ? c->q->base : "/"), c->thread_id,
+        c->assistant_step_id, outcome_name(o), c->out->tokens,
+        c->out->first_token ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                                           (apr_int64_t)apr_time_as_msec(c->out->first_token
+                                                                         - r->request_time))
+                            : "-",
+        (apr_int64_t)apr_time_as_msec(now - r->request_time), (unsigned long)c->answer->len);
+
+    if (error) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "RC0204: answer ended early: %s %s%s%s",
+                      fields, error, c->a.detail ? " The backend said: " : "",
+                      c->a.detail ? ap_escape_logitem(r->pool, c->a.detail) : "");
+        return;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "RC0206: answer %s", fields);
+}
+
 static void finish_chat(chat_ctx *c, rc_answer_outcome o)
 {
     request_rec *r = c->r;
@@ -435,13 +471,7 @@ static void finish_chat(chat_ctx *c, rc_answer_outcome o)
     json_t *preamble = rc_sources_preamble(c->answer->data, c->answer->len);
     json_t *sources = rc_sources_from(preamble), *ev;
 
-    if (error) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "RC0204: answer %s in thread %s ended early: %s (%lu bytes kept)%s%s",
-                      c->assistant_step_id, c->thread_id, error,
-                      (unsigned long)c->answer->len, c->a.detail ? " The backend said: " : "",
-                      c->a.detail ? ap_escape_logitem(r->pool, c->a.detail) : "");
-    }
+    log_answer(c, o, error);
     rc_json_pool(r->pool, preamble);
     rc_json_pool(r->pool, sources);
     save_answer(c, text, o, error, preamble, sources);

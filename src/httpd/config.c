@@ -12,9 +12,6 @@
 
 #include <stdlib.h>
 
-#ifndef RC_DEFAULT_HTDOCS
-#define RC_DEFAULT_HTDOCS "/usr/share/ragchat/htdocs"
-#endif
 
 void *rc_create_dir_conf(apr_pool_t *p, char *dir)
 {
@@ -67,6 +64,7 @@ void *rc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(title);
     MERGE_PTR(welcome);
     MERGE_PTR(assistant_name);
+    MERGE_PTR(logout_url);
     MERGE_INT(max_request);
     MERGE_INT(upload_max_size);
     MERGE_INT(upload_max_files);
@@ -563,6 +561,9 @@ const command_rec rc_directives[] = {
                   "Greeting shown in a new conversation"),
     AP_INIT_TAKE1("RagChatAssistantName", set_string, OFF(assistant_name), RSRC_CONF | ACCESS_CONF,
                   "Name stored on the assistant's steps"),
+    AP_INIT_TAKE1("RagChatLogoutURL", set_string, OFF(logout_url), RSRC_CONF | ACCESS_CONF,
+                  "RagChatAuth apache: where Log out goes (e.g. mod_auth_form's "
+                  "form-logout-handler location)"),
     AP_INIT_TAKE1("RagChatMaxRequestSize", set_max_request, NULL, RSRC_CONF | ACCESS_CONF,
                   "Largest JSON request body accepted (bytes, K, M)"),
     AP_INIT_TAKE1("RagChatUploadMaxSize", set_upload_max_size, NULL, RSRC_CONF | ACCESS_CONF,

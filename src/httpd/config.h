@@ -38,6 +38,7 @@ typedef struct {
     const char *title;
     const char *welcome;
     const char *assistant_name;
+    const char *logout_url;      /* RagChatAuth apache: the site's own logout */
     apr_off_t max_request;       /* bytes of a JSON API body */
 
     apr_off_t upload_max_size;
@@ -60,6 +61,9 @@ typedef struct {
 #define RC_README_MAX     (256 * 1024)
 
 /* Defaults, applied by the accessors below when a directive is unset. */
+#ifndef RC_DEFAULT_HTDOCS
+#define RC_DEFAULT_HTDOCS      "/usr/share/ragchat/htdocs"   /* where make install puts them */
+#endif
 #define RC_DEFAULT_TITLE       "RAG Chat"
 #define RC_DEFAULT_WELCOME     "Hello! Upload documents (drag & drop) or ask me a question."
 #define RC_DEFAULT_ASSISTANT   "Assistant"

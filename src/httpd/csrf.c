@@ -6,7 +6,8 @@
  * credentials are sent by browsers on cross-site requests too, hence the
  * token. */
 #include "csrf.h"
-#include "util.h"
+#include "crypto.h"
+#include "encode.h"
 
 #include "http_log.h"
 #include "http_protocol.h"

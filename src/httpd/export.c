@@ -15,7 +15,9 @@
 #include "json.h"
 #include "pdf.h"
 #include "sources.h"
-#include "util.h"
+#include "buf.h"
+#include "encode.h"
+#include "utf8.h"
 
 #include "http_log.h"
 #include "http_protocol.h"
@@ -187,18 +189,6 @@ static const char *const latin1_ascii[64] = {
     "d", "n", "o", "o", "o", "o", "o", "_", "o", "u", "u", "u", "u", "y", "th", "y"
 };
 
-static unsigned utf8_decode(const unsigned char *s, size_t len)
-{
-    if (len == 2) {
-        return ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu);
-    }
-    if (len == 3) {
-        return ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
-    }
-    return ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6)
-           | (s[3] & 0x3Fu);
-}
-
 /* The quoted-string filename for clients without RFC 6266 filename*: ASCII
  * only, no quote, backslash or percent (some browsers decode %XX there), runs
  * of replaced characters folded into one "_". s is valid UTF-8. */
@@ -219,14 +209,13 @@ static char *ascii_filename(apr_pool_t *p, const char *s)
             rep = one;
         }
         else {
-            unsigned cp;
-            len = rc_utf8_seq_len(u + i, n - i);
+            apr_uint32_t cp;
+            len = rc_utf8_decode(u + i, n - i, &cp);
             if (!len) {
                 len = 1;
                 rep = "_";
             }
             else {
-                cp = utf8_decode(u + i, len);
                 rep = cp >= 0xC0 && cp <= 0xFF ? latin1_ascii[cp - 0xC0]
                     : (cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 ? "-"
                     : (cp >= 0x2018 && cp <= 0x201F) || cp == 0x2032 ? "'"
@@ -248,7 +237,6 @@ static char *ascii_filename(apr_pool_t *p, const char *s)
 /* RFC 8187 ext-value: UTF-8''percent-encoded, attr-char kept as is. */
 static char *ext_filename(apr_pool_t *p, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
     size_t n = strlen(s), i, w = 0;
     char *o = apr_palloc(p, 3 * n + 1);
 
@@ -259,8 +247,8 @@ static char *ext_filename(apr_pool_t *p, const char *s)
         }
         else {
             o[w++] = '%';
-            o[w++] = hex[c >> 4];
-            o[w++] = hex[c & 15];
+            rc_hex_encode_upper(o + w, &c, 1);
+            w += 2;
         }
     }
     o[w] = '\0';

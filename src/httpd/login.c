@@ -10,10 +10,12 @@
 #include "csrf.h"
 #include "login_rules.h"
 #include "secret.h"
+#include "encode.h"
 #include "session.h"
 #include "static.h"
 #include "throttle.h"
-#include "util.h"
+#include "crypto.h"
+#include "ids.h"
 
 #include "http_log.h"
 #include "http_protocol.h"
@@ -27,18 +29,6 @@ APLOG_USE_MODULE(ragchat);
 #define PASSWORD_MAX     1024
 #define MSG_WRONG        "Wrong user name or password"
 
-static int is_lower_hex(const char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* The login nonce of the request's cookie, or a new one (and its cookie). */
 static const char *login_nonce(rc_req *q, int create)
 {
@@ -48,7 +38,7 @@ static const char *login_nonce(rc_req *q, int create)
 
     for (i = 0; i < vals->nelts; i++) {
         n = APR_ARRAY_IDX(vals, i, const char *);
-        if (strlen(n) == 2 * NONCE_BYTES && is_lower_hex(n, 2 * NONCE_BYTES)) {
+        if (strlen(n) == 2 * NONCE_BYTES && rc_is_hex(n, 2 * NONCE_BYTES)) {
             return n;
         }
     }

@@ -6,7 +6,7 @@
  * every start. The password is compared through SHA-256 digests in constant
  * time and never logged. */
 #include "provider_env.h"
-#include "util.h"
+#include "crypto.h"
 
 #include "http_log.h"
 #include "http_request.h"

@@ -1,6 +1,7 @@
 /* RagChatSecret and the HMACs made with it. */
 #include "secret.h"
-#include "util.h"
+#include "crypto.h"
+#include "encode.h"
 
 #include "http_log.h"
 #include "apr_strings.h"

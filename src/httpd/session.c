@@ -6,7 +6,9 @@
 #include "authn.h"
 #include "cookie.h"
 #include "secret.h"
-#include "util.h"
+#include "crypto.h"
+#include "encode.h"
+#include "ids.h"
 
 #include "http_log.h"
 #include "apr_strings.h"
@@ -16,18 +18,6 @@ APLOG_USE_MODULE(ragchat);
 #define SESSION_COOKIE   "ragchat_session"
 #define SESSION_ID_BYTES 32
 #define LAST_SEEN_EVERY  60
-
-static int is_hex(const char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            return 0;
-        }
-    }
-    return 1;
-}
 
 static const char *sha256_b64(apr_pool_t *p, const char *s)
 {
@@ -48,7 +38,7 @@ static const char *signed_session(rc_req *q)
         const char *dot = strchr(v, '.');
         const char *id;
 
-        if (!dot || dot - v != 2 * SESSION_ID_BYTES || !is_hex(v, 2 * SESSION_ID_BYTES)) {
+        if (!dot || dot - v != 2 * SESSION_ID_BYTES || !rc_is_hex(v, 2 * SESSION_ID_BYTES)) {
             continue;
         }
         id = apr_pstrmemdup(q->r->pool, v, 2 * SESSION_ID_BYTES);

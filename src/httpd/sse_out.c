@@ -98,6 +98,9 @@ int rc_sse_out_token(rc_sse_out *o, const char *text, size_t len)
 {
     rc_buf *f = o->frame;
 
+    if (!o->tokens++) {
+        o->first_token = apr_time_now();
+    }
     if (o->gone) {
         return -1;
     }

@@ -5,7 +5,7 @@
 #define RC_SSE_OUT_H
 
 #include "httpd.h"
-#include "util.h"
+#include "buf.h"
 
 typedef struct {
     request_rec *r;
@@ -14,6 +14,8 @@ typedef struct {
     int gone;               /* the client went away: further events are dropped */
     int started;
     int batch;              /* hold events until rc_sse_out_flush */
+    unsigned long tokens;   /* token events, for the answer's log line */
+    apr_time_t first_token; /* when the first one was queued (0: none yet) */
 } rc_sse_out;
 
 rc_sse_out *rc_sse_out_create(request_rec *r);

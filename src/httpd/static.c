@@ -11,9 +11,6 @@
 
 APLOG_USE_MODULE(ragchat);
 
-#ifndef RC_DEFAULT_HTDOCS
-#define RC_DEFAULT_HTDOCS "/usr/share/ragchat/htdocs"
-#endif
 #define RC_TEMPLATE_MAX (256 * 1024)
 
 static const struct { const char *ext, *type; } types[] = {

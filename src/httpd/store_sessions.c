@@ -1,7 +1,7 @@
 /* The store's session and login-failure tables (ragchat_sessions,
  * ragchat_login_failures). Times are epoch seconds, bound as decimal text. */
 #include "store.h"
-#include "util.h"
+#include "ids.h"
 
 #include "apr_strings.h"
 

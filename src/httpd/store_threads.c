@@ -2,8 +2,8 @@
  * (the reference's tables plus ragchat_streams), as functions over db.c's
  * connections. Every statement of these tables is here. */
 #include "store.h"
+#include "ids.h"
 #include "snippet.h"
-#include "util.h"
 
 #include "apr_strings.h"
 

@@ -16,7 +16,9 @@
 #include "json.h"
 #include "multipart.h"
 #include "store.h"
-#include "util.h"
+#include "buf.h"
+#include "ids.h"
+#include "utf8.h"
 
 #include "http_log.h"
 #include "http_protocol.h"

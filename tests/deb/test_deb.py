@@ -213,9 +213,11 @@ def test_package_fields(system):
     assert fields["Package"] == PKG
     assert fields["Version"].split(":")[-1].rsplit("-", 1)[0] == version_h(), fields
     depends = fields["Depends"]
-    for dep in ("apache2-api-", "libaprutil1-dbd-sqlite3", "libcurl", "libjansson"):
+    for dep in ("apache2-api-", "libaprutil1-dbd-sqlite3", "libcurl", "libjansson",
+                "libharfbuzz0b", "libharfbuzz-subset0", "libfribidi0", "libfontconfig1"):
         assert dep in depends, depends
-    assert "fonts-dejavu-core" in fields["Recommends"]
+    for font in ("fonts-dejavu-core", "fonts-noto-core", "fonts-wqy-zenhei", "fonts-symbola"):
+        assert font in fields["Recommends"], fields["Recommends"]
     assert "libaprutil1-dbd-pgsql" in fields["Suggests"]
 
     ctl = os.path.join(system.tmp, "control")

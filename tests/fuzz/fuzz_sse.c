@@ -1,10 +1,11 @@
 /* libFuzzer target: the backend's event stream, split at a position taken from
  * the input, through the SSE parser, the OpenAI chunk decoder and the
  * cleaning rules (display and export), as the chat relay runs them. */
+#include "buf.h"
 #include "clean.h"
 #include "json.h"
-#include "sse.h"
-#include "util.h"
+#include "openai_chunk.h"
+#include "sse_parse.h"
 
 #include <apr_general.h>
 #include <stdint.h>

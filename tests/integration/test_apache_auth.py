@@ -1,59 +1,11 @@
 """RagChatAuth apache behind mod_auth_form: the README's example, for real. The
 site's own login (mod_auth_form + mod_session_cookie + mod_session_crypto) sets
 r->user, and mod_ragchat trusts it."""
-import re
-
 import pytest
 import requests
 
-from conftest import HttpdServer
-
-MODULES = "/usr/lib/apache2/modules"
-PASSPHRASE = "a long random passphrase for the session cookie 0123456789"
-
-
-class AuthFormServer(HttpdServer):
-    """The suite's server with mod_auth_form in place of Basic auth."""
-
-    def location_config(self):
-        lines = [l for l in super().location_config().split("\n")
-                 if not re.match(r"\s*(AuthType|AuthName|AuthBasicProvider|AuthUserFile|"
-                                 r"Require)\b", l)]
-        lines += ["    AuthType form",
-                  "    AuthName \"Chat\"",
-                  "    AuthFormProvider file",
-                  "    AuthUserFile \"%s/htpasswd\"" % self.root,
-                  "    AuthFormLoginRequiredLocation /login.html",
-                  "    Session On",
-                  "    SessionCookieName session path=/;httponly",
-                  "    SessionCryptoPassphrase \"%s\"" % PASSPHRASE,
-                  "    Require valid-user"]
-        return "\n".join(lines)
-
-    def write_config(self):
-        self.extra_server = """
-<Location /dologin>
-    SetHandler form-login-handler
-    AuthType form
-    AuthName "Chat"
-    AuthFormProvider file
-    AuthUserFile "%s/htpasswd"
-    AuthFormLoginRequiredLocation /login.html
-    AuthFormLoginSuccessLocation /chat/
-    Session On
-    SessionCookieName session path=/;httponly
-    SessionCryptoPassphrase "%s"
-</Location>
-""" % (self.root, PASSPHRASE)
-        super().write_config()
-        with open(self.conf_path) as f:
-            conf = f.read()
-        loads = "".join("LoadModule %s_module %s/mod_%s.so\n" % (m, MODULES, m)
-                        for m in ("request", "session", "session_cookie", "session_crypto",
-                                  "auth_form"))
-        conf = conf.replace("LoadModule mime_module", loads + "LoadModule mime_module", 1)
-        with open(self.conf_path, "w") as f:
-            f.write(conf)
+from harness import SITE_FORM_PASSPHRASE as PASSPHRASE  # noqa: F401
+from harness import SiteFormServer as AuthFormServer
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +49,13 @@ def test_wrong_password_gets_no_session(server):
     s, r = login(server, "wrong")
     me = s.get(server.url("/api/me"), allow_redirects=False, timeout=10)
     assert me.status_code != 200
+
+
+def test_the_sites_logout(server):
+    s, r = login(server, server.users["alice"])
+    me = s.get(server.url("/api/me"), timeout=10).json()
+    assert me["logout_url"] == "/dologout" and me["auth_type"] == "form"
+    r = s.get(server.origin + me["logout_url"], allow_redirects=False, timeout=10)
+    assert r.status_code in (302, 303, 307) and r.headers["Location"].endswith("/login.html")
+    after = s.get(server.url("/api/me"), allow_redirects=False, timeout=10)
+    assert after.status_code in (302, 303, 307), "the site's session has ended"

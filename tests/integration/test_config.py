@@ -112,14 +112,13 @@ def test_missing_mod_dbd_is_a_startup_error(unstarted):
     path = os.path.join(unstarted.root, "nodbd.conf")
     with open(path, "w") as f:
         f.write(conf)
+    # configtest already says so, and a start fails with the same message
+    t = subprocess.run(["/usr/sbin/apache2", "-t", "-f", path], capture_output=True,
+                       text=True, env=unstarted.env(), timeout=30)
+    assert t.returncode != 0 and "RC0003: mod_ragchat needs mod_dbd" in t.stderr, t.stderr
     r = subprocess.run(["/usr/sbin/apache2", "-f", path, "-k", "start"], capture_output=True,
                        text=True, env=unstarted.env(), timeout=30)
-    log_path = os.path.join(unstarted.root, "logs", "error.log")
-
-    def logged():
-        return os.path.exists(log_path) and "RC0003: mod_ragchat needs mod_dbd" in open(log_path).read()
-
-    assert wait_for(logged, timeout=10), r.stderr
+    assert "RC0003: mod_ragchat needs mod_dbd" in r.stderr, r.stderr
     # The server did not stay up: nothing answers on its port.
     time.sleep(0.3)
     with pytest.raises(OSError):
@@ -178,3 +177,69 @@ def test_graceful_restart_keeps_csrf_tokens(server, backend):
     backend.script({"tokens": ["still ", "here"]})
     r = api.post("/api/chat", json={"thread_id": None, "content": "after restart"})
     assert r.status_code == 200 and "still here" in r.text
+
+
+# ---- configtest catches what would fail at the restart -----------------------------------
+def configtest_conf(srv, edit):
+    srv.port = harness.free_port()
+    srv.write_config()
+    with open(srv.conf_path) as f:
+        conf = edit(f.read())
+    path = os.path.join(srv.root, "edited.conf")
+    with open(path, "w") as f:
+        f.write(conf)
+    return subprocess.run(["/usr/sbin/apache2", "-t", "-f", path], capture_output=True,
+                          text=True, env=srv.env(), timeout=30)
+
+
+def test_configtest_names_the_location_of_a_form_app_without_secret(unstarted):
+    r = configtest_conf(unstarted, lambda c: c.replace(
+        "    RagChatAuth apache", "    RagChatAuth form\n    RagChatAuthProvider file"))
+    assert r.returncode != 0
+    assert re.search(r"RagChatAuth form in <Location /chat> needs RagChatSecret", r.stderr), r.stderr
+
+
+def test_configtest_names_an_unknown_provider(unstarted):
+    r = configtest_conf(unstarted, lambda c: c.replace(
+        "    RagChatAuth apache", "    RagChatAuth apache\n    RagChatAuthProvider nosuch"))
+    assert r.returncode != 0
+    assert "RagChatAuthProvider in <Location /chat>: no authn provider named 'nosuch'" in r.stderr
+
+
+def test_configtest_wants_a_database(unstarted):
+    r = configtest_conf(unstarted, lambda c: "\n".join(
+        l for l in c.split("\n") if not l.startswith("DBD")))
+    assert r.returncode != 0
+    assert "<Location /chat> serves mod_ragchat but no DBDriver applies" in r.stderr, r.stderr
+
+
+def test_configtest_refuses_the_app_in_a_directory(unstarted):
+    def edit(c):
+        block = c[c.index("<Location /chat>"):c.index("</Location>") + len("</Location>")]
+        return c.replace(block, block.replace("<Location /chat>", '<Directory "%s/www/chat">'
+                                              % unstarted.root).replace("</Location>",
+                                                                        "</Directory>"))
+    r = configtest_conf(unstarted, edit)
+    assert r.returncode != 0
+    assert "RagChatBackend inside <Directory" in r.stderr and "<Location>" in r.stderr, r.stderr
+
+
+def test_configtest_warns_when_uploads_exceed_limit_request_body(unstarted):
+    r = configtest_conf(unstarted, lambda c: c.replace(
+        "    RagChatAuth apache", "    RagChatAuth apache\n    RagChatUploadMaxSize 20M\n"
+        "    LimitRequestBody 1048576"))
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"RC0008: RagChatUploadMaxSize in <Location /chat> \(20971520 bytes\) "
+                     r"is above the LimitRequestBody in force there \(1048576 bytes\)", r.stderr)
+
+
+def test_configtest_checks_the_default_htdocs(unstarted):
+    r = configtest_conf(unstarted, lambda c: "\n".join(
+        l for l in c.split("\n") if "RagChatHtdocs" not in l))
+    default = "/usr/share/ragchat/htdocs"
+    if all(os.path.isfile(os.path.join(default, f)) for f in ("index.html", "login.html")):
+        assert r.returncode == 0, r.stderr          # installed by make install or the package
+    else:
+        assert r.returncode != 0
+        assert "<Location /chat> has no RagChatHtdocs and the default %s lacks" % default \
+            in r.stderr, r.stderr

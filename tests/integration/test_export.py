@@ -5,6 +5,7 @@ samples in tests/data; the PDFs are checked with poppler-utils (pdftotext, pdfin
 pdffonts)."""
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -104,6 +105,31 @@ def in_order(text, *needles):
         i = text.find(n, pos)
         assert i >= 0, "%r not found after position %d in %r" % (n, pos, text[:3000])
         pos = i + len(n)
+
+
+# ---- the scripts of the multilingual sample ---------------------------------------
+# Phrases of each line, in logical order, as `pdftotext` must give them back.
+# poppler puts the runs of a right-to-left line in visual order when the page is
+# mostly left-to-right, so the check is per phrase; a PDF printed by Chromium from
+# the same text passes it too (test_script_check_passes_chromium_pdf).
+SCRIPT_PHRASES = {
+    "Arabic": ["العربية", "تم تحميل الملفات بنجاح", "وسيتم الرد على سؤالك",
+               "النص العربي", "من اليمين إلى اليسار"],
+    "Hebrew": ["עברית", "הקבצים הועלו בהצלחה", "התשובה תוצג משמאל לימין", "מימין לשמאל"],
+    "Korean": ["한국어", "답변이 스트리밍으로 전송됩니다.", "문서 세 개가 처리되었습니다."],
+    "Japanese": ["日本語", "東京の天気は晴れ、最高気温は２８度です。",
+                 "ファイルのアップロードが完了しました。"],
+    "Devanagari": ["हिन्दी", "आपकी फ़ाइलें सफलतापूर्वक अपलोड हो गई हैं।", "क्षणों में दिखाई देगा।"],
+    "emoji": ["✅ done", "❌ failed", "⚠", "🚀 deployed", "👩🏽\u200d💻 engineer", "😀😃😄"],
+}
+
+
+def check_scripts(text):
+    """Every phrase of SCRIPT_PHRASES, and no replacement character."""
+    missing = ["%s: %s" % (script, p) for script, phrases in SCRIPT_PHRASES.items()
+               for p in phrases if p not in text]
+    assert not missing, "not extracted: %r from %r" % (missing, text[:4000])
+    assert "\ufffd" not in text, "a replacement character in %r" % text
 
 
 # ---- response helpers -------------------------------------------------------------
@@ -278,15 +304,49 @@ def test_unicode_answer_and_file_name(api, backend):
                  "Français", "Здравствуйте", "日本語", "中文"):
         assert word in flat, word
     assert "working..." not in text
+    check_scripts(text)
     fonts = pdf_fonts(pdf)
     assert any("DejaVu" in f[0] and f[2] for f in fonts), fonts
-    # CJK comes from the fallback font that `make deps` installs (fonts-droid-fallback).
-    assert any("DroidSansFallback" in f[0] and f[2] for f in fonts), fonts
+    # The fallback fonts that `make deps` installs, each embedded as a subset:
+    # CJK (fonts-droid-fallback), Hangul (fonts-wqy-zenhei), Arabic, Hebrew,
+    # Devanagari (fonts-noto-core) and emoji (fonts-symbola).
+    for font in ("DroidSansFallback", "WenQuanYiZenHei", "NotoSansArabic", "NotoSansHebrew",
+                 "NotoSansDevanagari", "Symbola"):
+        assert any(font in f[0] and f[2] for f in fonts), (font, fonts)
+    assert all(re.match(r"[A-Z]{6}\+", f[0]) and f[2] for f in fonts), fonts
     info = pdf_info(pdf)
     assert info.get("Title") == name, info
 
     md = check_md_response(get_export(api, "steps", th["assistant_step_id"], "md"))
     assert md == uni.strip() + "\n"
+
+
+def test_fallback_fonts_only_when_used(api, backend):
+    """A Cyrillic answer embeds DejaVu (a subset) and no fallback font."""
+    th = chat(api, backend, "Привет", "Съешь же ещё этих мягких французских булок.")
+    pdf = check_pdf_response(get_export(api, "steps", th["assistant_step_id"], "pdf"))
+    fonts = pdf_fonts(pdf)
+    assert fonts and all("DejaVu" in f[0] and f[0][6] == "+" for f in fonts), fonts
+    assert "Съешь же ещё" in pdf_text(pdf)
+
+
+def test_script_check_passes_chromium_pdf(tmp_path):
+    """The check of test_unicode_answer_and_file_name is fair: Chromium's PDF of
+    the same text (markdown2's HTML) passes it."""
+    import markdown2          # python3-markdown2 and chromium: scripts/deps.sh
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is missing: run scripts/deps.sh"
+    html = tmp_path / "sample.html"
+    html.write_text("<!doctype html><meta charset=utf-8><body>%s</body>"
+                    % markdown2.markdown(sample("unicode.md"), extras=["tables"]),
+                    encoding="utf-8")
+    out = tmp_path / "chromium.pdf"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                    "--user-data-dir=%s" % (tmp_path / "profile"),
+                    "--print-to-pdf=%s" % out, html.as_uri()],
+                   capture_output=True, timeout=120)
+    assert out.exists(), "chromium printed no PDF"
+    check_scripts(pdf_text(out.read_bytes()))
 
 
 def test_long_thread_name_is_capped(api, backend):

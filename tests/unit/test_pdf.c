@@ -62,11 +62,10 @@ static const char *to_file(apr_pool_t *p, const char *pdf, apr_size_t len)
     return name;
 }
 
-/* stdout of a shell command (stderr dropped: poppler warns about libharu's
- * ToUnicode CMap), in p. */
-static char *run(apr_pool_t *p, const char *cmd)
+/* stdout of a shell command (stderr dropped; run_err: stderr only), in p. */
+static char *run_to(apr_pool_t *p, const char *cmd, const char *redirect)
 {
-    FILE *fp = popen(apr_pstrcat(p, cmd, " 2>/dev/null", NULL), "r");
+    FILE *fp = popen(apr_pstrcat(p, cmd, redirect, NULL), "r");
     char *out = apr_palloc(p, 1), buf[4096];
     apr_size_t n = 0, k;
 
@@ -84,6 +83,16 @@ static char *run(apr_pool_t *p, const char *cmd)
     }
     pclose(fp);
     return out;
+}
+
+static char *run(apr_pool_t *p, const char *cmd)
+{
+    return run_to(p, cmd, " 2>/dev/null");
+}
+
+static char *run_err(apr_pool_t *p, const char *cmd)
+{
+    return run_to(p, cmd, " 2>&1 >/dev/null");
 }
 
 /* A /URI action with this target (libharu escapes '/' as \\057 and the like). */
@@ -330,6 +339,130 @@ static void test_unicode(apr_pool_t *p)
         CHECK(strstr(fonts, "Symbol") != NULL && strstr(fonts, "DejaVu") == NULL);
         CHECK(strstr(run(p, apr_pstrcat(p, "pdftotext ", r.file, " -", NULL)),
                      "x \xE2\x89\xA4 y \xE2\x86\x92 z") != NULL);
+    }
+    done(&r);
+}
+
+/* The left (or, with right set, the right) edge of the text above the
+ * footer, from pdftotext's bounding boxes. */
+static double text_edge(apr_pool_t *p, const char *file, int right)
+{
+    const char *b = run(p, apr_pstrcat(p, "pdftotext -bbox ", file, " -", NULL)), *w;
+    double edge = right ? 0 : 1000;
+
+    for (w = b; (w = strstr(w, "<word ")) != NULL; w++) {
+        double x0 = atof(strstr(w, "xMin=\"") + 6), x1 = atof(strstr(w, "xMax=\"") + 6);
+        if (atof(strstr(w, "yMin=\"") + 6) < 790) {
+            edge = right ? (x1 > edge ? x1 : edge) : (x0 < edge ? x0 : edge);
+        }
+    }
+    return edge;
+}
+
+/* Renders md (NULL fonts) to a file whose pdffonts and pdftotext output
+ * follow; 0 if it failed. */
+static int render_text(apr_pool_t *p, const char *md, const rc_pdf_fonts *f, rendered *r,
+                       const char **fonts, const char **text)
+{
+    *r = render(p, md, strlen(md), f, NULL);
+    CHECK(r->rc == 0 && r->file);
+    if (!r->file) {
+        return 0;
+    }
+    *fonts = run(p, apr_pstrcat(p, "pdffonts ", r->file, NULL));
+    *text = run(p, apr_pstrcat(p, "pdftotext ", r->file, " -", NULL));
+    return 1;
+}
+
+/* Every script of the multilingual sample: shaped, in logical order when
+ * extracted, each fallback font embedded as a subset. */
+static void test_scripts(apr_pool_t *p)
+{
+    rendered r;
+    const char *text, *fonts;
+    static const char *const phrases[] = {
+        "تم تحميل الملفات بنجاح", "وسيتم الرد على سؤالك خلال",          /* lam-alef ligature */
+        "النص العربي يُكتب من اليمين إلى اليسار",                         /* a mark on yeh */
+        "הקבצים הועלו בהצלחה", "התשובה תוצג משמאל לימין", "מימין לשמאל",
+        "답변이 스트리밍으로 전송됩니다.", "문서 세 개가 처리되었습니다.",
+        "東京の天気は晴れ、最高気温は２８度です。ファイルのアップロードが完了しました。",
+        "आपकी फ़ाइलें सफलतापूर्वक अपलोड हो गई हैं।", "उत्तर कुछ ही क्षणों में दिखाई देगा।",
+        "✅ done", "❌ failed", "🚀 deployed", "👩🏽‍💻 engineer", "🇩🇪", "😀😃😄", "🧪", NULL
+    };
+    static const char *const embedded[] = {
+        "+NotoSansArabic-Regular", "+NotoSansArabic-Bold", "+NotoSansHebrew-Regular",
+        "+NotoSansDevanagari-Regular", "+DroidSansFallback", "+WenQuanYiZenHei", "+Symbola", NULL
+    };
+    const char *const *q;
+    int i;
+
+    for (i = 0; i < 2; i++) {   /* the second time with fontconfig warm */
+        if (!render_sample(p, "unicode.md", NULL, &r)) {
+            return;
+        }
+        if (i == 0) {
+            done(&r);
+        }
+    }
+    fprintf(stderr, "  unicode.md: %.1f ms, %lu bytes\n", r.ms, (unsigned long)r.len);
+    CHECK(r.ms < 400);          /* ASan and UBSan; bench/pdf_bench.py measures */
+    CHECK(r.len < 160 * 1024);
+    text = run(p, apr_pstrcat(p, "pdftotext ", r.file, " -", NULL));
+    for (q = phrases; *q; q++) {
+        if (!strstr(text, *q)) {
+            fprintf(stderr, "  not extracted: [%s]\n", *q);
+            CHECK(0);
+        }
+    }
+    CHECK(strstr(text, "\xEF\xBF\xBD") == NULL);          /* no U+FFFD */
+    CHECK(!strstr(run_err(p, apr_pstrcat(p, "pdftotext ", r.file, " -", NULL)), "arning"));
+    fonts = run(p, apr_pstrcat(p, "pdffonts ", r.file, NULL));
+    for (q = embedded; *q; q++) {
+        const char *at = strstr(fonts, *q);
+        CHECK(at != NULL && strstr(at, "Identity-H       yes yes yes") != NULL);
+    }
+    done(&r);
+}
+
+/* Fallback fonts only when a character needs them; astral characters;
+ * right-to-left alignment; the configured fallback first. */
+static void test_fallback(apr_pool_t *p)
+{
+    rendered r;
+    const char *text, *fonts;
+    rc_pdf_fonts f = { NULL, NULL, NULL, NULL, NULL,
+                       "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc" };
+
+    if (render_text(p, "Hello Мир, Ελληνικά", NULL, &r, &fonts, &text)) {
+        CHECK(strstr(fonts, "DejaVuSans") && !strstr(fonts, "Noto") && !strstr(fonts, "Droid")
+              && !strstr(fonts, "Symbola") && !strstr(fonts, "WenQuanYi"));
+        CHECK(text_edge(p, r.file, 0) < 57);
+    }
+    done(&r);
+    if (render_text(p, "launch 🚀 now", NULL, &r, &fonts, &text)) {
+        CHECK(strstr(fonts, "+Symbola") && strstr(text, "launch 🚀 now"));
+        CHECK(!strstr(fonts, "Noto") && !strstr(fonts, "Droid"));
+    }
+    done(&r);
+    /* a right-to-left paragraph ends at the right margin; its list marker
+     * and indentation are mirrored */
+    if (render_text(p, "שלום עולם", NULL, &r, &fonts, &text)) {
+        CHECK(text_edge(p, r.file, 1) > 538 && text_edge(p, r.file, 1) < 540);
+        CHECK(strstr(text, "שלום עולם") != NULL);
+    }
+    done(&r);
+    if (render_text(p, "- שלום עולם", NULL, &r, &fonts, &text)) {
+        CHECK(text_edge(p, r.file, 1) > 520 && text_edge(p, r.file, 1) < 522);
+    }
+    done(&r);
+    /* past the chain, fontconfig finds a TrueType font with the character */
+    if (render_text(p, "Runic ᚠᚢᚦ", NULL, &r, &fonts, &text)) {
+        CHECK(strstr(fonts, "+NotoSansRunic") && strstr(text, "Runic ᚠᚢᚦ"));
+    }
+    done(&r);
+    /* the configured fallback comes before the chain */
+    if (render_text(p, "中文", &f, &r, &fonts, &text)) {
+        CHECK(strstr(fonts, "WenQuanYi") && !strstr(fonts, "Droid") && strstr(text, "中文"));
     }
     done(&r);
 }
@@ -645,6 +778,8 @@ int main(void)
     test_short(p);
     test_long(p);
     test_unicode(p);
+    test_scripts(p);
+    test_fallback(p);
     test_links(p);
     test_blocks(p);
     test_hostile(p);

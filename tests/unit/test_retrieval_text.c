@@ -1,7 +1,7 @@
 /* Text extraction, chunking, the FTS5 query and markdown quoting of the
  * built-in retrieval backend. */
 #include "unit.h"
-#include "text.h"
+#include "retrieval_text.h"
 
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -235,5 +235,5 @@ int main(void)
     test_md_inline(p);
     apr_pool_destroy(p);
     apr_terminate();
-    return UNIT_REPORT("test_text");
+    return UNIT_REPORT("retrieval_text");
 }

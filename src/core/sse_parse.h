@@ -1,7 +1,7 @@
-/* Incremental Server-Sent Events parser (WHATWG event-stream rules) and the
- * decoding of OpenAI chat-completion chunks. No Apache types. */
-#ifndef RC_SSE_H
-#define RC_SSE_H
+/* Incremental Server-Sent Events parser (WHATWG event-stream rules). No
+ * Apache types. */
+#ifndef RC_SSE_PARSE_H
+#define RC_SSE_PARSE_H
 
 #include <apr_pools.h>
 #include <stddef.h>
@@ -26,20 +26,5 @@ int rc_sse_feed(rc_sse_parser *sp, const char *buf, size_t len);
 /* End of input: an event whose data lines were complete but which lacked the
  * final blank line is still dispatched (lenient, as backends often close early). */
 int rc_sse_finish(rc_sse_parser *sp);
-
-/* What one `data:` payload of an OpenAI-compatible stream carries. */
-typedef enum {
-    RC_DELTA_TOKEN,     /* *text holds a non-empty content piece */
-    RC_DELTA_EMPTY,     /* valid chunk without content (role, finish_reason, null) */
-    RC_DELTA_DONE,      /* the [DONE] sentinel */
-    RC_DELTA_ERROR,     /* {"error": …}: *text holds the backend's message */
-    RC_DELTA_INVALID    /* not JSON, or no choices[0].delta: *text says why */
-} rc_delta_kind;
-
-rc_delta_kind rc_openai_delta(apr_pool_t *p, const char *data, size_t len,
-                              const char **text, size_t *text_len);
-/* The same with jansson only (the reference the fast path is tested against). */
-rc_delta_kind rc_openai_delta_slow(apr_pool_t *p, const char *data, size_t len,
-                                   const char **text, size_t *text_len);
 
 #endif

@@ -2,8 +2,8 @@
  * JSON, normalisation, chunking on paragraph and sentence boundaries, the
  * FTS5 query built from a question, and markdown-inert quoting. Pure: no
  * httpd types, so unit tests and the fuzzer link it alone. */
-#ifndef RC_TEXT_H
-#define RC_TEXT_H
+#ifndef RC_RETRIEVAL_TEXT_H
+#define RC_RETRIEVAL_TEXT_H
 
 #include <apr_pools.h>
 #include <apr_tables.h>

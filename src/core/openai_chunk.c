@@ -1,167 +1,11 @@
-/* Incremental Server-Sent Events parser and OpenAI chunk decoding. */
-#include "sse.h"
+/* Decoding of OpenAI chat-completion chunks (see openai_chunk.h). */
+#include "openai_chunk.h"
+#include "encode.h"
 #include "json.h"
-#include "util.h"
+#include "utf8.h"
 
 #include <apr_strings.h>
 #include <string.h>
-
-struct rc_sse_parser {
-    rc_buf *line;        /* the current, incomplete line */
-    rc_buf *data;        /* data lines of the current event */
-    rc_buf *event;       /* the event name, empty for "message" */
-    int have_data;       /* a data field was seen in this event */
-    int after_cr;        /* last byte was CR: a following LF belongs to it */
-    int stopped;         /* a callback returned non-zero; ignore further input */
-    size_t max_event;
-    rc_sse_event_fn fn;
-    void *ctx;
-};
-
-rc_sse_parser *rc_sse_create(apr_pool_t *p, size_t max_event, rc_sse_event_fn fn,
-                             void *ctx)
-{
-    rc_sse_parser *sp = apr_pcalloc(p, sizeof(*sp));
-
-    sp->line = rc_buf_make(p, 512);
-    sp->data = rc_buf_make(p, 512);
-    sp->event = rc_buf_make(p, 32);
-    sp->max_event = max_event;
-    sp->fn = fn;
-    sp->ctx = ctx;
-    return sp;
-}
-
-static int dispatch(rc_sse_parser *sp)
-{
-    int rv = RC_SSE_OK;
-
-    if (sp->have_data) {
-        rv = sp->fn(sp->ctx, sp->event->len ? sp->event->data : "message",
-                    sp->data->data, sp->data->len);
-    }
-    rc_buf_clear(sp->data);
-    rc_buf_clear(sp->event);
-    sp->have_data = 0;
-    return rv;
-}
-
-/* One complete line (without its terminator). */
-static int process_line(rc_sse_parser *sp, const char *l, size_t n)
-{
-    const char *colon;
-    size_t flen;
-    const char *val;
-    size_t vlen;
-
-    if (n == 0) {
-        return dispatch(sp);
-    }
-    if (l[0] == ':') {
-        return RC_SSE_OK;                      /* comment, e.g. ": ping" */
-    }
-    colon = memchr(l, ':', n);
-    flen = colon ? (size_t)(colon - l) : n;
-    val = colon ? colon + 1 : l + n;
-    vlen = colon ? n - flen - 1 : 0;
-    if (vlen && *val == ' ') {
-        val++;
-        vlen--;
-    }
-    if (flen == 4 && memcmp(l, "data", 4) == 0) {
-        if (sp->data->len + vlen + 1 > sp->max_event) {
-            return RC_SSE_TOO_LARGE;
-        }
-        if ((sp->have_data && rc_buf_append(sp->data, "\n", 1))
-            || rc_buf_append(sp->data, val, vlen)) {
-            return RC_SSE_NOMEM;
-        }
-        sp->have_data = 1;
-    }
-    else if (flen == 5 && memcmp(l, "event", 5) == 0) {
-        rc_buf_clear(sp->event);
-        if (vlen > 64) {
-            vlen = 64;    /* event names we care about are short */
-        }
-        if (rc_buf_append(sp->event, val, vlen)) {
-            return RC_SSE_NOMEM;
-        }
-    }
-    /* id, retry and unknown fields are ignored: we never reconnect. */
-    return RC_SSE_OK;
-}
-
-int rc_sse_feed(rc_sse_parser *sp, const char *buf, size_t len)
-{
-    size_t i = 0;
-    int rv;
-
-    if (sp->stopped) {
-        return sp->stopped;
-    }
-    while (i < len) {
-        size_t start = i;
-        const char *l;
-        size_t n;
-
-        if (sp->after_cr) {
-            sp->after_cr = 0;
-            if (buf[i] == '\n') {
-                i++;
-                continue;
-            }
-        }
-        while (i < len && buf[i] != '\n' && buf[i] != '\r') {
-            i++;
-        }
-        if (i == len) {
-            /* Incomplete line: keep it for the next read. */
-            if (sp->line->len + (i - start) > sp->max_event) {
-                return sp->stopped = RC_SSE_TOO_LARGE;
-            }
-            if (rc_buf_append(sp->line, buf + start, i - start)) {
-                return sp->stopped = RC_SSE_NOMEM;
-            }
-            break;
-        }
-        if (sp->line->len) {
-            if (rc_buf_append(sp->line, buf + start, i - start)) {
-                return sp->stopped = RC_SSE_NOMEM;
-            }
-            l = sp->line->data;
-            n = sp->line->len;
-        }
-        else {
-            l = buf + start;     /* the common case: no copy */
-            n = i - start;
-        }
-        sp->after_cr = buf[i] == '\r';
-        i++;
-        rv = process_line(sp, l, n);
-        rc_buf_clear(sp->line);
-        if (rv) {
-            return sp->stopped = rv;
-        }
-    }
-    return RC_SSE_OK;
-}
-
-int rc_sse_finish(rc_sse_parser *sp)
-{
-    int rv;
-
-    if (sp->stopped) {
-        return sp->stopped;
-    }
-    if (sp->line->len) {
-        rv = process_line(sp, sp->line->data, sp->line->len);
-        rc_buf_clear(sp->line);
-        if (rv) {
-            return sp->stopped = rv;
-        }
-    }
-    return dispatch(sp);
-}
 
 static int is_done_marker(const char *d, size_t n)
 {
@@ -197,38 +41,19 @@ static void scan_ws(scan *c)
     }
 }
 
-static int hexval(char h)
-{
-    return h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
-         : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
-}
-
 static long scan_u4(const char *p)
 {
     long v = 0;
     int i;
 
     for (i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
+        int h = rc_hex_value(p[i]);
         if (h < 0) {
             return -1;
         }
         v = v * 16 + h;
     }
     return v;
-}
-
-static size_t put_utf8(char *o, unsigned long cp)
-{
-    if (cp < 0x80) { o[0] = (char)cp; return 1; }
-    if (cp < 0x800) { o[0] = (char)(0xC0 | (cp >> 6)); o[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12)); o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F)); return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18)); o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
 }
 
 /* A string at c->s ('"'); when out is set, its unescaped bytes go there (the
@@ -281,7 +106,7 @@ static int scan_string(scan *c, char *out, size_t *outlen)
                 return 0;
             }
             if (out) {
-                o += put_utf8(out + o, (unsigned long)cp);
+                o += (size_t)rc_utf8_put((apr_uint32_t)cp, out + o);
             }
             continue;
         }
@@ -292,7 +117,7 @@ static int scan_string(scan *c, char *out, size_t *outlen)
             p++;
         }
         else {
-            size_t l = rc_utf8_seq_len((const unsigned char *)p, (size_t)(c->end - p));
+            size_t l = rc_utf8_decode((const unsigned char *)p, (size_t)(c->end - p), NULL);
             if (!l) {
                 return 0;
             }

@@ -2,7 +2,7 @@
  * the FTS5 query and markdown quoting of the built-in backend, over any bytes.
  * The first byte picks the passage size; the invariants of rc_text_chunks are
  * checked (a violation aborts). */
-#include "text.h"
+#include "retrieval_text.h"
 
 #include <apr_general.h>
 #include <apr_strings.h>

@@ -1,9 +1,11 @@
-/* Text for the built-in retrieval backend (see text.h). Every function reads
- * untrusted bytes of any length: each loop checks its bounds, and outputs are
- * sized from the input before they are written. */
-#include "text.h"
+/* Text for the built-in retrieval backend (see retrieval_text.h). Every
+ * function reads untrusted bytes of any length: each loop checks its bounds,
+ * and outputs are sized from the input before they are written. */
+#include "retrieval_text.h"
+#include "buf.h"
+#include "encode.h"
 #include "json.h"
-#include "util.h"
+#include "utf8.h"
 
 #include <apr_strings.h>
 #include <jansson.h>
@@ -56,7 +58,7 @@ char *rc_text_normalize(apr_pool_t *p, const char *s, size_t n, size_t *outlen)
     i = (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
     while (i < n) {
         unsigned char c = u[i];
-        size_t l = rc_utf8_seq_len(u + i, n - i);
+        size_t l = rc_utf8_decode(u + i, n - i, NULL);
 
         if (l == 0) {
             norm_emit(&st, "\xEF\xBF\xBD", 3);
@@ -131,33 +133,6 @@ static const entity entities[] = {
     { NULL, NULL }
 };
 
-static size_t utf8_encode(unsigned long cp, char *out)
-{
-    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        cp = 0xFFFD;
-    }
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* A character reference at s[0] == '&': its bytes in out (4 at most) and the
  * input it spans, or 0 when it is not one (the '&' is then literal). */
 static size_t decode_entity(const unsigned char *s, size_t n, char *out, size_t *olen)
@@ -170,15 +145,8 @@ static size_t decode_entity(const unsigned char *s, size_t n, char *out, size_t 
 
         i = hex ? 3 : 2;
         while (i < n && digits < 8) {
-            unsigned char c = s[i];
-            int d;
-            if (IS_DIGIT(c)) {
-                d = c - '0';
-            }
-            else if (hex && ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')) {
-                d = (c | 0x20) - 'a' + 10;
-            }
-            else {
+            int d = hex ? rc_hex_value(s[i]) : IS_DIGIT(s[i]) ? s[i] - '0' : -1;
+            if (d < 0) {
                 break;
             }
             cp = cp * (hex ? 16 : 10) + (unsigned long)d;
@@ -196,8 +164,9 @@ static size_t decode_entity(const unsigned char *s, size_t n, char *out, size_t 
             i++;
         }
         /* The shortest spelling of a code point needing k bytes is longer
-         * than k, except "&#N" for one-byte ones: never more than i bytes. */
-        *olen = utf8_encode(cp, out);
+         * than k, except "&#N" for one-byte ones: never more than i bytes.
+         * NUL, like a surrogate or cp > U+10FFFF, becomes U+FFFD. */
+        *olen = (size_t)rc_utf8_put(cp == 0 || cp > 0x10FFFF ? 0xFFFD : (apr_uint32_t)cp, out);
         if (*olen > i) {
             *olen = 0;
         }
@@ -328,98 +297,136 @@ static size_t scan_tag(const unsigned char *s, size_t n, size_t i, char *name, s
     return k < n ? k + 1 : n;
 }
 
+/* The text being extracted from HTML: out never grows faster than the input
+ * is consumed. */
+typedef struct {
+    const unsigned char *s;
+    size_t n, i;
+    char *out;
+    size_t o;
+    int pre;                   /* inside <pre>: whitespace kept */
+} html_walk;
+
+static void html_put(html_walk *w, unsigned char c)
+{
+    if (w->o < w->n + 4) {
+        w->out[w->o++] = (char)c;
+    }
+}
+
+/* What a tag adds to the text: line or paragraph breaks, a cell gap. */
+static void html_tag(html_walk *w, const char *name, int closing, size_t end)
+{
+    switch (classify_tag(name)) {
+    case TAG_RAW:
+        if (!closing && w->s[end - 2] != '/') {
+            w->i = skip_raw(w->s, w->n, end, name);
+        }
+        break;
+    case TAG_PRE:
+        w->pre += closing ? (w->pre > 0 ? -1 : 0) : 1;
+        html_put(w, '\n');
+        html_put(w, '\n');
+        break;
+    case TAG_BLOCK:
+        html_put(w, '\n');
+        html_put(w, '\n');
+        break;
+    case TAG_LINE:
+        if (!closing) {
+            html_put(w, '\n');
+        }
+        break;
+    case TAG_CELL:
+        html_put(w, ' ');
+        break;
+    case TAG_INLINE:
+        break;
+    }
+}
+
+/* Markup at w->i ('<'): comments, CDATA, declarations and tags. */
+static void html_markup(html_walk *w)
+{
+    const unsigned char *s = w->s;
+    size_t n = w->n, i = w->i, end;
+    char name[16];
+    int closing;
+
+    if (n - i >= 4 && memcmp(s + i, "<!--", 4) == 0) {
+        w->i = skip_past(s, n, i + 4, "-->");
+        return;
+    }
+    if (n - i >= 9 && memcmp(s + i, "<![CDATA[", 9) == 0) {
+        size_t stop = find_term(s, n, i + 9, "]]>");
+        for (i += 9; i < stop; i++) {
+            html_put(w, s[i]);
+        }
+        w->i = stop < n ? stop + 3 : n;
+        return;
+    }
+    if (i + 1 < n && (s[i + 1] == '!' || s[i + 1] == '?')) {
+        w->i = skip_past(s, n, i + 1, ">");
+        return;
+    }
+    end = scan_tag(s, n, i, name, sizeof(name), &closing);
+    if (!end) {
+        html_put(w, '<');
+        w->i++;
+        return;
+    }
+    w->i = end;
+    html_tag(w, name, closing, end);
+}
+
+/* A character reference at w->i ('&'): 1 when one was decoded. */
+static int html_entity(html_walk *w)
+{
+    char buf[4];
+    size_t olen = 0, k;
+    size_t used = decode_entity(w->s + w->i, w->n - w->i, buf, &olen);
+
+    if (!used) {
+        return 0;
+    }
+    for (k = 0; k < olen; k++) {
+        html_put(w, (unsigned char)buf[k]);
+    }
+    w->i += used;
+    return 1;
+}
+
 char *rc_text_from_html(apr_pool_t *p, const char *html, size_t n, size_t *outlen)
 {
-    const unsigned char *s = (const unsigned char *)html;
-    /* Every construct below writes no more bytes than it consumes. */
-    char *out = apr_palloc(p, n + 8);
-    size_t i = 0, o = 0;
-    int pre = 0;
+    html_walk w;
 
-#define PUT(c) do { if (o < n + 4) out[o++] = (char)(c); } while (0)
-    while (i < n) {
-        unsigned char c = s[i];
+    w.s = (const unsigned char *)html;
+    w.n = n;
+    w.i = 0;
+    w.out = apr_palloc(p, n + 8);
+    w.o = 0;
+    w.pre = 0;
+    while (w.i < n) {
+        unsigned char c = w.s[w.i];
 
         if (c == '<') {
-            char name[16];
-            int closing;
-            size_t end;
-
-            if (n - i >= 4 && memcmp(s + i, "<!--", 4) == 0) {
-                i = skip_past(s, n, i + 4, "-->");
-                continue;
-            }
-            if (n - i >= 9 && memcmp(s + i, "<![CDATA[", 9) == 0) {
-                size_t stop = find_term(s, n, i + 9, "]]>");
-                for (i += 9; i < stop; i++) {
-                    PUT(s[i]);
-                }
-                i = stop < n ? stop + 3 : n;
-                continue;
-            }
-            if (i + 1 < n && (s[i + 1] == '!' || s[i + 1] == '?')) {
-                i = skip_past(s, n, i + 1, ">");
-                continue;
-            }
-            end = scan_tag(s, n, i, name, sizeof(name), &closing);
-            if (!end) {
-                PUT('<');
-                i++;
-                continue;
-            }
-            i = end;
-            switch (classify_tag(name)) {
-            case TAG_RAW:
-                if (!closing && s[end - 2] != '/') {
-                    i = skip_raw(s, n, end, name);
-                }
-                break;
-            case TAG_PRE:
-                pre += closing ? (pre > 0 ? -1 : 0) : 1;
-                PUT('\n');
-                PUT('\n');
-                break;
-            case TAG_BLOCK:
-                PUT('\n');
-                PUT('\n');
-                break;
-            case TAG_LINE:
-                if (!closing) {
-                    PUT('\n');
-                }
-                break;
-            case TAG_CELL:
-                PUT(' ');
-                break;
-            case TAG_INLINE:
-                break;
-            }
+            html_markup(&w);
             continue;
         }
-        if (c == '&') {
-            char buf[4];
-            size_t olen = 0, used = decode_entity(s + i, n - i, buf, &olen);
-            if (used) {
-                size_t k;
-                for (k = 0; k < olen; k++) {
-                    PUT(buf[k]);
-                }
-                i += used;
-                continue;
-            }
-        }
-        if (!pre && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f')) {
-            if (o == 0 || (out[o - 1] != ' ' && out[o - 1] != '\n')) {
-                PUT(' ');
-            }
-            i++;
+        if (c == '&' && html_entity(&w)) {
             continue;
         }
-        PUT(c);
-        i++;
+        if (!w.pre && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f')) {
+            if (w.o == 0 || (w.out[w.o - 1] != ' ' && w.out[w.o - 1] != '\n')) {
+                html_put(&w, ' ');
+            }
+            w.i++;
+            continue;
+        }
+        html_put(&w, c);
+        w.i++;
     }
-#undef PUT
-    return rc_text_normalize(p, out, o, outlen);
+    return rc_text_normalize(p, w.out, w.o, outlen);
 }
 
 /* ---- JSON ----------------------------------------------------------------- */
@@ -640,7 +647,7 @@ static apr_array_header_t *terms_of(apr_pool_t *p, const char *s)
         char *w;
 
         while (i < n && !IS_ALNUM(u[i])
-               && !(u[i] >= 0x80 && rc_utf8_seq_len(u + i, n - i) > 1)) {
+               && !(u[i] >= 0x80 && rc_utf8_decode(u + i, n - i, NULL) > 1)) {
             i++;
         }
         start = i;
@@ -648,7 +655,7 @@ static apr_array_header_t *terms_of(apr_pool_t *p, const char *s)
             if (IS_ALNUM(u[i])) {
                 i++;
             }
-            else if (u[i] >= 0x80 && (l = rc_utf8_seq_len(u + i, n - i)) > 1) {
+            else if (u[i] >= 0x80 && (l = rc_utf8_decode(u + i, n - i, NULL)) > 1) {
                 i += l;
             }
             else {
