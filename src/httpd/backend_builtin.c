@@ -378,6 +378,42 @@ static double score(const rc_passage *h)
     return -h->rank;
 }
 
+/* The leading ```json block a RAG backend sends with its answer, naming the
+ * passages found (the chat keeps it as the answer's sources). bm25 is only
+ * comparable within one search (and tiny in a small collection): the score is
+ * relative to the best passage. A backtick would end the block early: JSON
+ * writes it \u0060. */
+static const char *sources_preamble(apr_pool_t *p, apr_array_header_t *hits)
+{
+    const rc_passage *best = &APR_ARRAY_IDX(hits, 0, rc_passage);
+    json_t *list = json_array();
+    rc_buf *b = rc_buf_make(p, 1024);
+    const char *json, *c;
+    int i;
+
+    for (i = 0; i < hits->nelts; i++) {
+        const rc_passage *h = &APR_ARRAY_IDX(hits, i, rc_passage);
+        double rel = score(best) > 0 ? score(h) / score(best) : 1.0;
+        json_array_append_new(list, json_pack("{s:o,s:o,s:i,s:f}",
+                                              "title", rc_json_string(h->name),
+                                              "file", rc_json_string(h->name),
+                                              "passage", atoi(h->ordinal) + 1,
+                                              "score", (double)(int)(rel * 1000 + 0.5) / 1000));
+    }
+    json = rc_json_dump(p, rc_json_pool(p, json_pack("{s:o}", "sources", list)));
+    rc_buf_appends(b, "```json\n");
+    for (c = json; *c; c++) {
+        if (*c == '`') {
+            rc_buf_appends(b, "\\u0060");
+        }
+        else {
+            rc_buf_append(b, c, 1);
+        }
+    }
+    rc_buf_appends(b, "\n```\n");
+    return rc_buf_pstrdup(p, b);
+}
+
 /* Sends text in word-sized tokens (a word and the whitespace after it), each
  * appended to the answer. */
 static void stream_text(rc_sse_out *out, rc_buf *answer, const char *s)
@@ -424,49 +460,12 @@ static const char *passage_no(apr_pool_t *p, const rc_passage *h)
     return apr_itoa(p, atoi(h->ordinal) + 1);
 }
 
-/* The leading ```json block a RAG backend sends with its answer, naming the
- * passages found (the chat keeps it as the answer's sources). bm25 is only
- * comparable within one search (and tiny in a small collection): the score is
- * relative to the best passage. A backtick would end the block early: JSON
- * writes it \u0060. */
-static const char *sources_preamble(apr_pool_t *p, apr_array_header_t *hits)
-{
-    const rc_passage *best = &APR_ARRAY_IDX(hits, 0, rc_passage);
-    json_t *list = json_array();
-    rc_buf *b = rc_buf_make(p, 1024);
-    const char *json, *c;
-    int i;
-
-    for (i = 0; i < hits->nelts; i++) {
-        const rc_passage *h = &APR_ARRAY_IDX(hits, i, rc_passage);
-        double rel = score(best) > 0 ? score(h) / score(best) : 1.0;
-        json_array_append_new(list, json_pack("{s:o,s:o,s:i,s:f}",
-                                              "title", rc_json_string(h->name),
-                                              "file", rc_json_string(h->name),
-                                              "passage", atoi(h->ordinal) + 1,
-                                              "score", (double)(int)(rel * 1000 + 0.5) / 1000));
-    }
-    json = rc_json_dump(p, rc_json_pool(p, json_pack("{s:o}", "sources", list)));
-    rc_buf_appends(b, "```json\n");
-    for (c = json; *c; c++) {
-        if (*c == '`') {
-            rc_buf_appends(b, "\\u0060");
-        }
-        else {
-            rc_buf_append(b, c, 1);
-        }
-    }
-    rc_buf_appends(b, "\n```\n");
-    return rc_buf_pstrdup(p, b);
-}
-
 static const char *compose_hits(apr_pool_t *p, apr_array_header_t *hits)
 {
     const rc_passage *best = &APR_ARRAY_IDX(hits, 0, rc_passage);
     rc_buf *b = rc_buf_make(p, 4096);
     int i, quoted;
 
-    rc_buf_appends(b, sources_preamble(p, hits));
     rc_buf_appends(b, "*Built-in retrieval, no language model: these are the passages of "
                       "your documents that best match your question, quoted as written.*\n\n");
     for (i = 0, quoted = 0; i < hits->nelts && quoted < RC_BUILTIN_QUOTED; i++) {
@@ -488,7 +487,8 @@ static const char *compose_hits(apr_pool_t *p, apr_array_header_t *hits)
                                        passage_no(p, h),
                                        rc_text_md_inline(p, h->text, strlen(h->text))));
     }
-    return rc_buf_pstrdup(p, b);
+    /* the sources before the answer, as a RAG backend sends them */
+    return apr_pstrcat(p, sources_preamble(p, hits), rc_buf_pstrdup(p, b), NULL);
 }
 
 static const char *compose_no_documents(void)

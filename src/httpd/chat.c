@@ -44,10 +44,11 @@ typedef struct {
     rc_buf *answer;               /* the backend's raw text */
     const char *thread_id, *user_step_id, *assistant_step_id;
     const char *thread_name;
-    const char *question_after;   /* the step the new question follows (NULL: the start) */
-    int new_thread, regenerate;   /* regenerate: no new question, a new answer to it */
+    int new_thread;
     apr_time_t started, last_render, render_cost, next_poll;
     size_t rendered_len;
+    const char *question_after;   /* the step the new question follows (NULL: the start) */
+    int regenerate;               /* no new question: a new answer to it */
 } chat_ctx;
 
 /* ---- events to the browser ---------------------------------------------- */
