@@ -25,7 +25,7 @@ APR_CFLAGS  = $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
 APR_LIBS    = $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
 
 .PHONY: all deps install run deb test test-unit test-js test-integration test-asan test-e2e \
-        test-fuzz test-deb lint bench clean screenshots
+        test-fuzz test-deb lint bench clean
 
 all: $(BUILD)/mod_ragchat.so
 
@@ -144,6 +144,7 @@ test-e2e: all
 	cd tests/e2e && node --test --test-concurrency=1 $$(ls *.test.mjs | grep -v '^bench\.')
 
 # The README's screenshots (docs/*.png), from a real httpd in headless Chromium.
+.PHONY: screenshots
 screenshots: all
 	RAGCHAT_DEPS_E2E=1 scripts/deps.sh
 	cd tests/e2e && node screenshots.mjs

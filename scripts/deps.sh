@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages (and the e2e suite's npm packages) that building,
 # running and testing mod_ragchat need. Idempotent: quick when all are present.
-# The app serves Debian's highlight.js and KaTeX (htdocs/vendor links to them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,9 +10,11 @@ pkgs=(build-essential pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3 lib
       libpoppler-glib-dev fonts-dejavu-core fonts-droid-fallback fonts-noto-core
       fonts-wqy-zenhei fonts-symbola sqlite3 curl
       python3-pytest python3-requests poppler-utils clang libclang-rt-14-dev
-      cppcheck libjs-highlight.js libjs-katex
+      cppcheck
       # the export test checks its script check against Chromium's PDF of markdown2's HTML
       chromium python3-markdown2)
+# The app serves Debian's highlight.js and KaTeX (htdocs/vendor links to them).
+pkgs+=(libjs-highlight.js libjs-katex)
 if [ "${RAGCHAT_DEPS_BENCH:-}" = 1 ]; then
     pkgs+=(python3-xhtml2pdf imagemagick)
 fi
