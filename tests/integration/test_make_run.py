@@ -25,6 +25,11 @@ REPO = harness.REPO
 START_TIMEOUT = 60      # includes `make deps all` when the build is not current
 
 
+def default_signals():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 class MakeRun:
     def __init__(self, data, port):
         env = {k: v for k, v in os.environ.items()
@@ -32,9 +37,12 @@ class MakeRun:
                                     "LD_PRELOAD", "ASAN_"))}
         env.update({"RAGCHAT_DATA": data, "RAGCHAT_PORT": str(port), "RAGCHAT_ENV_FILE": "",
                     "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+        # As from a terminal: SIGINT and SIGQUIT at their defaults, whatever
+        # this test runner inherited (nohup, a background job).
         self.proc = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=REPO, env=env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=default_signals)
         self.output = ""
 
     def read_until(self, pattern, timeout):
