@@ -161,6 +161,12 @@ test-e2e: all
 	RAGCHAT_DEPS_E2E=1 scripts/deps.sh
 	cd tests/e2e && node --test --test-concurrency=1 $$(ls *.test.mjs | grep -v '^bench\.')
 
+# The README's screenshots (docs/*.png), from a real httpd in headless Chromium.
+.PHONY: screenshots
+screenshots: all
+	RAGCHAT_DEPS_E2E=1 scripts/deps.sh
+	cd tests/e2e && node screenshots.mjs
+
 # Installs the package on this machine's apache2, serves a chat with it from a
 # private httpd, purges it (root; see tests/deb/test_deb.py).
 test-deb: deb

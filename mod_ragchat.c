@@ -107,6 +107,9 @@ static int route_api(rc_req *q, apr_array_header_t *seg)
     if (n == 4 && strcmp(what, "steps") == 0 && strcmp(sub, "feedback") == 0) {
         return rc_handle_feedback(q, id);
     }
+    if (n == 4 && strcmp(what, "steps") == 0 && strcmp(sub, "show") == 0) {
+        return rc_handle_step_show(q, id);
+    }
     if (n == 4 && (strcmp(what, "steps") == 0 || strcmp(what, "threads") == 0)
         && (strcmp(sub, "export.pdf") == 0 || strcmp(sub, "export.md") == 0)) {
         return r->method_number == M_GET

@@ -15,6 +15,8 @@ pkgs=(build-essential pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3 lib
       cppcheck libaprutil1-dbd-pgsql postgresql python3-psycopg2
       # the export test checks its script check against Chromium's PDF of markdown2's HTML
       chromium python3-markdown2)
+# The app serves Debian's highlight.js and KaTeX (htdocs/vendor links to them).
+pkgs+=(libjs-highlight.js libjs-katex)
 if [ "${RAGCHAT_DEPS_BENCH:-}" = 1 ]; then
     pkgs+=(python3-xhtml2pdf imagemagick)
 fi
@@ -38,7 +40,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if [ "${RAGCHAT_DEPS_E2E:-}" = 1 ] && [ ! -d tests/e2e/node_modules/playwright-core ]; then
+if [ "${RAGCHAT_DEPS_E2E:-}" = 1 ] && { [ ! -d tests/e2e/node_modules/playwright-core ] \
+                                       || [ ! -d tests/e2e/node_modules/axe-core ]; }; then
     command -v npm >/dev/null || { echo "deps: npm is required for the e2e suite" >&2; exit 1; }
     (cd tests/e2e && npm ci --no-audit --no-fund)
 fi

@@ -231,9 +231,7 @@ env_cmd=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 [ -z "${CHAINLIT_AUTH_SECRET:-}" ] || env_cmd+=(CHAINLIT_AUTH_SECRET="$CHAINLIT_AUTH_SECRET")
 [ -z "${RAGCHAT_DEV_SECRET:-}" ] || env_cmd+=(RAGCHAT_DEV_SECRET="$RAGCHAT_DEV_SECRET")
 
-# httpd in a session of its own: Ctrl-C reaches this script only, whose trap
-# stops httpd and says so (httpd catching the same SIGINT raced the trap).
-setsid "${env_cmd[@]}" "$APACHE" -f "$CONF" -DFOREGROUND &
+"${env_cmd[@]}" "$APACHE" -f "$CONF" -DFOREGROUND &
 HTTPD=$!
 
 stop() {
@@ -295,5 +293,12 @@ set +e
 wait "$HTTPD"
 rc=$?
 # wait returns early when a trapped signal arrives: stop() takes over then.
+# Ctrl-C reaches httpd too, which stops cleanly (0) - possibly before the trap
+# runs, or instead of it where SIGINT was ignored when this script started
+# (a shell cannot trap a signal ignored at entry).
+if [ "$rc" = 0 ]; then
+    echo "run: stopped; the data stays in $DATA"
+    exit 0
+fi
 echo "run: httpd exited ($rc); see $LOGS/error.log" >&2
 exit "$rc"

@@ -4,7 +4,8 @@
 Importable (``HttpdServer``, ``FakeBackend``) and a CLI:
 
     /usr/bin/python3 tests/harness.py serve [--auth apache|form] [--port N]
-        [--mpm event|prefork] [--http2] [--backend URL] [--no-ragchat]
+        [--mpm event|prefork] [--http2] [--backend URL|builtin] [--no-ragchat]
+        [--extra-location LINE]...
 
 starts a fake backend and a private httpd, prints one JSON line
 ``{"url", "backend", "root", "users"}`` and runs until SIGTERM/SIGINT or until
@@ -961,6 +962,8 @@ def _serve(args):
         opts = {} if args.auth == "site-form" else {"auth": args.auth}
         if args.session_max_age:
             opts["session_max_age"] = args.session_max_age
+        if args.extra_location:
+            opts["extra_location"] = "\n".join(args.extra_location)
         server = kind(backend=backend, backend_url=args.backend, mpm=args.mpm,
                       http2=args.http2, port=args.port, ragchat=not args.no_ragchat, **opts)
         info = {"url": server.url("/"), "backend": args.backend or backend.url,
@@ -999,6 +1002,8 @@ def main(argv=None):
     s.add_argument("--http2", action="store_true")
     s.add_argument("--backend", default=None, help="use this backend URL, no fake backend")
     s.add_argument("--no-ragchat", action="store_true", help="httpd without the module")
+    s.add_argument("--extra-location", action="append", default=[],
+                   help="a config line for the app's Location (repeatable)")
     args = ap.parse_args(argv)
     if args.cmd == "serve":
         return _serve(args)

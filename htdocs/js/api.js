@@ -4,13 +4,19 @@ import { S } from './state.js';
 
 export function ApiError(message, status) { this.message = message; this.status = status; }
 
+/* Words for people, with what to do: the module's message when it has one
+ * for users (the assistant's failures are worded so), never a library's. */
 export function errorText(j, status) {
-  if (j && j.error && j.error.message) return j.error.message;
+  var code = j && j.error && j.error.code;
+  if (code === 'database') return 'The chat cannot reach its storage right now. Try again in a minute.';
+  if (j && j.error && j.error.message && status < 500) return j.error.message;
+  if (code && /^backend_/.test(code) && j.error.message) return j.error.message;
   if (status === 413) return 'The upload is too large.';
   if (status === 415) return 'This file type is not accepted.';
-  if (status === 429) return 'Too many requests. Please wait a moment.';
-  if (status === 502 || status === 504) return 'The backend is not answering. Please try again.';
-  return 'The request failed (HTTP ' + status + ').';
+  if (status === 429) return 'Too many requests. Please wait a moment and try again.';
+  if (status === 502 || status === 504) return 'The assistant is not reachable right now. Try again in a minute.';
+  if (status === 503) return 'The chat is not available right now. Try again in a minute.';
+  return 'Something went wrong on the server (error ' + status + '). Try again; if it keeps happening, tell the site\'s administrator.';
 }
 
 export function toLogin() {

@@ -9,7 +9,8 @@ import { api } from './api.js';
 import { openMenu, closeMenu, toggleMenu, menuKeys, notice, mobileQuery, isMobile, setDrawer, toggleSidebar,
   composerError, updateSend, autoGrow } from './ui.js';
 import { bindThreads, loadThreads } from './threads.js';
-import { bindMessages, newChat, openThread, send } from './messages.js';
+import { bindMessages, newChat, openThread } from './messages.js';
+import { send, stopStream } from './stream.js';
 import { bindUpload, upload } from './upload.js';
 
 const root = document.documentElement;
@@ -85,6 +86,7 @@ function bind() {
     if (e.key === 'Escape') {
       if (openMenu) closeMenu(true);
       else if (app.classList.contains('nav-open')) { setDrawer(false); $('menu').focus(); }
+      else if (S.stream && !document.querySelector('dialog[open]')) { e.preventDefault(); stopStream(); }
     } else if ((e.ctrlKey || e.metaKey) && e.shiftKey && (e.key === 'O' || e.key === 'o')) {
       e.preventDefault(); newChat();
     } else if ((e.ctrlKey || e.metaKey) && (e.key === 'k' || e.key === 'K')) {

@@ -1,15 +1,17 @@
-/* The conversation: messages as the module rendered them, the streamed answer
- * (live rendering, stop, retry), feedback, copy, per-answer exports, and
- * opening a thread or a new chat. Security rule: answers are inserted only
- * from the module's rendered `html`; everything else as text. */
+/* The conversation: messages as the module rendered them, their actions
+ * (copy, feedback, exports, regenerate, edit, versions ‹ 1/2 ›), sources,
+ * and opening a thread or a new chat. The streamed answer is stream.js's.
+ * Security rule: answers are inserted only from the module's rendered
+ * `html`; everything else as text. */
 import { $, E, icon, iconBtn, enc, fmtSize, app, log, ta } from './dom.js';
 import { S } from './state.js';
-import { api, errorText, toLogin, siteLoginPage, refreshCsrf } from './api.js';
-import { SseParser } from './sse.js';
-import { toast, copyText, flashCopied, toggleMenu, closeMenu, notice, isMobile, setDrawer, updateSend } from './ui.js';
-import { markActive, setThreadName, adoptThread } from './threads.js';
+import { api } from './api.js';
+import { enhance, morph, sourcesBlock } from './render.js';
+import { toast, copyText, flashCopied, toggleMenu, closeMenu, notice, isMobile, setDrawer } from './ui.js';
+import { markActive, setThreadName } from './threads.js';
+import { send, regenerate, retry, abortStream, stopStream } from './stream.js';
 
-var actsProto, codeCopyProto;
+var actsProto;
 function buildProtos() {
   actsProto = E('div', 'acts');
   var pdf = E('a', 'btn btn-small pdf-main');
@@ -32,31 +34,9 @@ function buildProtos() {
   var up = iconBtn('up', 'Good answer', 'up'), down = iconBtn('down', 'Bad answer', 'up');
   down.firstElementChild.classList.add('i-down-thumb');
   up.setAttribute('aria-pressed', 'false'); down.setAttribute('aria-pressed', 'false');
-  actsProto.append(iconBtn('copy', 'Copy the answer', 'copy'), up, down, wrap, pdf);
-  codeCopyProto = E('button', 'code-copy');
-  codeCopyProto.type = 'button';
-  codeCopyProto.dataset.act = 'copy-code';
-  codeCopyProto.setAttribute('aria-label', 'Copy the code');
-  codeCopyProto.append(icon('copy'), document.createTextNode('Copy'));
-}
-
-var BLOCKY = /^(P|LI|UL|OL|TABLE|THEAD|TBODY|TR|TD|TH|PRE|CODE|BLOCKQUOTE|DIV|H[1-6])$/;
-function enhance(md) {
-  md.querySelectorAll('pre').forEach(function (pre) {
-    if (pre.parentNode.classList.contains('code-wrap')) return;
-    var w = E('div', 'code-wrap');
-    pre.replaceWith(w);
-    w.append(pre, codeCopyProto.cloneNode(true));
-  });
-  md.querySelectorAll('table').forEach(function (t) {
-    if (t.parentNode.classList.contains('table-wrap')) return;
-    var w = E('div', 'table-wrap');
-    t.replaceWith(w);
-    w.appendChild(t);
-  });
-  md.querySelectorAll('a[href]').forEach(function (a) {
-    if (/^https?:/i.test(a.getAttribute('href'))) { a.target = '_blank'; a.rel = 'noopener noreferrer'; }
-  });
+  var regen = iconBtn('regenerate', 'Regenerate the answer', 'retry');
+  regen.classList.add('regen');
+  actsProto.append(iconBtn('copy', 'Copy the answer', 'copy'), up, down, regen, wrap, pdf);
 }
 
 export function fileChip(f, removable, index) {
@@ -72,17 +52,62 @@ export function fileChip(f, removable, index) {
   return c;
 }
 
-export function userMsg(text, id, files) {
+/* ‹ 1/2 ›: the versions of a question or an answer (ids in time order). */
+function versionSwitch(id, versions, what) {
+  var i = versions.indexOf(id);
+  var g = E('div', 'versions');
+  g.setAttribute('role', 'group');
+  g.setAttribute('aria-label', 'Versions of the ' + what);
+  var prev = iconBtn('version', 'Previous version', 'left');
+  var next = iconBtn('version', 'Next version', 'right');
+  prev.dataset.target = versions[i - 1] || '';
+  next.dataset.target = versions[i + 1] || '';
+  prev.disabled = i <= 0;
+  next.disabled = i >= versions.length - 1;
+  g.append(prev, E('span', 'ver-count', (i + 1) + ' / ' + versions.length), next);
+  return g;
+}
+
+function setVersions(m, id, versions, what) {
+  var old = m.querySelector('.versions');
+  if (old) old.remove();
+  if (!versions || versions.length < 2) return;
+  var g = versionSwitch(id, versions, what);
+  var host = m.querySelector(what === 'answer' ? '.acts' : '.user-acts');
+  if (host) host.prepend(g);
+}
+
+/* The actions under a question of the conversation: its versions, Edit. */
+export function setUserActs(m, id, versions) {
+  m.dataset.step = id;
+  var info = S.steps.get(id) || { output: m.dataset.text || '' };
+  info.versions = versions && versions.length > 1 ? versions : null;
+  S.steps.set(id, info);
+  var old = m.querySelector('.user-acts');
+  if (old) old.remove();
+  if (m.classList.contains('upload')) return;
+  var acts = E('div', 'user-acts');
+  acts.appendChild(iconBtn('edit', 'Edit the question', 'edit'));
+  m.querySelector('.col').appendChild(acts);
+  setVersions(m, id, info.versions, 'question');
+}
+
+export function userMsg(text, id, files, versions) {
   var m = E('div', 'msg user');
-  if (id) m.dataset.step = id;
   var col = E('div', 'col');
+  m.dataset.text = text || '';
   if (files && files.length) {
+    m.classList.add('upload');
     var fl = E('div', 'files');
     files.forEach(function (f) { fl.appendChild(fileChip(f)); });
     col.appendChild(fl);
   }
   if (text && (!files || !files.length || !isFileListText(text, files))) col.appendChild(E('div', 'bubble', text));
   m.appendChild(col);
+  if (id) {
+    S.steps.set(id, { output: text || '' });
+    setUserActs(m, id, versions);
+  }
   return m;
 }
 /* An upload's user step may just list its files: the chips already say it. */
@@ -91,7 +116,7 @@ function isFileListText(text, files) {
   return files.every(function (f) { return t.indexOf(f.name) >= 0; }) && t.length < 40 + files.reduce(function (n, f) { return n + f.name.length + 4; }, 0);
 }
 
-function assistantShell(live) {
+export function assistantShell(live) {
   var m = E('div', 'msg assistant' + (live ? ' live' : ''));
   var av = E('span', 'avatar avatar-bot', ((S.me && S.me.assistant) || 'A').trim().charAt(0) || 'A');
   av.setAttribute('aria-hidden', 'true');
@@ -103,18 +128,34 @@ function assistantShell(live) {
   return m;
 }
 
-function setActs(m, id) {
+/* The actions of a saved answer: copy, feedback, regenerate, exports, and
+ * its versions when it has some. */
+export function setActs(m, id, versions) {
   m.dataset.step = id;
+  var old = m.querySelector('.acts');
+  if (old) old.remove();
   var acts = actsProto.cloneNode(true);
   var base = 'api/steps/' + enc(id);
   acts.querySelector('.pdf-main').href = base + '/export.pdf';
   acts.querySelector('.pdf-in-menu').href = base + '/export.pdf';
   acts.querySelector('.md-in-menu').href = base + '/export.md';
   m.lastElementChild.appendChild(acts);
+  var info = S.steps.get(id);
+  if (info) info.versions = versions && versions.length > 1 ? versions : null;
+  setVersions(m, id, versions, 'answer');
   return acts;
 }
 
-function badge(m, text, err) {
+export function setSources(m, sources) {
+  var old = m.querySelector('.sources');
+  if (old) old.remove();
+  if (!Array.isArray(sources) || !sources.length) return;
+  var md = m.querySelector('.md');
+  var after = md.nextElementSibling && md.nextElementSibling.classList.contains('files') ? md.nextElementSibling : md;
+  after.after(sourcesBlock(sources));
+}
+
+export function badge(m, text, err) {
   var who = m.querySelector('.who');
   if (!who.querySelector('.badge')) who.appendChild(E('span', 'badge' + (err ? ' err' : ''), text));
 }
@@ -132,17 +173,28 @@ function showFeedback(m) {
   } else if (note) note.remove();
 }
 
-export function assistantMsg(s, files) {
+/* An answer of the thread. opts.notice: an upload's ingestion notice (a
+ * message of the module, not an answer: no feedback, export or regenerate). */
+export function assistantMsg(s, files, opts) {
   var m = assistantShell(false);
   var md = m.querySelector('.md');
-  if (s.html != null) md.innerHTML = s.html; else md.textContent = s.output || '';
+  if (s.html != null) morph(md, s.html); else md.textContent = s.output || '';
   if (files && files.length) {
     var fl = E('div', 'files');
     files.forEach(function (f) { fl.appendChild(fileChip(f)); });
     md.after(fl);
   }
   enhance(md);
-  if (s.id) { S.steps.set(s.id, { output: s.output || '', feedback: s.feedback || null }); setActs(m, s.id); }
+  if (opts && opts.notice) {
+    m.classList.add('ingest');
+    if (s.id) m.dataset.step = s.id;
+    return m;
+  }
+  if (s.id) {
+    S.steps.set(s.id, { output: s.output || '', feedback: s.feedback || null });
+    setActs(m, s.id, s.versions);
+  }
+  setSources(m, s.metadata && s.metadata.sources);
   if (s.metadata && s.metadata.stopped) badge(m, 'Stopped');
   else if (s.isError) badge(m, 'Incomplete', true);
   if (s.feedback) showFeedback(m);
@@ -156,15 +208,37 @@ export function markLatest() {
   if (all.length) all[all.length - 1].classList.add('latest');
 }
 
-function nearBottom() { return log.scrollHeight - log.scrollTop - log.clientHeight < 80; }
+export function nearBottom() { return log.scrollHeight - log.scrollTop - log.clientHeight < 80; }
 export function toBottom() { log.scrollTop = log.scrollHeight; }
 
+/* The empty chat: the greeting, RagChatReadme and the RagChatStarter prompts. */
 function showWelcome() {
   log.textContent = '';
   var w = E('div', 'welcome');
   var logo = E('div', 'logo');
   logo.appendChild(icon('doc'));
   w.append(logo, E('h2', null, S.title), E('p', null, (S.me && S.me.welcome) || ''));
+  if (S.me && S.me.readme) {
+    var r = E('div', 'readme md');
+    r.innerHTML = S.me.readme;
+    enhance(r);
+    w.appendChild(r);
+  }
+  var starters = (S.me && S.me.starters) || [];
+  if (starters.length) {
+    var list = E('div', 'starters');
+    list.setAttribute('role', 'group');
+    list.setAttribute('aria-label', 'Suggested questions');
+    starters.forEach(function (st) {
+      var b = E('button', 'starter', st.label);
+      b.type = 'button';
+      b.dataset.act = 'starter';
+      b.dataset.message = st.message || st.label;
+      if (st.message && st.message !== st.label) b.title = st.message;
+      list.appendChild(b);
+    });
+    w.appendChild(list);
+  }
   log.appendChild(w);
 }
 
@@ -202,6 +276,7 @@ export function openThread(id) {
     if (gen !== S.openGen) return;
     clearTimeout(spin);
     renderThread(t);
+    toBottom();
     app.dataset.openMs = String(Math.round(performance.now() - t0));
   }, function (e) {
     if (gen !== S.openGen) return;
@@ -218,8 +293,11 @@ export function openThread(id) {
   });
 }
 
+/* The thread as the module sends it: the branch shown, each step with its
+ * versions. */
 function renderThread(t) {
   setThreadName(t.name || 'Untitled chat');
+  S.steps.clear();
   var byFor = new Map();
   (t.elements || []).forEach(function (el) {
     if (!el.forId) return;
@@ -227,234 +305,88 @@ function renderThread(t) {
     byFor.get(el.forId).push(el);
   });
   var frag = document.createDocumentFragment();
+  var prevUpload = false;
   (t.steps || []).forEach(function (s) {
-    if (s.type === 'user_message') frag.appendChild(userMsg(s.output || '', s.id, byFor.get(s.id)));
-    else if (s.type === 'assistant_message') frag.appendChild(assistantMsg(s, byFor.get(s.id)));
+    var meta = s.metadata || {};
+    if (s.type === 'user_message') {
+      frag.appendChild(userMsg(s.output || '', s.id, byFor.get(s.id), s.versions));
+      prevUpload = !!meta.upload || byFor.has(s.id);
+    } else if (s.type === 'assistant_message') {
+      frag.appendChild(assistantMsg(s, byFor.get(s.id), { notice: !!meta.upload || prevUpload }));
+      prevUpload = false;
+    }
   });
   log.textContent = '';
   if (!frag.firstChild) showWelcome(); else log.appendChild(frag);
   markLatest();
-  toBottom();
 }
 
-function setBusy(busy) {
-  ta.disabled = busy;
-  $('send').hidden = busy;
-  $('stop').hidden = !busy;
-  $('stop').disabled = false;
-  $('attach').disabled = busy;
-  if (!busy) { updateSend(); ta.focus(); }
+/* ‹ › on a question or an answer: that version is shown (and the next
+ * message continues from it). */
+function showVersion(b) {
+  var target = b.dataset.target, next = b.getAttribute('aria-label') === 'Next version';
+  if (!target || S.stream) return;
+  var gen = ++S.openGen;
+  api('POST', 'api/steps/' + enc(target) + '/show').then(function (t) {
+    if (gen !== S.openGen) return;
+    var top = log.scrollTop;
+    renderThread(t);
+    log.scrollTop = top;
+    var m = log.querySelector('.msg[data-step="' + CSS.escape(target) + '"]');
+    if (!m) return;
+    var btns = m.querySelectorAll('.versions .icon-btn');
+    var f = btns[next ? 1 : 0];
+    if (f && f.disabled) f = btns[next ? 0 : 1];
+    if (f) f.focus();
+    m.scrollIntoView({ block: 'nearest' });
+  }, function (e) { toast(e.message); });
 }
 
-function abortStream() {
-  var st = S.stream;
-  if (!st) return;
-  st.aborted = true;
-  try { st.ctrl.abort(); } catch (e) { /* already over */ }
-  S.stream = null;
-  setBusy(false);
-}
-
-function liveParts(m) {
-  var md = m.querySelector('.md');
-  var tail = document.createTextNode('');
-  var cursor = E('span', 'cursor');
-  cursor.setAttribute('aria-hidden', 'true');
-  return { md: md, tail: tail, cursor: cursor };
-}
-
-function paintLive(st) {
-  st.raf = 0;
-  var stick = nearBottom();
-  var p = st.parts;
-  if (st.htmlDirty) {
-    st.htmlDirty = false;
-    p.md.innerHTML = st.html;
-    enhance(p.md);
+/* Edit and resend: the question opens in place; Enter sends it as a new
+ * version, Escape cancels. */
+function editQuestion(m) {
+  if (S.stream || m.querySelector('.edit-form')) return;
+  var id = m.dataset.step, info = S.steps.get(id) || {};
+  var col = m.querySelector('.col'), bubble = col.querySelector('.bubble'), acts = col.querySelector('.user-acts');
+  var form = E('form', 'edit-form');
+  var area = E('textarea');
+  area.value = info.output || m.dataset.text || '';
+  area.rows = Math.min(10, Math.max(2, area.value.split('\n').length));
+  area.setAttribute('aria-label', 'Edit your question');
+  var row = E('div', 'edit-row');
+  var cancel = E('button', 'btn btn-small', 'Cancel');
+  cancel.type = 'button';
+  var ok = E('button', 'btn btn-small btn-primary', 'Send');
+  ok.type = 'submit';
+  row.append(cancel, ok);
+  form.append(area, row);
+  if (bubble) bubble.hidden = true;
+  if (acts) acts.hidden = true;
+  col.appendChild(form);
+  m.classList.add('editing');
+  area.focus();
+  area.setSelectionRange(area.value.length, area.value.length);
+  function close() {
+    form.remove();
+    m.classList.remove('editing');
+    if (bubble) bubble.hidden = false;
+    if (acts) { acts.hidden = false; acts.querySelector('[data-act=edit]').focus(); }
   }
-  /* the cursor (and tokens that arrived after the last render) go at the end
-     of the deepest last block, so the text grows where it will stay */
-  var target = p.md;
-  while (target.lastElementChild && BLOCKY.test(target.lastElementChild.tagName)) target = target.lastElementChild;
-  if (target.classList && target.classList.contains('code-wrap')) target = target.querySelector('code') || target;
-  p.tail.data = st.tail;
-  if (p.tail.parentNode !== target || target.lastChild !== p.cursor) { target.append(p.tail, p.cursor); }
-  var th = st.msg.querySelector('.thinking');
-  if (th && (st.html || st.tail)) th.remove();
-  if (stick) toBottom();
-}
-function schedulePaint(st) {
-  if (!st.raf) st.raf = requestAnimationFrame(function () { if (!st.ended) paintLive(st); });
-}
-
-export function send(content, opts) {
-  if (S.stream || !content) return;
-  opts = opts || {};
-  if (log.querySelector('.welcome')) log.textContent = '';
-  var um = userMsg(content);
-  log.appendChild(um);
-  var m = assistantShell(true);
-  m.setAttribute('aria-busy', 'true');
-  var th = E('div', 'thinking');
-  th.setAttribute('aria-label', 'The assistant is thinking');
-  th.append(E('i'), E('i'), E('i'));
-  m.querySelector('.md').after(th);
-  log.appendChild(m);
-  toBottom();
-  var st = {
-    ctrl: new AbortController(), msg: m, user: um, content: content, parts: liveParts(m),
-    html: '', tail: '', htmlDirty: false, raf: 0, stepId: null, threadSeen: false, ended: false
-  };
-  S.stream = st;
-  setBusy(true);
-  var parser = new SseParser(function (ev, data) { onSse(st, ev, data); });
-  fetch('api/chat', {
-    method: 'POST', credentials: 'same-origin', signal: st.ctrl.signal,
-    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', 'X-CSRF-Token': S.csrf },
-    body: JSON.stringify({ thread_id: S.threadId, content: content })
-  }).then(function (r) {
-    if (siteLoginPage(r)) return;
-    if (!r.ok) {
-      if (r.status === 401) toLogin();
-      return r.json().catch(function () { return null; }).then(function (j) {
-        if (r.status === 403 && j && j.error && j.error.code === 'csrf') {
-          /* the page outlived its token: take the current one, the user resends */
-          return refreshCsrf().then(function () {
-            failStream(st, 'This page was open a long time and the message was not sent. Please send it again.', 'http');
-          });
-        }
-        failStream(st, errorText(j, r.status), 'http');
-      });
-    }
-    if (!r.body) return failStream(st, 'This browser cannot read streamed answers.', 'http');
-    var reader = r.body.getReader();
-    st.reader = reader;
-    function pump() {
-      return reader.read().then(function (x) {
-        if (x.done) { parser.end(); return; }
-        parser.pushBytes(x.value);
-        if (st.ended) { reader.cancel().catch(function () {}); return; }
-        return pump();
-      });
-    }
-    return pump().then(function () {
-      if (!st.ended && !st.aborted) failStream(st, 'The connection was lost before the answer was complete.', 'lost');
-    });
-  }).catch(function (e) {
-    if (st.aborted || st.ended) return;
-    failStream(st, e && e.name === 'AbortError' ? 'The answer was cancelled.' : 'The connection was lost before the answer was complete.', 'lost');
+  cancel.addEventListener('click', close);
+  area.addEventListener('keydown', function (e) {
+    if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); close(); }
+    else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
   });
-}
-
-function onSse(st, ev, data) {
-  if (st.ended || st.aborted) return;
-  var d;
-  try { d = data ? JSON.parse(data) : {}; } catch (e) { return; }
-  if (ev === 'thread') {
-    st.threadSeen = true;
-    st.stepId = d.assistant_step_id || null;
-    if (d.user_step_id) st.user.dataset.step = d.user_step_id;
-    if (d.thread_id && d.thread_id !== S.threadId) {
-      adoptThread(d.thread_id, d.thread_name || st.content.replace(/\s+/g, ' ').trim());
-    }
-  } else if (ev === 'token') {
-    if (typeof d.t === 'string') { st.tail += d.t; schedulePaint(st); }
-  } else if (ev === 'render') {
-    if (typeof d.html === 'string') { st.html = d.html; st.tail = ''; st.htmlDirty = true; schedulePaint(st); }
-  } else if (ev === 'done') {
-    finishStream(st, d);
-  } else if (ev === 'error') {
-    failStream(st, d.message || 'The backend failed while answering.', 'error');
-  }
-}
-
-function endLive(st) {
-  st.ended = true;
-  if (st.raf) { cancelAnimationFrame(st.raf); st.raf = 0; }
-  clearTimeout(st.stopTimer);
-  var m = st.msg;
-  m.classList.remove('live');
-  m.setAttribute('aria-busy', 'false');
-  var th = m.querySelector('.thinking');
-  if (th) th.remove();
-  st.parts.cursor.remove();
-  if (S.stream === st) { S.stream = null; setBusy(false); }
-}
-
-function finishStream(st, d) {
-  endLive(st);
-  var m = st.msg, md = st.parts.md;
-  st.parts.tail.remove();
-  if (typeof d.html === 'string') md.innerHTML = d.html;
-  else if (st.html) md.innerHTML = st.html;
-  else md.textContent = d.content || st.tail;
-  enhance(md);
-  var id = d.step_id || st.stepId;
-  if (id) {
-    S.steps.set(id, { output: d.content != null ? d.content : st.tail, feedback: null });
-    setActs(m, id);
-  }
-  if (d.stopped) badge(m, 'Stopped');
-  markLatest();
-  if (nearBottom()) toBottom();
-}
-
-function failStream(st, message, kind) {
-  if (st.ended) return;
-  /* keep what came, as the server does */
-  if (st.raf || st.htmlDirty) paintLive(st);
-  endLive(st);
-  var m = st.msg, md = st.parts.md;
-  if (!st.html && !st.tail) md.remove(); else st.parts.tail.remove();
-  var n = notice(message, true);
-  if (kind === 'lost' && st.threadSeen) {
-    var b = E('button', 'btn btn-small');
-    b.type = 'button';
-    b.dataset.act = 'reload';
-    b.append(icon('retry'), document.createTextNode('Reload the chat'));
-    n.lastElementChild.before(b);
-    n.querySelector('.text').textContent = message + ' The server keeps the answer: reload the chat to see it.';
-  }
-  m.lastElementChild.appendChild(n);
-  m.dataset.retry = st.content;
-  m.dataset.saved = st.threadSeen ? '1' : '';
-  if (st.stepId && st.threadSeen && (st.html || st.tail)) {
-    S.steps.set(st.stepId, { output: st.tail, feedback: null });
-  }
-  if (nearBottom()) toBottom();
-}
-
-function stopStream() {
-  var st = S.stream;
-  if (!st) return;
-  $('stop').disabled = true;
-  if (!st.stepId) { st.aborted = true; st.ctrl.abort(); endLive(st); badge(st.msg, 'Stopped'); st.parts.tail.remove(); return; }
-  api('POST', 'api/chat/' + enc(st.stepId) + '/stop').catch(function (e) { toast(e.message); });
-  /* the stream ends with `done` (stopped: true); if it does not, stop reading */
-  st.stopTimer = setTimeout(function () {
-    if (st.ended) return;
-    st.aborted = true;
-    st.ctrl.abort();
-    endLive(st);
-    var id = S.threadId;
-    if (id) openThread(id);
-  }, 8000);
-}
-
-function retry(m) {
-  if (S.stream) return;
-  var content = m.dataset.retry;
-  if (!content) return;
-  if (!m.dataset.saved) {
-    var u = m.previousElementSibling;
-    if (u && u.classList.contains('user')) u.remove();
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var text = area.value.trim();
+    if (!text || S.stream) return;
+    if (text === (info.output || '').trim()) { close(); return; }
+    /* the question and all after it give way to the new version */
+    while (m.nextElementSibling) m.nextElementSibling.remove();
     m.remove();
-  } else {
-    var n = m.querySelector('.notice');
-    if (n) n.remove();
-    delete m.dataset.retry;
-  }
-  send(content);
+    send(text, { edit: id, versions: info.versions || [id] });
+  });
 }
 
 function onLogClick(e) {
@@ -463,26 +395,41 @@ function onLogClick(e) {
   var m = b.closest('.msg');
   var act = b.dataset.act;
   if (act === 'copy-code') {
-    var code = b.parentNode.querySelector('pre');
+    var code = b.closest('.code-wrap').querySelector('pre');
     copyText(code ? code.textContent : '').then(function () { flashCopied(b); });
   } else if (act === 'copy') {
     var info = S.steps.get(m.dataset.step);
     var md = m.querySelector('.md');
     copyText(info && info.output ? info.output : (md ? md.innerText : '')).then(function () { flashCopied(b); });
   } else if (act === 'up' || act === 'down') {
-    feedback(m, act === 'up' ? 1 : 0);
+    feedback(m, act === 'up' ? 1 : 0, b);
   } else if (act === 'more') {
     toggleMenu(b, b.nextElementSibling, { left: true, keyboard: e.detail === 0 });
+  } else if (act === 'regenerate') {
+    regenerate(m);
+  } else if (act === 'edit') {
+    editQuestion(m);
+  } else if (act === 'version') {
+    showVersion(b);
+  } else if (act === 'starter') {
+    if (!S.stream && !S.uploading) send(b.dataset.message);
   } else if (act === 'retry') {
     retry(m);
   } else if (act === 'reload') {
     if (S.threadId) openThread(S.threadId);
   } else if (act === 'fb-close') {
-    b.closest('form').remove();
+    closeComment(b.closest('form'));
   }
 }
 
-function feedback(m, value) {
+function closeComment(f) {
+  if (!f) return;
+  var thumb = f.thumb;
+  f.remove();
+  if (thumb && thumb.isConnected) thumb.focus();
+}
+
+function feedback(m, value, thumb) {
   var id = m.dataset.step;
   if (!id) return;
   var info = S.steps.get(id) || { output: '' };
@@ -498,12 +445,13 @@ function feedback(m, value) {
   api('PUT', url, { value: value, comment: null }).then(function (r) {
     info.feedback = { value: value, comment: r && r.comment ? r.comment : null };
     showFeedback(m);
-    commentForm(m, info, url);
+    commentForm(m, info, url, thumb);
   }, function (e) { toast(e.message); });
 }
 
-function commentForm(m, info, url) {
+function commentForm(m, info, url, thumb) {
   var f = E('form', 'feedback-form');
+  f.thumb = thumb;
   var input = E('input');
   input.type = 'text';
   input.placeholder = info.feedback.value ? 'What was good? (optional)' : 'What went wrong? (optional)';
@@ -515,16 +463,16 @@ function commentForm(m, info, url) {
   f.addEventListener('submit', function (e) {
     e.preventDefault();
     var c = input.value.trim();
-    if (!c) { f.remove(); return; }
+    if (!c) { closeComment(f); return; }
     ok.disabled = true;
     api('PUT', url, { value: info.feedback.value, comment: c }).then(function (r) {
       info.feedback = { value: info.feedback.value, comment: (r && r.comment) || c };
-      f.remove();
+      closeComment(f);
       showFeedback(m);
       toast('Thank you for your feedback');
     }, function (e2) { ok.disabled = false; toast(e2.message); });
   });
-  input.addEventListener('keydown', function (e) { if (e.key === 'Escape') { e.stopPropagation(); f.remove(); } });
+  input.addEventListener('keydown', function (e) { if (e.key === 'Escape') { e.stopPropagation(); closeComment(f); } });
   m.querySelector('.acts').after(f);
   input.focus();
 }

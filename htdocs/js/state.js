@@ -6,5 +6,6 @@ export const S = {
   list: { q: '', next: null, done: false, loading: false, gen: 0, items: [] },
   stream: null,               /* the running answer */
   files: [],                  /* chosen, not yet uploaded */
-  uploading: false
+  uploading: false,
+  uploadXhr: null             /* the upload being sent (Cancel aborts it) */
 };

@@ -1,5 +1,7 @@
-/* The sidebar's conversations: the list by date groups, search, pagination as
- * the list scrolls, rename and delete; the current thread's title and menu. */
+/* The sidebar's conversations: the list by date groups, search (with the
+ * matching text of each result, highlighted), pagination as the list
+ * scrolls, rename and delete; the current thread's title and menu. The list
+ * is one Tab stop: arrow keys move between the conversations. */
 import { $, E, iconBtn, enc } from './dom.js';
 import { S } from './state.js';
 import { api } from './api.js';
@@ -23,10 +25,31 @@ function groupOf(iso, startOfToday) {
   return 'Older';
 }
 
+/* text into el, the occurrences of q (any case) as <mark>. */
+function highlightInto(el, text, q) {
+  var low = text.toLowerCase(), ql = (q || '').toLowerCase();
+  if (!ql || low.length !== text.length) { el.textContent = text; return; }
+  var at = 0, i;
+  while ((i = low.indexOf(ql, at)) >= 0) {
+    if (i > at) el.appendChild(document.createTextNode(text.slice(at, i)));
+    el.appendChild(E('mark', null, text.slice(i, i + ql.length)));
+    at = i + ql.length;
+  }
+  if (at < text.length) el.appendChild(document.createTextNode(text.slice(at)));
+}
+
 function threadItem(t) {
   var li = E('li', 'thread' + (t.id === S.threadId ? ' active' : ''));
   li.dataset.id = t.id;
-  var a = E('a', 'thread-link', t.name || 'Untitled chat');
+  var a = E('a', 'thread-link');
+  var name = E('span', 'thread-name');
+  highlightInto(name, t.name || 'Untitled chat', S.list.q);
+  a.appendChild(name);
+  if (t.snippet && S.list.q) {
+    var sn = E('span', 'thread-snippet');
+    highlightInto(sn, t.snippet, S.list.q);
+    a.appendChild(sn);
+  }
   a.href = '#/thread/' + enc(t.id);
   a.title = t.name || '';
   if (t.id === S.threadId) a.setAttribute('aria-current', 'page');
@@ -55,8 +78,10 @@ function renderThreads() {
     }
     ul.appendChild(threadItem(t));
   });
+  var had = groupsEl.contains(document.activeElement) && document.activeElement.closest('.thread');
   groupsEl.textContent = '';
   groupsEl.appendChild(frag);
+  roving(had ? had.dataset.id : null, !!had);
   var note = $('threads-empty');
   if (!S.list.items.length && S.list.done) {
     note.textContent = S.list.q ? 'No chats match \u201c' + S.list.q + '\u201d.' : 'No chats yet. Ask a question to start one.';
@@ -113,6 +138,38 @@ export function markActive() {
     var a = li.firstElementChild;
     if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   });
+  if (!groupsEl.contains(document.activeElement)) roving(null, false);
+}
+
+/* One Tab stop: the conversation of id (else the current one, else the
+ * first) and its buttons are reachable with Tab, the others with the arrows. */
+function roving(id, focus) {
+  var items = groupsEl.querySelectorAll('.thread');
+  var cur = null;
+  items.forEach(function (li) { if (li.dataset.id === id) cur = li; });
+  if (!cur) items.forEach(function (li) { if (!cur && li.dataset.id === S.threadId) cur = li; });
+  if (!cur) cur = items[0] || null;
+  items.forEach(function (li) {
+    var ti = li === cur ? 0 : -1;
+    li.querySelectorAll('a, button').forEach(function (x) { x.tabIndex = ti; });
+  });
+  if (cur && focus) cur.firstElementChild.focus();
+}
+
+function threadKeys(e) {
+  var li = e.target.closest('.thread');
+  if (!li || e.target.tagName === 'INPUT' || e.altKey || e.ctrlKey || e.metaKey) return;
+  var items = Array.prototype.slice.call(groupsEl.querySelectorAll('.thread'));
+  var i = items.indexOf(li), to = -1;
+  if (e.key === 'ArrowDown') to = Math.min(items.length - 1, i + 1);
+  else if (e.key === 'ArrowUp') to = Math.max(0, i - 1);
+  else if (e.key === 'Home') to = 0;
+  else if (e.key === 'End') to = items.length - 1;
+  else if (e.key === 'F2') { e.preventDefault(); li.querySelector('[data-act=rename]').click(); return; }
+  else if (e.key === 'Delete') { e.preventDefault(); li.querySelector('[data-act=delete]').click(); return; }
+  else return;
+  e.preventDefault();
+  if (to >= 0) roving(items[to].dataset.id, true);
 }
 
 export function setThreadName(name) {
@@ -137,7 +194,7 @@ export function adoptThread(id, name) {
   setThreadName(name);
 }
 
-function inlineEdit(anchor, value, commit) {
+function inlineEdit(anchor, value, commit, back) {
   var input = E('input', 'thread-rename');
   input.value = value;
   input.setAttribute('aria-label', 'New name of the chat');
@@ -154,7 +211,7 @@ function inlineEdit(anchor, value, commit) {
     input.remove();
     anchor.hidden = false;
     if (save && v && v !== value) commit(v);
-    else anchor.focus();
+    else back();
   }
   input.addEventListener('keydown', function (e) {
     if (e.key === 'Enter') { e.preventDefault(); end(true); }
@@ -163,15 +220,19 @@ function inlineEdit(anchor, value, commit) {
   input.addEventListener('blur', function () { end(true); });
 }
 
-function renameThread(id, name) {
+/* then: where the focus goes back to once the list is drawn again. */
+function renameThread(id, name, then) {
   return api('PATCH', 'api/threads/' + enc(id), { name: name }).then(function (t) {
     var n = (t && t.name) || name;
     S.list.items.forEach(function (x) { if (x.id === id) x.name = n; });
     renderThreads();
     if (id === S.threadId) setThreadName(n);
     toast('Chat renamed');
-  }, function (e) { toast(e.message); renderThreads(); });
+    then();
+  }, function (e) { toast(e.message); renderThreads(); then(); });
 }
+function focusThread(id) { return function () { roving(id, true); }; }
+function focusMenuButton() { $('thread-menu-btn').focus(); }
 
 function deleteThread(id) {
   var t = S.list.items.find(function (x) { return x.id === id; });
@@ -184,7 +245,7 @@ function deleteThread(id) {
       S.list.items = S.list.items.filter(function (x) { return x.id !== id; });
       renderThreads();
       toast('Chat deleted');
-      if (id === S.threadId) newChat();
+      if (id === S.threadId) newChat(); else roving(null, true);
     }, function (e) { toast(e.message); });
   });
 }
@@ -200,7 +261,7 @@ function onThreadsClick(e) {
     return;
   }
   var t = S.list.items.find(function (x) { return x.id === id; }) || { name: '' };
-  if (b.dataset.act === 'rename') inlineEdit(li.firstElementChild, t.name || '', function (v) { renameThread(id, v); });
+  if (b.dataset.act === 'rename') inlineEdit(li.firstElementChild, t.name || '', function (v) { renameThread(id, v, focusThread(id)); }, focusThread(id));
   else if (b.dataset.act === 'delete') deleteThread(id);
 }
 
@@ -219,6 +280,11 @@ export function bindThreads() {
     if (e.key === 'Escape' && e.target.value) { e.stopPropagation(); e.target.value = ''; e.target.dispatchEvent(new Event('input')); }
   });
   groupsEl.addEventListener('click', onThreadsClick);
+  groupsEl.addEventListener('keydown', threadKeys);
+  groupsEl.addEventListener('focusin', function (e) {
+    var li = e.target.closest('.thread');
+    if (li && e.target.tabIndex < 0) roving(li.dataset.id, false);
+  });
   new IntersectionObserver(function (en) { if (en[0].isIntersecting && S.me) loadThreads(); },
     { root: $('threads'), rootMargin: '200px' }).observe($('threads-more'));
 
@@ -228,7 +294,7 @@ export function bindThreads() {
   $('thread-rename').addEventListener('click', function () {
     closeMenu();
     var id = S.threadId;
-    if (id) inlineEdit($('thread-title'), S.threadName, function (v) { renameThread(id, v); });
+    if (id) inlineEdit($('thread-title'), S.threadName, function (v) { renameThread(id, v, focusMenuButton); }, focusMenuButton);
   });
   $('thread-delete').addEventListener('click', function () { closeMenu(); if (S.threadId) deleteThread(S.threadId); });
   $('thread-menu').addEventListener('click', function (e) { if (e.target.closest('a')) closeMenu(); });

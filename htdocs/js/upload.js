@@ -5,7 +5,8 @@ import { S } from './state.js';
 import { errorText, toLogin } from './api.js';
 import { toast, composerError, updateSend, autoGrow } from './ui.js';
 import { adoptThread } from './threads.js';
-import { fileChip, userMsg, assistantMsg, markLatest, toBottom, send } from './messages.js';
+import { fileChip, userMsg, assistantMsg, markLatest, toBottom } from './messages.js';
+import { send } from './stream.js';
 
 function uploadConf() { return (S.me && S.me.upload) || {}; }
 function typeAllowed(f) {
@@ -66,15 +67,18 @@ export function upload(text) {
     if (S.threadId) fd.append('thread_id', S.threadId);
     files.forEach(function (f) { fd.append('files', f, f.name); });
     var xhr = new XMLHttpRequest();
+    S.uploadXhr = xhr;
     xhr.open('POST', 'api/upload');
     xhr.setRequestHeader('X-CSRF-Token', S.csrf);
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.upload.onprogress = function (e) {
       if (e.lengthComputable) setProgress(e.loaded / e.total, Math.round(100 * e.loaded / e.total) + '% of ' + fmtSize(total));
     };
-    xhr.upload.onload = function () { setProgress(1, 'Processing\u2026'); };
+    var sent = false;
+    xhr.upload.onload = function () { sent = true; setProgress(1, 'Processing\u2026'); };
     function done(ok, msg) {
       S.uploading = false;
+      S.uploadXhr = null;
       $('upload-progress').hidden = true;
       $('attach').disabled = false;
       if (!ok) {
@@ -94,8 +98,11 @@ export function upload(text) {
       uploaded(j, files);
       done(true);
     };
-    xhr.onerror = function () { done(false, 'Upload failed: the server cannot be reached.'); };
-    xhr.onabort = function () { done(false, 'Upload cancelled.'); };
+    xhr.onerror = function () { done(false, 'Upload failed: the server cannot be reached. Check your connection and try again.'); };
+    xhr.onabort = function () {
+      done(false, sent ? 'Upload cancelled. The files had already been sent: the assistant may still take them in.'
+        : 'Upload cancelled.');
+    };
     xhr.send(fd);
   }).then(function (ok) {
     if (ok && text) { ta.value = ''; autoGrow(); send(text); }
@@ -110,9 +117,9 @@ function uploaded(j, files) {
     adoptThread(j.thread_id, list.map(function (f) { return f.name; }).join(', '));
   }
   log.appendChild(userMsg('', null, list));
-  var m = assistantMsg({ id: j.step_id, output: j.message || '', html: null, feedback: null }, null);
-  if (!j.step_id) { var a = m.querySelector('.acts'); if (a) a.remove(); delete m.dataset.step; }
-  log.appendChild(m);
+  /* the module's notice of the ingestion: not an answer to rate or export */
+  log.appendChild(assistantMsg({ id: j.step_id, output: j.message || '', html: null, feedback: null }, null,
+    { notice: true }));
   markLatest();
   toBottom();
 }
@@ -123,6 +130,7 @@ export function bindUpload() {
     if (cd && cd.files && cd.files.length && !cd.getData('text/plain')) { e.preventDefault(); addFiles(cd.files); }
   });
   $('attach').addEventListener('click', function () { $('file-input').click(); });
+  $('upload-cancel').addEventListener('click', function () { if (S.uploadXhr) S.uploadXhr.abort(); });
   $('file-input').addEventListener('change', function (e) { addFiles(e.target.files); e.target.value = ''; });
   $('chips').addEventListener('click', function (e) {
     var b = e.target.closest('[data-act=remove-file]');

@@ -38,7 +38,8 @@ json_t *rc_json_parse(apr_pool_t *p, const char *text, size_t len, const char **
 
 char *rc_json_dump(apr_pool_t *p, const json_t *j)
 {
-    char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    /* 15 significant digits: 0.56 stays 0.56, not 0.56000000000000005 */
+    char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     char *out;
 
     if (!s) {

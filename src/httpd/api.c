@@ -1,8 +1,11 @@
 /* JSON routes: the user, threads and feedback. Every lookup is scoped to the
  * requesting user: another user's id answers 404, never 403, so ids leak nothing. */
 #include "api.h"
+#include "conversation.h"
+#include "ids.h"
 #include "json.h"
 #include "markdown.h"
+#include "snippet.h"
 #include "version.h"
 
 #include "http_log.h"
@@ -11,9 +14,9 @@
 
 APLOG_USE_MODULE(ragchat);
 
-#define RC_THREAD_STEPS_MAX 5000
 #define RC_LIST_MAX 100
 #define RC_NAME_MAX 1000
+#define RC_SNIPPET_WIDTH 160      /* bytes of a search result's snippet */
 
 rc_db *rc_api_db(rc_req *q)
 {
@@ -58,10 +61,30 @@ rc_step *rc_api_owned_step(rc_req *q, rc_db *db, const char *id)
     return s;
 }
 
+/* What the empty chat shows: "starters" (RagChatStarter) and "readme", the
+ * rendered RagChatReadme. */
+static void empty_chat(rc_req *q, json_t *me)
+{
+    const rc_dir_conf *c = q->conf;
+    json_t *starters = json_array();
+    int i;
+
+    for (i = 0; c->starters && i < c->starters->nelts; i++) {
+        const rc_starter *st = &APR_ARRAY_IDX(c->starters, i, rc_starter);
+        json_array_append_new(starters, json_pack("{s:o,s:o}", "label", rc_json_string(st->label),
+                                                  "message", rc_json_string(st->message)));
+    }
+    json_object_set_new(me, "starters", starters);
+    if (c->readme) {
+        json_object_set_new(me, "readme", rc_json_string(
+            rc_markdown_to_html(q->r->pool, c->readme, strlen(c->readme))));
+    }
+}
+
 int rc_handle_me(rc_req *q)
 {
     rc_dir_conf *c = q->conf;
-    json_t *types = json_array();
+    json_t *types = json_array(), *me;
     const char *const *t;
 
     if (strcmp(q->r->method, "GET")) {
@@ -70,8 +93,7 @@ int rc_handle_me(rc_req *q)
     for (t = rc_conf_upload_types(q->r->pool, c); *t; t++) {
         json_array_append_new(types, json_string(*t));
     }
-    return rc_send_json(q->r, HTTP_OK,
-        json_pack("{s:o,s:s,s:o,s:o,s:o,s:s,s:s,s:{s:I,s:i,s:o},s:s,s:o,s:o}",
+    me = json_pack("{s:o,s:s,s:o,s:o,s:o,s:s,s:s,s:{s:I,s:i,s:o},s:s,s:o,s:o}",
                   "user", rc_json_string(q->user),
                   "csrf", q->csrf ? q->csrf : "",
                   "title", rc_json_string(rc_conf_title(c)),
@@ -86,13 +108,27 @@ int rc_handle_me(rc_req *q)
                    * ("Basic": by the browser, which only closing it forgets) */
                   "logout_url", c->logout_url ? json_string(c->logout_url) : json_null(),
                   "auth_type", q->r->ap_auth_type ? json_string(q->r->ap_auth_type)
-                                                  : json_null()));
+                                                  : json_null());
+    empty_chat(q, me);
+    return rc_send_json(q->r, HTTP_OK, me);
 }
 
 static json_t *thread_json(const rc_thread *t)
 {
     return json_pack("{s:s,s:o,s:s}", "id", t->id, "name", rc_json_string(t->name),
                      "createdAt", t->created);
+}
+
+/* A search result's "snippet": the text around the match in its first
+ * matching message (none when only the name matches). */
+static void search_snippet(rc_db *db, const rc_thread *t, const char *query, json_t *tj)
+{
+    const char *text = rc_store_thread_match(db, t->id, query, NULL);
+    const char *snip = text ? rc_snippet(db->pool, text, query, RC_SNIPPET_WIDTH) : NULL;
+
+    if (snip) {
+        json_object_set_new(tj, "snippet", rc_json_string(snip));
+    }
 }
 
 static int list_threads(rc_req *q)
@@ -124,7 +160,12 @@ static int list_threads(rc_req *q)
     }
     arr = json_array();
     for (i = 0; i < list->nelts && i < limit; i++) {
-        json_array_append_new(arr, thread_json(APR_ARRAY_IDX(list, i, rc_thread *)));
+        rc_thread *t = APR_ARRAY_IDX(list, i, rc_thread *);
+        json_t *tj = thread_json(t);
+        if (query && *query) {
+            search_snippet(db, t, query, tj);
+        }
+        json_array_append_new(arr, tj);
     }
     return rc_send_json(r, HTTP_OK, json_pack("{s:o,s:o}", "threads", arr, "next_before",
         list->nelts > limit
@@ -176,23 +217,33 @@ static json_t *step_json(apr_pool_t *p, const rc_step *s)
     return j;
 }
 
+/* The thread with the steps of the branch shown; a step with other versions
+ * lists them all ("versions", ids in time order, its own among them). */
 static int get_thread(rc_req *q, rc_db *db, rc_thread *t)
 {
-    apr_array_header_t *steps = rc_store_thread_steps(db, t->id, RC_THREAD_STEPS_MAX);
+    rc_conversation *conv = rc_conversation_load(db, t->id);
     apr_array_header_t *els = rc_store_thread_elements(db, t->id, 1000);
+    apr_array_header_t *path;
     json_t *j, *arr, *earr;
     apr_pool_t *p;
     int i;
 
-    if (!steps || !els) {
+    if (!conv || !els) {
         return rc_send_error(q->r, HTTP_SERVICE_UNAVAILABLE, "database",
                              "the database is unavailable");
     }
     j = thread_json(t);
     arr = json_array();
     apr_pool_create(&p, q->r->pool);
-    for (i = 0; i < steps->nelts; i++) {
-        json_array_append_new(arr, step_json(p, APR_ARRAY_IDX(steps, i, rc_step *)));
+    path = rc_branches_path(q->r->pool, conv->nodes, conv->n);
+    for (i = 0; i < path->nelts; i++) {
+        int k = APR_ARRAY_IDX(path, i, int);
+        json_t *sj = step_json(p, rc_conversation_step(conv, k));
+        json_t *versions = rc_conversation_versions(conv, k);
+        if (versions) {
+            json_object_set_new(sj, "versions", versions);
+        }
+        json_array_append_new(arr, sj);
         apr_pool_clear(p);    /* rendered html is copied into the JSON value */
     }
     apr_pool_destroy(p);
@@ -308,4 +359,32 @@ int rc_handle_feedback(rc_req *q, const char *step_id)
     return rc_send_json(r, HTTP_OK, json_pack("{s:I,s:O}", "value", json_integer_value(value),
                                               "comment", json_is_string(comment) ? comment
                                                                                 : json_null()));
+}
+
+int rc_handle_step_show(rc_req *q, const char *step_id)
+{
+    request_rec *r = q->r;
+    rc_db *db;
+    rc_step *s;
+    rc_thread *t;
+    const char *meta;
+
+    if (r->method_number != M_POST) {
+        return rc_send_method_not_allowed(r, "POST");
+    }
+    if (!(db = rc_api_db(q)) || !(s = rc_api_owned_step(q, db, step_id))
+        || !(t = rc_api_owned_thread(q, db, s->thread_id))) {
+        return OK;
+    }
+    if (!rc_step_kind(s)) {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "not_a_message",
+                             "only questions and answers have versions");
+    }
+    /* The most recently picked version is the one shown (branches.h). */
+    meta = rc_branches_meta_shown(r->pool, s->metadata, rc_timestamp(r->pool, apr_time_now()));
+    if (rc_store_step_set_metadata(db, s->id, meta)) {
+        return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
+                             "the version shown could not be saved");
+    }
+    return get_thread(q, db, t);
 }

@@ -9,6 +9,9 @@ int rc_handle_me(rc_req *q);
 int rc_handle_threads(rc_req *q);                       /* B/api/threads */
 int rc_handle_thread(rc_req *q, const char *id);        /* B/api/threads/{id} */
 int rc_handle_feedback(rc_req *q, const char *step_id); /* B/api/steps/{id}/feedback */
+/* POST B/api/steps/{id}/show: that version is shown (and continued from);
+ * answers the thread as GET B/api/threads/{id} does. */
+int rc_handle_step_show(rc_req *q, const char *step_id);
 
 /* The thread of this user (or NULL after sending 404/503). */
 rc_thread *rc_api_owned_thread(rc_req *q, rc_db *db, const char *id);

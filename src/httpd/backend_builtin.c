@@ -13,7 +13,8 @@
  * becomes a quoted, ORed query (FTS5's MATCH syntax, or to_tsquery's), bound
  * as a parameter; the best passages of this user's documents (bm25, or
  * ts_rank) are quoted in a markdown answer streamed in word-sized tokens,
- * the matched words in bold, with a table of sources.
+ * the matched words in bold, after a ```json block naming them as its
+ * sources.
  *
  * The tables are created with the schema and their statements are in
  * store_docs.c. On a driver with neither (not sqlite3 nor pgsql) the builtin
@@ -384,6 +385,42 @@ static double score(const rc_passage *h)
     return -h->rank;
 }
 
+/* The leading ```json block a RAG backend sends with its answer, naming the
+ * passages found (the chat keeps it as the answer's sources). bm25 is only
+ * comparable within one search (and tiny in a small collection): the score is
+ * relative to the best passage. A backtick would end the block early: JSON
+ * writes it \u0060. */
+static const char *sources_preamble(apr_pool_t *p, apr_array_header_t *hits)
+{
+    const rc_passage *best = &APR_ARRAY_IDX(hits, 0, rc_passage);
+    json_t *list = json_array();
+    rc_buf *b = rc_buf_make(p, 1024);
+    const char *json, *c;
+    int i;
+
+    for (i = 0; i < hits->nelts; i++) {
+        const rc_passage *h = &APR_ARRAY_IDX(hits, i, rc_passage);
+        double rel = score(best) > 0 ? score(h) / score(best) : 1.0;
+        json_array_append_new(list, json_pack("{s:o,s:o,s:i,s:f}",
+                                              "title", rc_json_string(h->name),
+                                              "file", rc_json_string(h->name),
+                                              "passage", atoi(h->ordinal) + 1,
+                                              "score", (double)(int)(rel * 1000 + 0.5) / 1000));
+    }
+    json = rc_json_dump(p, rc_json_pool(p, json_pack("{s:o}", "sources", list)));
+    rc_buf_appends(b, "```json\n");
+    for (c = json; *c; c++) {
+        if (*c == '`') {
+            rc_buf_appends(b, "\\u0060");
+        }
+        else {
+            rc_buf_append(b, c, 1);
+        }
+    }
+    rc_buf_appends(b, "\n```\n");
+    return rc_buf_pstrdup(p, b);
+}
+
 /* Sends text in word-sized tokens (a word and the whitespace after it), each
  * appended to the answer. */
 static void stream_text(rc_sse_out *out, rc_buf *answer, const char *s)
@@ -475,17 +512,8 @@ static const char *compose_hits(apr_pool_t *p, apr_array_header_t *hits)
                                        rc_text_md_inline(p, h->name, strlen(h->name)),
                                        passage_no(p, h), quote_passage(p, h->text)));
     }
-    /* bm25 is only comparable within one search (and tiny in a small
-     * collection): the score is shown relative to the best passage. */
-    rc_buf_appends(b, "**Sources**\n\n| Document | Passage | Score |\n|---|---:|---:|\n");
-    for (i = 0; i < hits->nelts; i++) {
-        const rc_passage *h = &APR_ARRAY_IDX(hits, i, rc_passage);
-        double rel = score(best) > 0 ? score(h) / score(best) : 1.0;
-        rc_buf_appends(b, apr_psprintf(p, "| %s | %s | %.2f |\n",
-                                       rc_text_md_inline(p, h->name, strlen(h->name)),
-                                       passage_no(p, h), rel));
-    }
-    return rc_buf_pstrdup(p, b);
+    /* the sources before the answer, as a RAG backend sends them */
+    return apr_pstrcat(p, sources_preamble(p, hits), rc_buf_pstrdup(p, b), NULL);
 }
 
 static const char *compose_no_documents(void)
@@ -510,7 +538,7 @@ static const char *compose_no_match(apr_pool_t *p, int ndocs)
 /* What the chat says of a failed answer (what was streamed is kept). */
 static rc_answer_outcome answer_failed(rc_answer *a)
 {
-    a->error = "the backend connection broke off";
+    a->error = "The document store could not be searched right now. Try again in a minute.";
     return RC_ANSWER_BROKEN;
 }
 

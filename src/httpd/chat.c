@@ -1,6 +1,13 @@
 /* POST B/api/chat: the user's message is saved, the thread's history goes to
  * the backend, and its answer is relayed token by token as it arrives.
  *
+ * The conversation branches (conversation.h): a new message follows the end
+ * of the branch shown; {"regenerate": answer} answers that answer's question
+ * again, and {"edit": question, "content"} asks a new version of a question,
+ * each as a new version beside the one it replaces (kept). The backend gets
+ * the history of the new step's own branch: never the answer being replaced,
+ * nor the old question or anything after it.
+ *
  * The answer is saved when it ends, however it ends: complete, stopped by the
  * user (from any child process or node: the stop flag lives in the database,
  * read for all of a process's answers by stream_watch.c), cut by a
@@ -12,6 +19,8 @@
 #include "chat.h"
 #include "backend.h"
 #include "clean.h"
+#include "conversation.h"
+#include "sources.h"
 #include "sse_out.h"
 #include "json.h"
 #include "markdown.h"
@@ -41,6 +50,8 @@ typedef struct {
     rc_stream_watch *watch;       /* NULL: read the stop flag here */
     apr_time_t started, last_render, render_cost, next_poll;
     size_t rendered_len;
+    const char *question_after;   /* the step the new question follows (NULL: the start) */
+    int regenerate;               /* no new question: a new answer to it */
 } chat_ctx;
 
 /* ---- events to the browser ---------------------------------------------- */
@@ -102,26 +113,28 @@ static void maybe_render(chat_ctx *c, int force)
 
 /* ---- request to the backend ----------------------------------------------- */
 
-/* The thread's messages in order, for the backend: user messages and the
- * non-empty answers (an answer that failed before any text adds nothing). */
-static json_t *history_messages(rc_db *db, const char *thread_id)
+/* The history for the backend: the messages of the new answer's branch, from
+ * the start down to chain's last step (conversation.h), user messages and
+ * the non-empty answers (an answer that failed before any text adds nothing),
+ * then the new question (NULL: it is chain's last step, regenerated). */
+static json_t *history_messages(const rc_conversation *conv, apr_array_header_t *chain,
+                                const char *question)
 {
-    apr_array_header_t *steps = rc_store_history(db, thread_id);
-    json_t *msgs;
+    json_t *msgs = json_array();
     int i;
 
-    if (!steps) {
-        return NULL;
-    }
-    msgs = json_array();
-    for (i = 0; i < steps->nelts; i++) {
-        const rc_history_msg *m = &APR_ARRAY_IDX(steps, i, rc_history_msg);
-        int user = m->type && strcmp(m->type, "user_message") == 0;
+    for (i = 0; conv && chain && i < chain->nelts; i++) {
+        const rc_step *m = rc_conversation_step(conv, APR_ARRAY_IDX(chain, i, int));
+        int user = rc_step_kind(m) == 1;
         if (!m->output || (!user && !*m->output)) {
             continue;
         }
         json_array_append_new(msgs, json_pack("{s:s,s:o}", "role", user ? "user" : "assistant",
                                               "content", rc_json_string(m->output)));
+    }
+    if (question) {
+        json_array_append_new(msgs, json_pack("{s:s,s:o}", "role", "user",
+                                              "content", rc_json_string(question)));
     }
     return msgs;
 }
@@ -173,7 +186,8 @@ static int on_tick(rc_answer *a, int more)
 
 /* ---- saving ----------------------------------------------------------------- */
 
-static int save_answer(chat_ctx *c, const char *text, rc_answer_outcome o, const char *error)
+static int save_answer(chat_ctx *c, const char *text, rc_answer_outcome o, const char *error,
+                       json_t *preamble, json_t *sources)
 {
     apr_pool_t *p = c->r->pool;
     rc_step s;
@@ -181,6 +195,14 @@ static int save_answer(chat_ctx *c, const char *text, rc_answer_outcome o, const
     json_t *meta = json_object();
     int rv = -1;
 
+    json_object_set_new(meta, "after", rc_json_string(c->user_step_id));
+    /* What the backend said of its answer (the reference threw it away). */
+    if (preamble) {
+        json_object_set(meta, "preamble", preamble);
+    }
+    if (sources) {
+        json_object_set(meta, "sources", sources);
+    }
     if (o == RC_ANSWER_STOPPED) {
         json_object_set_new(meta, "stopped", json_true());
     }
@@ -220,35 +242,66 @@ static int save_answer(chat_ctx *c, const char *text, rc_answer_outcome o, const
 
 /* ---- before the backend: the user's message ------------------------------- */
 
-/* The request's message and thread id (NULL, or a JSON string). Returns
- * OK, or DONE after sending an error. */
-static int read_question(chat_ctx *c, const char **content, json_t **tid)
+/* What POST B/api/chat asks for. */
+typedef struct {
+    const char *content;         /* the question (NULL when regenerating) */
+    json_t *thread_id;           /* NULL, JSON null or a string */
+    const char *regenerate;      /* an answer's step id: answer its question again */
+    const char *edit;            /* a question's step id: ask content in its place */
+} chat_request;
+
+static int bad_request(request_rec *r, const char *code, const char *msg)
+{
+    rc_send_error(r, HTTP_BAD_REQUEST, code, "%s", msg);
+    return DONE;
+}
+
+/* The request's body. Returns OK, or DONE after sending an error. */
+static int read_request(chat_ctx *c, chat_request *req)
 {
     request_rec *r = c->r;
-    json_t *body;
+    json_t *body, *regen, *edit;
     int rv;
 
     if ((rv = rc_read_json(c->q, &body)) != OK) {
         return rv;
     }
-    *content = rc_json_get_str(body, "content");
-    *tid = json_object_get(body, "thread_id");
-    if (!*content) {
-        return rc_send_error(r, HTTP_BAD_REQUEST, "empty_message",
-                             "\"content\" must be a non-empty string"), DONE;
+    memset(req, 0, sizeof(*req));
+    req->content = rc_json_get_str(body, "content");
+    req->thread_id = json_object_get(body, "thread_id");
+    regen = json_object_get(body, "regenerate");
+    edit = json_object_get(body, "edit");
+    if ((regen && !json_is_null(regen) && !json_is_string(regen))
+        || (edit && !json_is_null(edit) && !json_is_string(edit))) {
+        return bad_request(r, "bad_step_id", "\"regenerate\" and \"edit\" take a step id");
     }
-    if ((*content)[strspn(*content, " \t\r\n")] == '\0') {
-        return rc_send_error(r, HTTP_BAD_REQUEST, "empty_message",
-                             "the message is empty"), DONE;
+    req->regenerate = json_string_value(regen);
+    req->edit = json_string_value(edit);
+    if (req->regenerate && req->edit) {
+        return bad_request(r, "bad_request", "\"regenerate\" and \"edit\" exclude each other");
     }
-    if (*tid && !json_is_null(*tid) && !json_is_string(*tid)) {
-        return rc_send_error(r, HTTP_BAD_REQUEST, "bad_thread_id",
-                             "\"thread_id\" must be null or a string"), DONE;
+    if (req->thread_id && !json_is_null(req->thread_id) && !json_is_string(req->thread_id)) {
+        return bad_request(r, "bad_thread_id", "\"thread_id\" must be null or a string");
+    }
+    if ((req->regenerate || req->edit) && !json_is_string(req->thread_id)) {
+        return bad_request(r, "bad_thread_id", "a regenerated answer or an edited question "
+                           "needs its \"thread_id\"");
+    }
+    if (req->regenerate) {
+        req->content = NULL;
+        return OK;
+    }
+    if (!req->content) {
+        return bad_request(r, "empty_message", "\"content\" must be a non-empty string");
+    }
+    if (req->content[strspn(req->content, " \t\r\n")] == '\0') {
+        return bad_request(r, "empty_message", "the message is empty");
     }
     return OK;
 }
 
-/* One transaction: the thread when new, the user's step, the running answer. */
+/* One transaction: the thread when new, the user's step (none when an answer
+ * is regenerated), the running answer. */
 static int save_question(chat_ctx *c, rc_db *db, const rc_thread *t, const char *content)
 {
     apr_dbd_transaction_t *tx;
@@ -261,13 +314,13 @@ static int save_question(chat_ctx *c, rc_db *db, const rc_thread *t, const char 
     s.type = "user_message";
     s.name = c->q->user;
     s.output = content;
-    s.metadata = "{}";
+    s.metadata = rc_branches_meta_after(c->r->pool, NULL, c->question_after);
     s.created = s.start = s.end = rc_timestamp(c->r->pool, c->started);
 
     rv = rc_db_begin(db, &tx);
     if (!rv) {
         rv = (c->new_thread && rc_store_thread_insert(db, t))
-          || rc_store_step_insert(db, &s)
+          || (!c->regenerate && rc_store_step_insert(db, &s))
           || rc_store_stream_begin(db, c->assistant_step_id, t->id, c->q->user_id);
         if (rc_db_end(db, tx, rv) && !rv) {
             rv = -1;
@@ -276,19 +329,65 @@ static int save_question(chat_ctx *c, rc_db *db, const rc_thread *t, const char 
     return rv;
 }
 
+/* Where the new answer goes in the conversation, and the history it answers
+ * (*chain: the steps before the new question, or down to the regenerated
+ * answer's question). Returns OK, or DONE after sending an error. */
+static int place_answer(chat_ctx *c, const chat_request *req, const rc_conversation *conv,
+                        apr_array_header_t **chain, const char **question)
+{
+    request_rec *r = c->r;
+    const char *id = req->regenerate ? req->regenerate : req->edit;
+    int i = id ? rc_branches_find(conv->nodes, conv->n, id) : -1;
+    const rc_step *s = rc_conversation_step(conv, i), *before;
+
+    *question = req->content;
+    if (!id) {
+        /* a new message: after the end of the branch shown */
+        c->question_after = rc_conversation_leaf(r->pool, conv);
+        *chain = rc_branches_chain(r->pool, conv->nodes, rc_branches_find(
+                                   conv->nodes, conv->n, c->question_after));
+        return OK;
+    }
+    if (!s || rc_step_kind(s) != (req->regenerate ? 2 : 1)) {
+        rc_send_error(r, HTTP_NOT_FOUND, "not_found", req->regenerate
+                      ? "no such answer in this thread" : "no such question in this thread");
+        return DONE;
+    }
+    before = rc_conversation_step(conv, conv->nodes[i].parent);
+    if (rc_conversation_is_upload(s) || (req->regenerate && rc_step_kind(before) != 1)) {
+        return bad_request(r, "not_a_question", req->regenerate
+                           ? "this message does not answer a question"
+                           : "an upload cannot be edited");
+    }
+    if (req->regenerate) {
+        /* the same question again, with the history before it */
+        c->regenerate = 1;
+        c->user_step_id = before->id;
+        *question = NULL;
+        *chain = rc_branches_chain(r->pool, conv->nodes, conv->nodes[i].parent);
+        return OK;
+    }
+    /* a new version of the question, after what the old one followed */
+    c->question_after = before ? before->id : NULL;
+    *chain = rc_branches_chain(r->pool, conv->nodes, conv->nodes[i].parent);
+    return OK;
+}
+
 /* Validates the request, saves the user's step (and a new thread) and reads
  * the history. Returns OK, or DONE after sending an error. */
 static int begin_chat(chat_ctx *c, json_t **history)
 {
     rc_req *q = c->q;
     request_rec *r = c->r;
-    json_t *tid;
-    const char *content;
+    chat_request req;
+    const char *question;
+    apr_array_header_t *chain = NULL;
+    rc_conversation *conv = NULL;
     rc_db *db;
     rc_thread *t = NULL;
     int rv, failed = 0;
 
-    if ((rv = read_question(c, &content, &tid)) != OK) {
+    if ((rv = read_request(c, &req)) != OK) {
         return rv;
     }
     db = rc_db_open(r, r->pool);
@@ -297,9 +396,14 @@ static int begin_chat(chat_ctx *c, json_t **history)
         return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database", "the database is unavailable"),
                DONE;
     }
-    if (json_is_string(tid)) {
-        t = rc_store_thread_get(db, json_string_value(tid), q->user_id, q->user, &failed);
-        if (!t) {
+    if (json_is_string(req.thread_id)) {
+        t = rc_store_thread_get(db, json_string_value(req.thread_id), q->user_id, q->user,
+                                &failed);
+        if (t) {
+            conv = rc_conversation_load(db, t->id);
+            failed = !conv;
+        }
+        if (!t || !conv) {
             rc_db_release(db);
             return failed ? (rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
                                            "the database is unavailable"), DONE)
@@ -308,30 +412,25 @@ static int begin_chat(chat_ctx *c, json_t **history)
         }
     }
     else {
-        t = rc_store_thread_new(db, q->user_id, q->user, content);
+        t = rc_store_thread_new(db, q->user_id, q->user, req.content);
         c->new_thread = 1;
     }
     c->thread_id = t->id;
     c->thread_name = t->name;
     c->user_step_id = rc_uuid4(r->pool);
     c->assistant_step_id = rc_uuid4(r->pool);
-
-    rv = save_question(c, db, t, content);
-    if (rv) {
-        *history = NULL;
+    question = req.content;
+    if (conv && (rv = place_answer(c, &req, conv, &chain, &question)) != OK) {
+        rc_db_release(db);
+        return rv;
     }
-    else if (c->new_thread) {
-        /* A new thread's history is this message: no need to read it back. */
-        *history = json_pack("[{s:s,s:o}]", "role", "user", "content", rc_json_string(content));
-    }
-    else {
-        *history = history_messages(db, t->id);
-    }
+    rv = save_question(c, db, t, req.content);
     rc_db_release(db);
-    if (rv || !*history) {
+    if (rv) {
         return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
                              "the message could not be saved"), DONE;
     }
+    *history = history_messages(conv, chain, question);
     return OK;
 }
 
@@ -377,10 +476,13 @@ static void finish_chat(chat_ctx *c, rc_answer_outcome o)
     request_rec *r = c->r;
     const char *error = o == RC_ANSWER_DONE || o == RC_ANSWER_STOPPED ? NULL : c->a.error;
     char *text = rc_clean_display(r->pool, c->answer->data, c->answer->len);
-    json_t *ev;
+    json_t *preamble = rc_sources_preamble(c->answer->data, c->answer->len);
+    json_t *sources = rc_sources_from(preamble), *ev;
 
     log_answer(c, o, error);
-    save_answer(c, text, o, error);
+    rc_json_pool(r->pool, preamble);
+    rc_json_pool(r->pool, sources);
+    save_answer(c, text, o, error, preamble, sources);
 
     if (!c->out->started) {
         /* Nothing was streamed yet: a plain JSON error says what happened. */
@@ -402,6 +504,9 @@ static void finish_chat(chat_ctx *c, rc_answer_outcome o)
         ev = json_pack("{s:s,s:o,s:o,s:b}", "step_id", c->assistant_step_id,
                        "content", rc_json_string(text), "html", rc_json_string(html),
                        "stopped", o == RC_ANSWER_STOPPED);
+        if (sources) {
+            json_object_set(ev, "sources", sources);
+        }
     }
     rc_json_pool(r->pool, ev);
     {

@@ -72,6 +72,8 @@ void *rc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     for (i = 0; i < 6; i++) {
         MERGE_PTR(pdf_font[i]);
     }
+    MERGE_PTR(starters);
+    MERGE_PTR(readme);
     return n;
 }
 
@@ -457,6 +459,66 @@ static const char *set_pdf_font(cmd_parms *cmd, void *cfg, const char *arg)
     return NULL;
 }
 
+/* RagChatStarter "label" ["message"]: a suggested prompt, in the order given. */
+static const char *add_starter(cmd_parms *cmd, void *cfg, const char *label, const char *msg)
+{
+    rc_dir_conf *c = cfg;
+    rc_starter *st;
+
+    if (!*label || (msg && !*msg)) {
+        return "RagChatStarter: the label and the message may not be empty";
+    }
+    if (strlen(label) > 200 || (msg && strlen(msg) > 4000)) {
+        return "RagChatStarter: at most 200 bytes of label and 4000 of message";
+    }
+    if (!c->starters) {
+        c->starters = apr_array_make(cmd->pool, 4, sizeof(rc_starter));
+    }
+    if (c->starters->nelts >= RC_STARTERS_MAX) {
+        return apr_psprintf(cmd->pool, "RagChatStarter: at most %d starters", RC_STARTERS_MAX);
+    }
+    st = apr_array_push(c->starters);
+    st->label = label;
+    st->message = msg ? msg : label;
+    return NULL;
+}
+
+/* RagChatReadme file:PATH (or env:NAME, or the text itself): markdown shown
+ * on the empty chat, read whole at startup. */
+static const char *set_readme(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    rc_dir_conf *c = cfg;
+    const char *path;
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t n;
+    char *text;
+
+    if (strncmp(arg, "file:", 5) != 0) {
+        return resolve_value(cmd, arg, &c->readme);
+    }
+    path = ap_server_root_relative(cmd->pool, arg + 5);
+    if (!path || apr_file_open(&f, path, APR_FOPEN_READ, 0, cmd->temp_pool) != APR_SUCCESS
+        || apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "RagChatReadme: cannot read %s", arg + 5);
+    }
+    if (fi.size > RC_README_MAX) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "RagChatReadme: %s is larger than %d KB", arg + 5,
+                            RC_README_MAX / 1024);
+    }
+    n = (apr_size_t)fi.size;
+    text = apr_palloc(cmd->pool, n + 1);
+    if (n && apr_file_read_full(f, text, n, &n) != APR_SUCCESS) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "RagChatReadme: cannot read %s", arg + 5);
+    }
+    apr_file_close(f);
+    text[n] = '\0';
+    c->readme = text;
+    return NULL;
+}
+
 #define OFF(f) ((void *)(apr_uintptr_t)APR_OFFSETOF(rc_dir_conf, f))
 #define IDX(i) ((void *)(apr_uintptr_t)(i))
 
@@ -518,6 +580,10 @@ const command_rec rc_directives[] = {
     AP_INIT_TAKE1("RagChatPdfFontMono", set_pdf_font, IDX(4), RSRC_CONF | ACCESS_CONF, "Monospace PDF font"),
     AP_INIT_TAKE1("RagChatPdfFontFallback", set_pdf_font, IDX(5), RSRC_CONF | ACCESS_CONF,
                   "Font for characters the others lack (CJK, emoji)"),
+    AP_INIT_TAKE12("RagChatStarter", add_starter, NULL, RSRC_CONF | ACCESS_CONF,
+                   "A suggested prompt on the empty chat: \"label\" [\"message\"]"),
+    AP_INIT_TAKE1("RagChatReadme", set_readme, NULL, RSRC_CONF | ACCESS_CONF,
+                  "Markdown shown on the empty chat: file:PATH, env:NAME or the text"),
     { NULL }
 };
 

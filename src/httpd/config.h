@@ -46,7 +46,19 @@ typedef struct {
     apr_array_header_t *upload_types;    /* const char *: ".pdf" or "type/subtype" */
 
     const char *pdf_font[6];     /* regular, bold, italic, bold-italic, mono, fallback */
+
+    /* The empty chat: suggested prompts (RagChatStarter) and a markdown text
+     * shown above them (RagChatReadme). */
+    apr_array_header_t *starters;        /* rc_starter */
+    const char *readme;
 } rc_dir_conf;
+
+typedef struct {
+    const char *label, *message;         /* the button's text, what it sends */
+} rc_starter;
+
+#define RC_STARTERS_MAX   12
+#define RC_README_MAX     (256 * 1024)
 
 /* Defaults, applied by the accessors below when a directive is unset. */
 #ifndef RC_DEFAULT_HTDOCS

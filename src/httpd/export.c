@@ -11,8 +11,10 @@
 #include "filename.h"
 #include "api.h"
 #include "clean.h"
+#include "conversation.h"
 #include "json.h"
 #include "pdf.h"
+#include "sources.h"
 #include "buf.h"
 #include "encode.h"
 #include "utf8.h"
@@ -25,7 +27,6 @@
 
 APLOG_USE_MODULE(ragchat);
 
-#define RC_EXPORT_STEPS_MAX  5000   /* the same bound as GET B/api/threads/{id} */
 #define RC_FILENAME_NAME_MAX 80     /* bytes of the thread name in a file name */
 
 /* ---- time stamps -------------------------------------------------------- */
@@ -279,22 +280,47 @@ static const char *content_disposition(apr_pool_t *p, const char *title, const c
 
 /* ---- markdown text -------------------------------------------------------- */
 
+static const char *open_fence(apr_pool_t *p, const char *md);
+
 static int is_user_step(const rc_step *s)
 {
     return s->type && strcmp(s->type, "user_message") == 0;
 }
 
+/* The Sources section of an answer whose metadata names sources, or "". */
+static const char *sources_markdown(apr_pool_t *p, const rc_step *s)
+{
+    json_t *meta = s->metadata ? json_loads(s->metadata, 0, NULL) : NULL;
+    const char *md = rc_sources_markdown(p, json_object_get(meta, "sources"));
+
+    json_decref(meta);
+    return md;
+}
+
 /* What a step says in an export: an answer with the reference's export
- * cleaning (JSON preamble and status lines gone), a user's message as typed. */
+ * cleaning (JSON preamble and status lines gone) and its sources, a user's
+ * message as typed. */
 static const char *step_markdown(apr_pool_t *p, const rc_step *s)
 {
-    const char *out = s->output ? s->output : "";
+    const char *out = s->output ? s->output : "", *src;
     size_t n = strlen(out);
 
     if (is_user_step(s)) {
         return rc_utf8_sanitize(p, out, n);
     }
     out = rc_clean_export(p, out, n);
+    src = sources_markdown(p, s);
+    if (*src) {
+        /* after the answer, whatever fence it left open */
+        const char *fence = open_fence(p, out);
+        char *all = apr_pstrcat(p, out, fence ? "\n" : "", fence ? fence : "",
+                                *out ? "\n\n" : "", src, NULL);
+        size_t n2 = strlen(all);
+        while (n2 > 0 && all[n2 - 1] == '\n') {
+            all[--n2] = '\0';
+        }
+        out = all;
+    }
     return rc_utf8_sanitize(p, out, strlen(out));
 }
 
@@ -467,11 +493,13 @@ static int export_step(rc_req *q, rc_db *db, const char *id, int pdf)
     }
 }
 
+/* The conversation as shown: the branch shown of its message steps. */
 static int export_thread(rc_req *q, rc_db *db, const char *id, int pdf)
 {
     request_rec *r = q->r;
     apr_pool_t *p = r->pool;
     rc_thread *t = rc_api_owned_thread(q, db, id);
+    rc_conversation *conv;
     apr_array_header_t *steps;
     rc_pdf_turn *turns;
     const char *title, *disp;
@@ -480,21 +508,16 @@ static int export_thread(rc_req *q, rc_db *db, const char *id, int pdf)
     if (!t) {
         return OK;
     }
-    if (!(steps = rc_store_thread_steps(db, t->id, RC_EXPORT_STEPS_MAX))) {
+    if (!(conv = rc_conversation_load(db, t->id))) {
         return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
                              "the database is unavailable");
     }
+    steps = rc_conversation_shown(p, conv);
     title = thread_title(p, t);
     disp = content_disposition(p, title, stamp_date(p, t->created), pdf ? "pdf" : "md");
     turns = apr_pcalloc(p, sizeof(*turns) * (steps->nelts + 1));
     for (i = 0; i < steps->nelts; i++) {
         rc_step *s = APR_ARRAY_IDX(steps, i, rc_step *);
-        /* Only the conversation: a Chainlit database may also hold run and
-         * tool steps, which its own UI does not show either. */
-        if (!s->type || (strcmp(s->type, "user_message") != 0
-                         && strcmp(s->type, "assistant_message") != 0)) {
-            continue;
-        }
         turns[n].role = is_user_step(s) ? "user" : "assistant";
         turns[n].name = speaker(q, s);
         turns[n].timestamp = human_stamp(p, s->created);

@@ -2,6 +2,7 @@
 #include "static.h"
 
 #include "http_core.h"
+#include "util_filter.h"
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
@@ -22,6 +23,8 @@ static const struct { const char *ext, *type; } types[] = {
     { ".ico", "image/x-icon" },
     { ".json", "application/json" },
     { ".woff2", "font/woff2" },
+    { ".woff", "font/woff" },
+    { ".ttf", "font/ttf" },
     { ".txt", "text/plain; charset=utf-8" },
     { NULL, NULL }
 };
@@ -67,6 +70,32 @@ static const char *resolve(rc_req *q, const char *path)
     return full;
 }
 
+/* The app's text files (HTML, CSS, JavaScript, SVG, JSON) go out compressed
+ * when mod_deflate is loaded and the client accepts it: the DEFLATE filter
+ * decides (and sets Vary). Its ETag gets a "-gzip" suffix, which a
+ * revalidation sends back: the suffix is dropped from If-None-Match, so a
+ * cached copy still gets its 304. */
+static void compress_text(request_rec *r, const char *type)
+{
+    const char *inm = apr_table_get(r->headers_in, "If-None-Match");
+
+    if (strncmp(type, "text/", 5) != 0 && strncmp(type, "image/svg", 9) != 0
+        && strncmp(type, "application/json", 16) != 0) {
+        return;
+    }
+    if (!ap_get_output_filter_handle("DEFLATE")) {
+        return;
+    }
+    ap_add_output_filter("DEFLATE", NULL, r, r->connection);
+    if (inm && strstr(inm, "-gzip\"")) {
+        char *v = apr_pstrdup(r->pool, inm), *at;
+        while ((at = strstr(v, "-gzip\"")) != NULL) {
+            memmove(at, at + 5, strlen(at + 5) + 1);
+        }
+        apr_table_setn(r->headers_in, "If-None-Match", v);
+    }
+}
+
 static int send_file(rc_req *q, const char *full, const char *type, const char *cache)
 {
     request_rec *r = q->r;
@@ -86,6 +115,7 @@ static int send_file(rc_req *q, const char *full, const char *type, const char *
     ap_set_etag(r);
     apr_table_setn(r->headers_out, "Cache-Control", cache);
     ap_set_content_type(r, type);
+    compress_text(r, type);
     if ((rv = ap_meets_conditions(r)) != OK) {
         r->status = rv;
         return OK;

@@ -155,4 +155,16 @@ typedef struct {
 /* The messages of a thread in order (rc_history_msg, in db->pool), at most
  * the first 2000; NULL on error. */
 apr_array_header_t *rc_store_history(rc_db *db, const char *thread_id);
+
+/* ---- conversation branches (store_branches.c) ---- */
+
+/* Replaces a step's metadata (JSON text). */
+int rc_store_step_set_metadata(rc_db *db, const char *step_id, const char *metadata);
+
+/* ---- search (store_search.c) ---- */
+
+/* The text of the thread's first message that contains q (as the thread
+ * search matches), or NULL: none, or an error (*failed set, when given). */
+const char *rc_store_thread_match(rc_db *db, const char *thread_id, const char *q,
+                                  int *failed);
 #endif

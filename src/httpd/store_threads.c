@@ -3,6 +3,7 @@
  * connections. Every statement of these tables is here. */
 #include "store.h"
 #include "ids.h"
+#include "snippet.h"
 
 #include "apr_strings.h"
 
@@ -119,23 +120,6 @@ int rc_store_thread_delete(rc_db *db, const char *id)
     return rv;
 }
 
-/* LIKE pattern for a substring search, with the wildcards of q escaped. */
-static const char *like_pattern(apr_pool_t *p, const char *q)
-{
-    char *out = apr_palloc(p, strlen(q) * 2 + 3), *o = out;
-
-    *o++ = '%';
-    for (; *q; q++) {
-        if (*q == '%' || *q == '_' || *q == '\\') {
-            *o++ = '\\';
-        }
-        *o++ = *q;
-    }
-    *o++ = '%';
-    *o = '\0';
-    return out;
-}
-
 apr_array_header_t *rc_store_threads_list(rc_db *db, const char *user_id,
                                           const char *user_ident, const char *q,
                                           const char *before, int limit)
@@ -149,7 +133,7 @@ apr_array_header_t *rc_store_threads_list(rc_db *db, const char *user_id,
     int rv;
 
     if (q && *q) {
-        const char *pat = like_pattern(db->pool, q);
+        const char *pat = rc_like_contains(db->pool, q);
         rv = rc_db_select(db, "threads_search",
                           "SELECT t.id, t.name, t.\"createdAt\" FROM threads t"
                           " WHERE (t.\"userId\" = %s OR t.\"userIdentifier\" = %s)"

@@ -12,6 +12,7 @@
  * the assistant's step with the backend's message. */
 #include "upload.h"
 #include "backend.h"
+#include "conversation.h"
 #include "json.h"
 #include "multipart.h"
 #include "store.h"
@@ -306,6 +307,8 @@ static int record(upload_ctx *u, const char *message, const char **user_step,
     apr_dbd_transaction_t *tx;
     apr_time_t now = apr_time_now();
     rc_thread *t = u->thread;
+    rc_conversation *conv = NULL;
+    const char *after = NULL;
     rc_step s;
     rc_db *db;
     int rv, i, new_thread = 0;
@@ -318,6 +321,13 @@ static int record(upload_ctx *u, const char *message, const char **user_step,
     if (!t) {
         t = rc_store_thread_new(db, q->user_id, q->user, file_names(u, RC_UP_NAME_MAX));
         new_thread = 1;
+    }
+    else if ((conv = rc_conversation_load(db, t->id)) != NULL) {
+        after = rc_conversation_leaf(p, conv);    /* the end of the branch shown */
+    }
+    else {
+        rc_db_release(db);
+        return -1;
     }
     u->thread = t;
     *user_step = rc_uuid4(p);
@@ -332,7 +342,7 @@ static int record(upload_ctx *u, const char *message, const char **user_step,
         s.type = "user_message";
         s.name = q->user;
         s.output = apr_pstrcat(p, "Uploaded: ", file_names(u, 0), NULL);
-        s.metadata = "{}";
+        s.metadata = rc_branches_meta_after(p, "{\"upload\":true}", after);
         s.created = s.start = rc_timestamp(p, u->started);
         s.end = rc_timestamp(p, now);
         rv = rv || rc_store_step_insert(db, &s);
@@ -357,7 +367,7 @@ static int record(upload_ctx *u, const char *message, const char **user_step,
         s.type = "assistant_message";
         s.name = rc_conf_assistant(q->conf);
         s.output = message;
-        s.metadata = "{}";
+        s.metadata = rc_branches_meta_after(p, "{\"upload\":true}", *user_step);
         /* after the user's step, which started earlier */
         s.created = s.start = s.end = rc_timestamp(p, now > u->started ? now : u->started + 1);
         rv = rv || rc_store_step_insert(db, &s);

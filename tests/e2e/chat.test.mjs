@@ -42,6 +42,8 @@ test('an answer grows token by token, then gets its actions', async () => {
       return live ? {
         text: live.querySelector('.md').textContent.trim(), cursor: !!live.querySelector('.cursor'), busy: live.getAttribute('aria-busy'),
         disabled: document.querySelector('#composer-input').disabled, stop: !document.querySelector('#stop').hidden,
+        readOnly: document.querySelector('#composer-input').readOnly,
+        focused: document.activeElement === document.querySelector('#composer-input'),
       } : null;
     });
     if (!state) break;
@@ -50,7 +52,9 @@ test('an answer grows token by token, then gets its actions', async () => {
       assert.equal(state.busy, 'true');
       seen.add(state.text);
     }
-    assert.equal(state.disabled, true, 'the composer is disabled while sending');
+    assert.equal(state.disabled, false, 'the message box is not disabled while an answer streams');
+    assert.equal(state.readOnly, true, 'it is read-only meanwhile');
+    assert.equal(state.focused, true, 'and keeps the focus');
     assert.equal(state.stop, true, 'Stop shows while streaming');
     await page.waitForTimeout(60);
   }
@@ -61,7 +65,7 @@ test('an answer grows token by token, then gets its actions', async () => {
   assert.equal((await page.textContent('.msg.assistant.latest .md')).trim(), tokens.join('').trim());
   assert.equal(await page.isVisible('.msg.assistant.latest .pdf-main'), true, 'Download PDF on the latest answer');
   assert.equal(await page.isVisible('.msg.assistant.latest [data-act=copy]'), true);
-  assert.equal(await page.isEnabled('#composer-input'), true);
+  assert.equal(await page.isEditable('#composer-input'), true);
   assert.ok(await currentThread(page), 'the URL names the new thread');
   assert.equal((await page.locator('.msg.user').last().textContent()).trim(), 'Stream me six words');
 });
@@ -99,7 +103,7 @@ test('Stop ends a streaming answer, keeps the partial text, and the reload shows
   assert.ok(text.startsWith('w0 w1 w2 w3'), 'partial text kept: ' + text);
   assert.ok(!text.includes('w29'), 'the answer did not run to its end: ' + text);
   assert.match(await page.textContent('.msg.assistant.latest .who'), /Stopped/);
-  assert.equal(await page.isEnabled('#composer-input'), true);
+  assert.equal(await page.isEditable('#composer-input'), true);
   await page.reload();
   await appReady(page);
   await page.waitForSelector(`.msg.assistant[data-step="${id}"]`);
@@ -162,7 +166,7 @@ test('a backend failure before the answer shows an inline error with Retry, and 
   await page.waitForSelector('.msg.assistant .notice', { timeout: 15000 });
   assert.equal(await page.isVisible('.msg.assistant .notice [data-act=retry]'), true);
   assert.ok((await page.textContent('.msg.assistant .notice')).length > 10);
-  assert.equal(await page.isEnabled('#composer-input'), true, 'the composer is usable again');
+  assert.equal(await page.isEditable('#composer-input'), true, 'the composer is usable again');
   await page.click('.msg.assistant .notice [data-act=retry]');
   await answered(page);
   assert.match(await page.textContent('.msg.assistant.latest .md'), /Echo: Please fail once/);

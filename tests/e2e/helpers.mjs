@@ -1,6 +1,7 @@
 // Shared helpers of the end-to-end suite: a real httpd with the module (through
 // tests/harness.py), the fake backend's control endpoints, Debian's chromium.
 import { spawn, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,6 +43,13 @@ export async function startServer({ auth = 'form', extra = [] } = {}) {
   info.base = info.url.endsWith('/') ? info.url : info.url + '/';
   info.db = path.join(info.root, 'data', 'chat_history.db');
   return info;
+}
+
+/* The chat requests the fake backend received: [{role, content}] lists. */
+export async function backendMessages(server) {
+  const r = await fetch(server.backend + '/_requests');
+  return (await r.json()).filter((x) => x.path === '/v1/chat/completions')
+    .map((x) => x.json.messages.map((m) => [m.role, m.content]));
 }
 
 /* The fake backend's control endpoints. */
@@ -158,8 +166,8 @@ export async function assertInert(page, assert) {
 
 /* A server, a browser and a page, logged in as alice unless login is false:
  * what every suite's before() needs. */
-export async function openSession({ auth = 'form', login: signIn = true } = {}) {
-  const server = await startServer({ auth });
+export async function openSession({ auth = 'form', login: signIn = true, extra = [] } = {}) {
+  const server = await startServer({ auth, extra });
   const browser = await launch();
   const page = await newPage(browser);
   if (signIn) await login(page, server);
@@ -169,4 +177,16 @@ export async function openSession({ auth = 'form', login: signIn = true } = {}) 
 export async function closeSession({ server, browser } = {}) {
   if (browser) await browser.close();
   if (server) await server.stop();
+}
+
+/* axe-core's serious and critical violations on the page as it is (axe is
+ * evaluated through the DevTools protocol: the page's CSP allows no inline
+ * script). Each as "rule: target (summary)". */
+let axeSource;
+export async function axeViolations(page) {
+  if (!axeSource) axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource);
+  const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${n.failureSummary.replace(/\s+/g, ' ').slice(0, 200)})`));
 }

@@ -137,3 +137,36 @@ test('an answer can follow an upload with the message typed alongside', async ()
   const t = await api(page, 'GET', 'api/threads/' + await currentThread(page));
   assert.ok(t.json.elements.some((e) => e.name === 'context.txt'));
 });
+
+test('an upload can be cancelled; the files stay for another try', async () => {
+  await page.click('#new-chat');
+  await script(server, { delay: 6 });
+  const chooser = page.waitForEvent('filechooser');
+  await page.click('#attach');
+  await (await chooser).setFiles([{ name: 'slow.txt', mimeType: 'text/plain', buffer: Buffer.from('slow') }]);
+  await page.click('#send');
+  await page.waitForSelector('#upload-cancel', { state: 'visible' });
+  await page.click('#upload-cancel');
+  await page.waitForSelector('#composer-error:not([hidden])');
+  assert.match(await page.textContent('#composer-error'), /Upload cancelled/);
+  assert.equal(await page.isHidden('#upload-progress'), true);
+  assert.equal(await page.isVisible('#chips .file-chip'), true, 'the chips stay');
+  assert.equal(await page.isEnabled('#attach'), true);
+  assert.equal(await page.$('.msg.assistant'), null, 'nothing was added to the chat');
+  await page.click('#chips [aria-label="Remove slow.txt"]');
+});
+
+test('the ingestion notice has no feedback, export or regenerate, live or reloaded', async () => {
+  const chooser = page.waitForEvent('filechooser');
+  await page.click('#attach');
+  await (await chooser).setFiles([{ name: 'plain.txt', mimeType: 'text/plain', buffer: Buffer.from('plain') }]);
+  await page.click('#send');
+  await page.waitForSelector('.msg.assistant.ingest .md:has-text("Ingested")', { timeout: 20000 });
+  const none = async () => page.$$eval('.msg.assistant.ingest [data-act], .msg.assistant.ingest .pdf-main', (x) => x.length);
+  assert.equal(await none(), 0);
+  assert.equal(await page.$$eval('.msg.user.upload [data-act=edit]', (x) => x.length), 0, 'an upload cannot be edited');
+  await page.reload();
+  await appReady(page);
+  await page.waitForSelector('.msg.assistant.ingest');
+  assert.equal(await none(), 0);
+});

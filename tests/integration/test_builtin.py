@@ -124,7 +124,7 @@ def test_upload_markdown_and_pdf(api, server):
 
 
 def test_answer_quotes_the_passage_of_the_pdf(api):
-    content, tokens, _ = ask(api, "How many barrels did the quartermaster order?")
+    content, tokens, events = ask(api, "How many barrels did the quartermaster order?")
     assert "no language model" in content
     blocks = quoted_blocks(content)
     assert blocks, content
@@ -134,9 +134,20 @@ def test_answer_quotes_the_passage_of_the_pdf(api):
     marked = quoted_blocks(content, bold=True)[0][1]
     assert "**quartermaster**" in marked and "**barrels**" in marked, marked
     assert "**forty**" not in marked and "**pitch**" not in marked, marked
-    assert "**Sources**" in content and "| Document | Passage | Score |" in content
-    assert re.search(r"(?m)^\| aurelia\.pdf \| 1 \| 1\.00 \|$", content), content
-    assert "".join(tokens) == content
+    # The passages found are the answer's sources: a leading ```json block, as a
+    # RAG backend sends it, kept in the step's metadata (not in its text).
+    streamed = "".join(tokens)
+    assert streamed.startswith("```json\n{\"sources\":") and streamed.endswith(content)
+    assert "```json" not in content and "Sources" not in content
+    sources = final_event(events)[1]["sources"]
+    assert sources[0] == {"title": "aurelia.pdf", "file": "aurelia.pdf", "passage": 1,
+                          "score": 1.0}, sources
+    assert all(0 < s["score"] <= 1 for s in sources)
+    th = events[0][1]
+    step = [s for s in api.thread(th["thread_id"])["steps"]
+            if s["id"] == th["assistant_step_id"]][0]
+    assert step["metadata"]["sources"] == sources
+    assert step["metadata"]["preamble"]["sources"][0]["title"] == "aurelia.pdf"
 
 
 def test_answer_quotes_the_passage_of_a_markdown_document(api):

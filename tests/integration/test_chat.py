@@ -132,7 +132,9 @@ def check_chat_rows(server, user, thread_id, user_step, asst_step, question, ans
         for col in ("disableFeedback", "streaming", "isError"):
             assert s[col] in (0, 1), (col, s)
         assert s["isError"] == 0, s
-    assert us["metadata"] == "{}", us
+    # the branch each step belongs to (the first question starts the thread)
+    assert json.loads(us["metadata"]) == {"after": None}, us
+    assert json.loads(asst["metadata"])["after"] == user_step, asst
     assert us["createdAt"] < asst["createdAt"], steps
     assert asst["start"] <= asst["end"], asst
 

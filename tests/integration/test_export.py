@@ -205,8 +205,10 @@ def test_answer_pdf(api, short_thread):
     in_order(flat, "How to rotate the backend API key", "about five minutes",
              "Generate a new key", "ragctl keys add --label 2024-q3",
              "After an hour", "Keep the old key")
-    for gone in ("working...", "```json", "confidence", "handbook.pdf"):
+    for gone in ("working...", "```json", "confidence"):
         assert gone not in text, gone
+    # the preamble's sources are listed after the answer
+    in_order(flat, "Keep the old key", "Sources", "1. handbook.pdf")
 
     info = pdf_info(pdf)
     assert info.get("Title") == "Quarterly report summary", info
@@ -225,7 +227,7 @@ def test_answer_md(api, short_thread):
     th = short_thread
     r = get_export(api, "steps", th["assistant_step_id"], "md")
     md = check_md_response(r)
-    assert md == sample("short.md").strip() + "\n"
+    assert md == sample("short.md").strip() + "\n\n**Sources**\n\n1. handbook.pdf\n"
     plain, utf8 = disposition_names(r)
     assert utf8.endswith(".md") and utf8.startswith("Quarterly report summary \u2013 20"), utf8
     assert plain.endswith(".md"), plain
@@ -277,7 +279,7 @@ def test_long_answer_pages_table_code_links(api, backend):
     assert any("html.spec.whatwg.org" in u for u in urls), urls
 
     md = check_md_response(get_export(api, "steps", th["assistant_step_id"], "md"))
-    assert md == long_md.strip() + "\n"
+    assert md == long_md.strip() + "\n\n**Sources**\n\n1. doc.pdf\n"
 
 
 def test_unicode_answer_and_file_name(api, backend):

@@ -6,6 +6,7 @@ import http.client
 import os
 import posixpath
 import re
+import zlib
 
 from conftest import assert_error_json
 
@@ -69,6 +70,41 @@ def test_files_in_a_subfolder_as_they_are(api):
         assert r.content == f.read()
     assert r.headers["Cache-Control"] == "public, max-age=3600" and r.headers.get("ETag")
     assert api.get("/static/js/sse.js", headers={"If-None-Match": r.headers["ETag"]}).status_code == 304
+
+
+def test_text_files_go_out_compressed_and_still_revalidate(server, api):
+    """With mod_deflate loaded, the app's text files are gzipped for clients
+    that accept it; the "-gzip" ETag they carry still gets a 304."""
+    with open(os.path.join(harness.REPO, "htdocs", "app.css"), "rb") as f:
+        css = f.read()
+    r = api.s.get(server.url("/static/app.css"), headers={"Accept-Encoding": "gzip"}, stream=True)
+    raw = r.raw.read()
+    assert r.headers.get("Content-Encoding") == "gzip" and "Accept-Encoding" in r.headers["Vary"]
+    assert zlib.decompress(raw, 31) == css and len(raw) < len(css) / 2
+    assert api.get("/static/app.css", headers={"Accept-Encoding": "gzip",
+                                               "If-None-Match": r.headers["ETag"]}).status_code == 304
+    plain = api.get("/static/app.css", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers and plain.content == css
+    assert api.get("/static/app.css", headers={"Accept-Encoding": "identity",
+                                               "If-None-Match": plain.headers["ETag"]}).status_code == 304
+    # the page too; a font is sent as it is
+    assert api.get("/", headers={"Accept-Encoding": "gzip"}).headers.get("Content-Encoding") == "gzip"
+
+
+def test_debian_highlight_js_and_katex_are_served(api):
+    """htdocs/vendor links to Debian's libjs-highlight.js and libjs-katex: the
+    app serves them itself (no CDN), fonts included."""
+    r = api.get("/static/vendor/highlight.min.js")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert b"hljs" in r.content[:2000]
+    r = api.get("/static/vendor/katex/katex.min.js")
+    assert r.status_code == 200 and b"katex" in r.content[:2000]
+    css = api.get("/static/vendor/katex/katex.min.css")
+    assert css.status_code == 200 and css.headers["Content-Type"] == "text/css; charset=utf-8"
+    font = re.search(rb"url\((fonts/KaTeX_Main-Regular\.woff2)\)", css.content).group(1).decode()
+    r = api.get("/static/vendor/katex/" + font)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "font/woff2"
+    assert r.content[:4] == b"wOF2" and "Content-Encoding" not in r.headers
 
 
 def test_nothing_outside_htdocs_nor_dot_files(server, api):

@@ -86,6 +86,29 @@ def test_search_names_and_messages(api, backend):
         assert r.status_code == 200, (q, r.text)
 
 
+def test_search_results_show_the_matching_text(api, backend):
+    word = unique("walrus")
+    long_before = " ".join("filler%d" % i for i in range(60))
+    t = new_thread(api, "an opening question")
+    backend.script({"tokens": [long_before + " then the " + word.upper() + " appears, and "
+                               + " ".join("tail%d" % i for i in range(60))]})
+    api.chat_events("more", thread_id=t["thread_id"])
+    named = new_thread(api, "named %s only" % word)
+    found = {x["id"]: x for x in all_threads(api, q=word)["threads"]}
+    snip = found[t["thread_id"]]["snippet"]
+    # around the match, cut on words, marked where cut
+    assert ("the " + word.upper() + " appears") in snip, snip
+    assert snip.startswith("\u2026") and snip.endswith("\u2026"), snip
+    assert len(snip) < 200 and "filler0 " not in snip and "tail59" not in snip, snip
+    # the first matching message is the thread's name here: its text is shown
+    assert found[named["thread_id"]]["snippet"] == "named %s only" % word
+    # no snippet without a search
+    plain = [x for x in all_threads(api)["threads"] if x["id"] == t["thread_id"]][0]
+    assert "snippet" not in plain
+    # wildcards of the search are text
+    assert all_threads(api, q=word[:-1] + "_")["threads"] == []
+
+
 def test_get_thread_with_steps(api, backend):
     backend.script({"tokens": ["Some ", "*answer*"]})
     th = new_thread(api, "get me")

@@ -269,7 +269,9 @@ def test_several_files_recorded_like_the_reference(server, api, backend):
         assert asst["name"] == "Assistant" and asst["isError"] == 0
         for s in steps:
             assert UUID4.match(s["id"]) and TIMESTAMP.match(s["createdAt"])
-            assert json.loads(s["metadata"]) == {}
+        # marked as an upload, in the conversation's branch
+        assert json.loads(user["metadata"]) == {"upload": True, "after": None}
+        assert json.loads(asst["metadata"]) == {"upload": True, "after": user["id"]}
         assert user["createdAt"] < asst["createdAt"]
         els = con.execute('SELECT * FROM elements WHERE "threadId" = ? ORDER BY name',
                           (j["thread_id"],)).fetchall()

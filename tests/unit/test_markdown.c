@@ -102,6 +102,57 @@ static void test_edges(apr_pool_t *p)
     }
 }
 
+static void test_math(apr_pool_t *p)
+{
+    const char *h;
+
+    CHECK_STR(html(p, "Euler: $e^{i\\pi} + 1 = 0$ and $a_1 * b_2$."),
+              "<p>Euler: <span class=\"math math-inline\">e^{i\\pi} + 1 = 0</span> and "
+              "<span class=\"math math-inline\">a_1 * b_2</span>.</p>\n");
+    CHECK_STR(html(p, "$$\n\\int_0^1 x\\,dx < 1\n$$"),
+              "<p><span class=\"math math-display\">\\int_0^1 x\\,dx &lt; 1</span></p>\n");
+    CHECK_STR(html(p, "\\(x^2\\) and \\[\\frac{a}{b}\\]"),
+              "<p><span class=\"math math-inline\">x^2</span> and "
+              "<span class=\"math math-display\">\\frac{a}{b}</span></p>\n");
+    /* money is not math: a space after the opener, a digit after the closer */
+    CHECK_STR(html(p, "It costs $5 and $10, or $ 3 $."),
+              "<p>It costs $5 and $10, or $ 3 $.</p>\n");
+    CHECK_STR(html(p, "Escaped \\$x$ stays"), "<p>Escaped $x$ stays</p>\n");
+    /* not in code, fenced or inline */
+    CHECK_STR(html(p, "`$HOME` and `echo $A $B`"),
+              "<p><code>$HOME</code> and <code>echo $A $B</code></p>\n");
+    h = html(p, "```sh\necho $HOME\nexport A=$B\n```\n\n$x$");
+    CHECK(strstr(h, "echo $HOME\nexport A=$B") != NULL);
+    CHECK(strstr(h, "<span class=\"math math-inline\">x</span>") != NULL);
+    /* indented code: restored as written */
+    h = html(p, "text\n\n    a $x$ b\n");
+    CHECK(strstr(h, "<pre><code>a $x$ b") != NULL);
+    /* a table cell keeps its pipe inside math */
+    h = html(p, "| a | b |\n|---|---|\n| $|x|$ | 2 |\n");
+    CHECK(strstr(h, "<td><span class=\"math math-inline\">|x|</span></td>") != NULL);
+    /* in a link's address: the text as written, escaped, never markup */
+    h = html(p, "[t](http://a.b/$x\"onmouseover=1$)");
+    CHECK(strstr(h, "<span") == NULL);
+    CHECK(strstr(h, "onmouseover") == NULL || strstr(h, "\"onmouseover") == NULL);
+    /* TeX is escaped; no blank line inside; the mark in the text turns math off */
+    CHECK_STR(html(p, "$<b>&$"), "<p><span class=\"math math-inline\">&lt;b&gt;&amp;</span></p>\n");
+    CHECK_STR(html(p, "$a\n\nb$"), "<p>$a</p>\n<p>b$</p>\n");
+    CHECK_STR(html(p, "XMATHX0Z $y$"), "<p>XMATHX0Z $y$</p>\n");
+    CHECK_STR(html(p, "$$ $$ and $$"), "<p>$$ $$ and $$</p>\n");
+}
+
+static void test_images(apr_pool_t *p)
+{
+    CHECK_STR(html(p, "![A chart](https://example.com/c.png \"T\")"),
+              "<p><a href=\"https://example.com/c.png\" title=\"T\">A chart</a></p>\n");
+    CHECK_STR(html(p, "![](//cdn.example.com/x.png)"),
+              "<p><a href=\"//cdn.example.com/x.png\">//cdn.example.com/x.png</a></p>\n");
+    /* this site's images and data: images stay images */
+    CHECK_STR(html(p, "![logo](static/favicon.svg)"),
+              "<p><img src=\"static/favicon.svg\" alt=\"logo\" /></p>\n");
+    CHECK(strstr(html(p, "![d](data:image/png;base64,AAAA)"), "<img") != NULL);
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -112,6 +163,8 @@ int main(void)
     test_extensions(p);
     test_raw_html(p);
     test_edges(p);
+    test_math(p);
+    test_images(p);
     apr_pool_destroy(p);
     apr_terminate();
     return UNIT_REPORT("markdown");
