@@ -8,6 +8,7 @@
  * one 0.1.0 made) is brought to version 1 by running them all.
  * Version 2: the built-in backend's document store on PostgreSQL (tsvector, GIN
  * index), and indexes for deleting a thread's feedback and elements.
+ * Version 3: threads."ragchatApp", the RagChatApp a thread belongs to.
  *
  * A later version appends its statements with its number and raises
  * RC_SCHEMA_VERSION; nothing already here changes. */
@@ -104,6 +105,9 @@ static const schema_stmt statements[] = {
     { 2, PG, "CREATE INDEX IF NOT EXISTS ragchat_chunks_tsv ON ragchat_chunks USING GIN (tsv)" },
     { 2, PG, "CREATE INDEX IF NOT EXISTS ragchat_chunks_document"
              " ON ragchat_chunks (\"userIdentifier\", document)" },
+    /* ---- 3: RagChatApp: the app a thread belongs to (NULL: none yet, as the
+     * reference app writes them) ---- */
+    { 3, ALL, "ALTER TABLE threads ADD COLUMN \"ragchatApp\" TEXT" },
     { 0, 0, NULL }
 };
 

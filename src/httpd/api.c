@@ -32,7 +32,7 @@ rc_db *rc_api_db(rc_req *q)
 rc_thread *rc_api_owned_thread(rc_req *q, rc_db *db, const char *id)
 {
     int failed = 0;
-    rc_thread *t = rc_store_thread_get(db, id, q->user_id, q->user, &failed);
+    rc_thread *t = rc_store_thread_get(db, id, q->user_id, q->user, rc_req_app(q), &failed);
 
     if (!t) {
         if (failed) {
@@ -48,7 +48,7 @@ rc_thread *rc_api_owned_thread(rc_req *q, rc_db *db, const char *id)
 rc_step *rc_api_owned_step(rc_req *q, rc_db *db, const char *id)
 {
     int failed = 0;
-    rc_step *s = rc_store_step_get(db, id, q->user_id, q->user, &failed);
+    rc_step *s = rc_store_step_get(db, id, q->user_id, q->user, rc_req_app(q), &failed);
 
     if (!s) {
         if (failed) {
@@ -154,7 +154,8 @@ static int list_threads(rc_req *q)
         return OK;
     }
     /* One more than asked tells whether another page follows. */
-    list = rc_store_threads_list(db, q->user_id, q->user, query, before, limit + 1);
+    list = rc_store_threads_list(db, q->user_id, q->user, rc_req_app(q), query, before,
+                                 limit + 1);
     if (!list) {
         return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database", "the database is unavailable");
     }

@@ -320,6 +320,7 @@ static int save_question(chat_ctx *c, rc_db *db, const rc_thread *t, const char 
     rv = rc_db_begin(db, &tx);
     if (!rv) {
         rv = (c->new_thread && rc_store_thread_insert(db, t))
+          || (!c->new_thread && !t->app && rc_store_thread_claim(db, t->id, rc_req_app(c->q)))
           || (!c->regenerate && rc_store_step_insert(db, &s))
           || rc_store_stream_begin(db, c->assistant_step_id, t->id, c->q->user_id);
         if (rc_db_end(db, tx, rv) && !rv) {
@@ -398,7 +399,7 @@ static int begin_chat(chat_ctx *c, json_t **history)
     }
     if (json_is_string(req.thread_id)) {
         t = rc_store_thread_get(db, json_string_value(req.thread_id), q->user_id, q->user,
-                                &failed);
+                                rc_req_app(q), &failed);
         if (t) {
             conv = rc_conversation_load(db, t->id);
             failed = !conv;
@@ -412,7 +413,7 @@ static int begin_chat(chat_ctx *c, json_t **history)
         }
     }
     else {
-        t = rc_store_thread_new(db, q->user_id, q->user, req.content);
+        t = rc_store_thread_new(db, q->user_id, q->user, rc_req_app(q), req.content);
         c->new_thread = 1;
     }
     c->thread_id = t->id;
@@ -572,7 +573,7 @@ int rc_handle_chat_stop(rc_req *q, const char *step_id)
     if (n > 0) {
         return rc_send_json(r, HTTP_ACCEPTED, json_pack("{s:b}", "stopping", 1));
     }
-    if (n == 0 && rc_store_step_get(db, step_id, q->user_id, q->user, &failed)) {
+    if (n == 0 && rc_store_step_get(db, step_id, q->user_id, q->user, rc_req_app(q), &failed)) {
         return rc_send_error(r, HTTP_CONFLICT, "not_running", "this answer has already ended");
     }
     return rc_send_error(r, HTTP_NOT_FOUND, "not_found", "no running answer with this id");

@@ -65,6 +65,7 @@ void *rc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(welcome);
     MERGE_PTR(assistant_name);
     MERGE_PTR(logout_url);
+    MERGE_PTR(app_name);
     MERGE_INT(max_request);
     MERGE_INT(upload_max_size);
     MERGE_INT(upload_max_files);
@@ -561,6 +562,9 @@ const command_rec rc_directives[] = {
                   "Greeting shown in a new conversation"),
     AP_INIT_TAKE1("RagChatAssistantName", set_string, OFF(assistant_name), RSRC_CONF | ACCESS_CONF,
                   "Name stored on the assistant's steps"),
+    AP_INIT_TAKE1("RagChatApp", set_string, OFF(app_name), RSRC_CONF | ACCESS_CONF,
+                  "The app's name, stored with its threads: apps on one database see only "
+                  "their own threads (default: the app's path)"),
     AP_INIT_TAKE1("RagChatLogoutURL", set_string, OFF(logout_url), RSRC_CONF | ACCESS_CONF,
                   "RagChatAuth apache: where Log out goes (e.g. mod_auth_form's "
                   "form-logout-handler location)"),

@@ -39,6 +39,7 @@ typedef struct {
     const char *welcome;
     const char *assistant_name;
     const char *logout_url;      /* RagChatAuth apache: the site's own logout */
+    const char *app_name;        /* RagChatApp: whose threads these are */
     apr_off_t max_request;       /* bytes of a JSON API body */
 
     apr_off_t upload_max_size;

@@ -464,7 +464,7 @@ static int export_step(rc_req *q, rc_db *db, const char *id, int pdf)
     if (!s) {
         return OK;
     }
-    t = rc_store_thread_get(db, s->thread_id, q->user_id, q->user, &failed);
+    t = rc_store_thread_get(db, s->thread_id, q->user_id, q->user, rc_req_app(q), &failed);
     if (failed) {
         return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
                              "the database is unavailable");

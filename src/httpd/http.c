@@ -266,3 +266,11 @@ int rc_read_form(rc_req *q, apr_off_t limit, apr_table_t **form)
     *form = parse_form(q->r->pool, body);
     return OK;
 }
+
+const char *rc_req_app(const rc_req *q)
+{
+    if (q->conf->app_name) {
+        return q->conf->app_name;
+    }
+    return *q->base ? q->base : "/";
+}

@@ -55,6 +55,10 @@ apr_array_header_t *rc_path_segments(apr_pool_t *p, const char *rel);
 /* Value of one query-string parameter, URL-decoded, or NULL. */
 const char *rc_query_param(request_rec *r, const char *name);
 
+/* The app's name (RagChatApp, else its path, "/" at the root): threads are
+ * scoped to it. */
+const char *rc_req_app(const rc_req *q);
+
 /* Looks up (and creates on first sight) the users row of q->user. */
 const char *rc_req_user_id(rc_req *q, rc_db *db);
 

@@ -19,31 +19,37 @@ typedef struct {
 
 typedef struct {
     const char *id, *name, *created, *user_id, *user_ident;
+    const char *app;             /* RagChatApp that owns it; NULL: none yet (the
+                                    reference app's threads show in every app) */
 } rc_thread;
 
 /* The users row of this identifier, created on first sight; NULL on error. */
 const char *rc_store_user_id(rc_db *db, const char *identifier);
 
-/* The thread if it belongs to the user, else NULL (also on error: *failed). */
+/* The thread if it belongs to the user and to app (or to no app yet), else
+ * NULL (also on error: *failed). */
 rc_thread *rc_store_thread_get(rc_db *db, const char *id, const char *user_id,
-                               const char *user_ident, int *failed);
+                               const char *user_ident, const char *app, int *failed);
 rc_thread *rc_store_thread_new(rc_db *db, const char *user_id, const char *user_ident,
-                               const char *name);
+                               const char *app, const char *name);
+/* A thread of no app yet becomes app's (the first app that continues it). */
+int rc_store_thread_claim(rc_db *db, const char *id, const char *app);
 int rc_store_thread_insert(rc_db *db, const rc_thread *t);
 int rc_store_thread_rename(rc_db *db, const char *id, const char *name);
 int rc_store_thread_delete(rc_db *db, const char *id);
-/* The user's threads, newest first: createdAt < before (when set), matching q in
- * the name or any message (when set); at most limit. NULL on error. */
+/* The user's threads of app (and of no app), newest first: createdAt < before
+ * (when set), matching q in the name or any message (when set); at most
+ * limit. NULL on error. */
 apr_array_header_t *rc_store_threads_list(rc_db *db, const char *user_id,
-                                          const char *user_ident, const char *q,
-                                          const char *before, int limit);
+                                          const char *user_ident, const char *app,
+                                          const char *q, const char *before, int limit);
 
 int rc_store_step_insert(rc_db *db, const rc_step *s);
 /* Steps of a thread in order, with their feedback; at most limit. */
 apr_array_header_t *rc_store_thread_steps(rc_db *db, const char *thread_id, int limit);
-/* The step if its thread belongs to the user, else NULL. */
+/* The step if its thread belongs to the user and to app (or no app), else NULL. */
 rc_step *rc_store_step_get(rc_db *db, const char *id, const char *user_id,
-                           const char *user_ident, int *failed);
+                           const char *user_ident, const char *app, int *failed);
 
 /* Running answers, so a stop request reaches the stream on any child process
  * or server sharing the database. */

@@ -40,11 +40,13 @@ static rc_thread *thread_from_row(rc_db *db, apr_dbd_row_t *row)
     t->name = apr_pstrdup(db->pool, v ? v : "");
     v = rc_db_col(db, row, 2);
     t->created = apr_pstrdup(db->pool, v ? v : "");
+    v = rc_db_col(db, row, 3);
+    t->app = v ? apr_pstrdup(db->pool, v) : NULL;
     return t;
 }
 
 rc_thread *rc_store_thread_get(rc_db *db, const char *id, const char *user_id,
-                               const char *user_ident, int *failed)
+                               const char *user_ident, const char *app, int *failed)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
@@ -52,9 +54,10 @@ rc_thread *rc_store_thread_get(rc_db *db, const char *id, const char *user_id,
 
     /* Chainlit writes both the user's id and identifier; either proves ownership. */
     if (rc_db_select(db, "thread_get",
-                     "SELECT id, name, \"createdAt\" FROM threads WHERE id = %s"
-                     " AND (\"userId\" = %s OR \"userIdentifier\" = %s) LIMIT 1",
-                     &res, RC_DB_ARGS(id, user_id, user_ident))) {
+                     "SELECT id, name, \"createdAt\", \"ragchatApp\" FROM threads WHERE id = %s"
+                     " AND (\"userId\" = %s OR \"userIdentifier\" = %s)"
+                     " AND (\"ragchatApp\" IS NULL OR \"ragchatApp\" = %s) LIMIT 1",
+                     &res, RC_DB_ARGS(id, user_id, user_ident, app))) {
         if (failed) {
             *failed = 1;
         }
@@ -71,10 +74,11 @@ rc_thread *rc_store_thread_get(rc_db *db, const char *id, const char *user_id,
 }
 
 rc_thread *rc_store_thread_new(rc_db *db, const char *user_id, const char *user_ident,
-                               const char *name)
+                               const char *app, const char *name)
 {
     rc_thread *t = apr_pcalloc(db->pool, sizeof(*t));
 
+    t->app = app;
     t->id = rc_uuid4(db->pool);
     t->created = rc_timestamp(db->pool, apr_time_now());
     t->name = name;
@@ -87,9 +91,17 @@ int rc_store_thread_insert(rc_db *db, const rc_thread *t)
 {
     return rc_db_exec(db, "thread_add",
                       "INSERT INTO threads (id, \"createdAt\", name, \"userId\","
-                      " \"userIdentifier\", tags, metadata) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                      " \"userIdentifier\", tags, metadata, \"ragchatApp\")"
+                      " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                       NULL, RC_DB_ARGS(t->id, t->created, t->name, t->user_id,
-                                       t->user_ident, "[]", "{}"));
+                                       t->user_ident, "[]", "{}", t->app));
+}
+
+int rc_store_thread_claim(rc_db *db, const char *id, const char *app)
+{
+    return rc_db_exec(db, "thread_claim",
+                      "UPDATE threads SET \"ragchatApp\" = %s WHERE id = %s"
+                      " AND \"ragchatApp\" IS NULL", NULL, RC_DB_ARGS(app, id));
 }
 
 int rc_store_thread_rename(rc_db *db, const char *id, const char *name)
@@ -121,8 +133,8 @@ int rc_store_thread_delete(rc_db *db, const char *id)
 }
 
 apr_array_header_t *rc_store_threads_list(rc_db *db, const char *user_id,
-                                          const char *user_ident, const char *q,
-                                          const char *before, int limit)
+                                          const char *user_ident, const char *app,
+                                          const char *q, const char *before, int limit)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
@@ -135,22 +147,24 @@ apr_array_header_t *rc_store_threads_list(rc_db *db, const char *user_id,
     if (q && *q) {
         const char *pat = rc_like_contains(db->pool, q);
         rv = rc_db_select(db, "threads_search",
-                          "SELECT t.id, t.name, t.\"createdAt\" FROM threads t"
+                          "SELECT t.id, t.name, t.\"createdAt\", t.\"ragchatApp\" FROM threads t"
                           " WHERE (t.\"userId\" = %s OR t.\"userIdentifier\" = %s)"
+                          " AND (t.\"ragchatApp\" IS NULL OR t.\"ragchatApp\" = %s)"
                           " AND t.\"createdAt\" < %s"
                           " AND (LOWER(t.name) LIKE LOWER(%s) ESCAPE '\\'"
                           "  OR EXISTS (SELECT 1 FROM steps s WHERE s.\"threadId\" = t.id"
                           "  AND LOWER(s.output) LIKE LOWER(%s) ESCAPE '\\'))"
                           " ORDER BY t.\"createdAt\" DESC, t.id DESC LIMIT %d",
-                          &res, RC_DB_ARGS(user_id, user_ident, cursor, pat, pat, lim));
+                          &res, RC_DB_ARGS(user_id, user_ident, app, cursor, pat, pat, lim));
     }
     else {
         rv = rc_db_select(db, "threads_list",
-                          "SELECT id, name, \"createdAt\" FROM threads"
+                          "SELECT id, name, \"createdAt\", \"ragchatApp\" FROM threads"
                           " WHERE (\"userId\" = %s OR \"userIdentifier\" = %s)"
+                          " AND (\"ragchatApp\" IS NULL OR \"ragchatApp\" = %s)"
                           " AND \"createdAt\" < %s"
                           " ORDER BY \"createdAt\" DESC, id DESC LIMIT %d",
-                          &res, RC_DB_ARGS(user_id, user_ident, cursor, lim));
+                          &res, RC_DB_ARGS(user_id, user_ident, app, cursor, lim));
     }
     if (rv) {
         return NULL;
@@ -235,7 +249,7 @@ apr_array_header_t *rc_store_thread_steps(rc_db *db, const char *thread_id, int 
 }
 
 rc_step *rc_store_step_get(rc_db *db, const char *id, const char *user_id,
-                           const char *user_ident, int *failed)
+                           const char *user_ident, const char *app, int *failed)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
@@ -246,7 +260,8 @@ rc_step *rc_store_step_get(rc_db *db, const char *id, const char *user_id,
                      " JOIN threads t ON t.id = s.\"threadId\""
                      " LEFT JOIN feedbacks f ON f.\"forId\" = s.id"
                      " WHERE s.id = %s AND (t.\"userId\" = %s OR t.\"userIdentifier\" = %s)"
-                     " LIMIT 1", &res, RC_DB_ARGS(id, user_id, user_ident))) {
+                     " AND (t.\"ragchatApp\" IS NULL OR t.\"ragchatApp\" = %s)"
+                     " LIMIT 1", &res, RC_DB_ARGS(id, user_id, user_ident, app))) {
         if (failed) {
             *failed = 1;
         }

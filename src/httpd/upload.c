@@ -269,7 +269,7 @@ static int check_thread(upload_ctx *u)
         rc_db_release(db);
         return fail(u, HTTP_SERVICE_UNAVAILABLE, "database", "the database is unavailable");
     }
-    u->thread = rc_store_thread_get(db, id, q->user_id, q->user, &failed);
+    u->thread = rc_store_thread_get(db, id, q->user_id, q->user, rc_req_app(q), &failed);
     rc_db_release(db);
     if (!u->thread) {
         return failed ? fail(u, HTTP_SERVICE_UNAVAILABLE, "database", "the database is unavailable")
@@ -319,7 +319,8 @@ static int record(upload_ctx *u, const char *message, const char **user_step,
         return -1;
     }
     if (!t) {
-        t = rc_store_thread_new(db, q->user_id, q->user, file_names(u, RC_UP_NAME_MAX));
+        t = rc_store_thread_new(db, q->user_id, q->user, rc_req_app(q),
+                                file_names(u, RC_UP_NAME_MAX));
         new_thread = 1;
     }
     else if ((conv = rc_conversation_load(db, t->id)) != NULL) {
@@ -334,7 +335,8 @@ static int record(upload_ctx *u, const char *message, const char **user_step,
     *asst_step = rc_uuid4(p);
     rv = rc_db_begin(db, &tx);
     if (!rv) {
-        rv = new_thread && rc_store_thread_insert(db, t);
+        rv = (new_thread && rc_store_thread_insert(db, t))
+             || (!new_thread && !t->app && rc_store_thread_claim(db, t->id, rc_req_app(q)));
 
         memset(&s, 0, sizeof(s));
         s.id = *user_step;

@@ -106,15 +106,18 @@ def check_old_thread_served(server, backend):
     assert final_event(alice.chat_events("new question", thread_id="t1"))[0] == "done"
     msgs = backend.chat_requests()[-1]["json"]["messages"]
     assert [m["content"] for m in msgs] == ["old question", "old answer", "new question"]
+    # version 3: the old thread had no app; continuing it made it this app's
+    row = server.query('SELECT "ragchatApp" AS app FROM threads WHERE id = ?', ("t1",))
+    assert row[0]["app"] == "/chat", row
 
 
 def test_new_database_is_created_at_the_current_version(server, api):
     api.me()
     api.get("/api/threads")
-    assert versions(server) == [1, 2]
+    assert versions(server) == [1, 2, 3]
     assert NEW_INDEXES <= index_names(server)
     assert {"ragchat_documents", "ragchat_chunks"} <= server.table_names()
-    assert re.search(r"RC0104: database schema at version 2 \((sqlite3|pgsql)\): the missing"
+    assert re.search(r"RC0104: database schema at version 3 \((sqlite3|pgsql)\): the missing"
                      r" tables created", server.error_log()), server.error_log()
 
 
@@ -123,18 +126,18 @@ def test_database_of_0_1_0_is_upgraded_in_place(make_server, backend):
     before = index_names(srv2)
     assert not NEW_INDEXES & before and "ragchat_schema" not in srv2.table_names()
     check_old_thread_served(srv2, backend)
-    assert versions(srv2) == [1, 2]
+    assert versions(srv2) == [1, 2, 3]
     assert NEW_INDEXES | before <= index_names(srv2)
     assert {"ragchat_documents", "ragchat_chunks"} <= srv2.table_names()
     assert len(re.findall(r"RC0104: ", srv2.error_log())) == 1, srv2.error_log()
 
 
-def test_version_1_is_upgraded_to_2(make_server, backend):
+def test_version_1_is_upgraded_to_the_current_version(make_server, backend):
     srv2 = make_server(init_sql=old_schema(harness.db_driver(), version=1))
     check_old_thread_served(srv2, backend)
-    assert versions(srv2) == [1, 2]
+    assert versions(srv2) == [1, 2, 3]
     assert NEW_INDEXES <= index_names(srv2)
-    assert re.search(r"RC0104: database schema upgraded from version 1 to 2 \(%s\)"
+    assert re.search(r"RC0104: database schema upgraded from version 1 to 3 \(%s\)"
                      % srv2.driver, srv2.error_log()), srv2.error_log()
 
 
@@ -147,6 +150,6 @@ def test_newer_version_is_left_as_it_is(make_server, backend):
     backend.script({"tokens": ["still", " served"]})
     ev = ApiClient(srv, "alice").chat_events("after a newer module")
     assert final_event(ev)[1]["content"] == "still served"
-    assert versions(srv) == [1, 2, 7]
-    assert re.search(r"RC0105: the database schema is at version 7, newer than this module's 2",
+    assert versions(srv) == [1, 2, 3, 7]
+    assert re.search(r"RC0105: the database schema is at version 7, newer than this module's 3",
                      srv.error_log()), srv.error_log()
