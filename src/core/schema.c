@@ -137,10 +137,35 @@ static const char *db_error(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_d
                         sql, n > 80 ? "…" : "");
 }
 
+/* SQLite: a statement that met another process's schema change. apr's driver
+ * prepares with the legacy sqlite3_prepare, whose statement then fails (its
+ * step says SQLITE_ERROR, the connection's message says why) instead of being
+ * prepared again; the connection reads the new schema on the next prepare, so
+ * one more try succeeds. On a cold start several children probe the version
+ * while one of them creates the schema: without this, a probe fails. */
+#define SQLITE_SCHEMA_CHANGED 17
+#define SCHEMA_TRIES 3
+
+static int schema_changed(const apr_dbd_driver_t *driver, apr_dbd_t *handle, int rv)
+{
+    const char *msg;
+
+    if (!rv || rc_driver_of(driver) != RC_DRIVER_SQLITE) {
+        return 0;
+    }
+    msg = apr_dbd_error(driver, handle, rv);
+    return rv == SQLITE_SCHEMA_CHANGED || (msg && strstr(msg, "schema has changed"));
+}
+
 static int run(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
                const char *sql, const char **err)
 {
-    int n = 0, rv = apr_dbd_query(driver, handle, &n, sql);
+    int n = 0, tries = 0, rv;
+
+    while ((rv = apr_dbd_query(driver, handle, &n, sql)) != 0
+           && schema_changed(driver, handle, rv) && ++tries < SCHEMA_TRIES) {
+        /* prepared again against the new schema */
+    }
 
     if (rv) {
         *err = db_error(p, driver, handle, rv, sql);
@@ -156,7 +181,12 @@ static long long number(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     long long v = 0;
-    int rv = apr_dbd_select(driver, p, handle, &res, sql, 1), first = 1;
+    int tries = 0, first = 1, rv;
+
+    while ((rv = apr_dbd_select(driver, p, handle, &res, sql, 1)) != 0
+           && schema_changed(driver, handle, rv) && ++tries < SCHEMA_TRIES) {
+        res = NULL;           /* prepared again against the new schema */
+    }
 
     if (rv) {
         *err = db_error(p, driver, handle, rv, sql);
