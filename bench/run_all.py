@@ -11,6 +11,8 @@ ROOT = os.path.dirname(HERE)
 
 BENCHES = [
     ("chat streaming vs mod_proxy_http and direct", [sys.executable, "bench/chat_bench.py"]),
+    ("burst: 1,000 first messages at a fresh server vs mod_proxy_http (SQLite, PostgreSQL)",
+     [sys.executable, "bench/burst_bench.py"]),
     ("upload 1 GiB vs curl straight to the backend", [sys.executable, "bench/upload_bench.py"]),
     ("PDF export vs the reference pipeline", [sys.executable, "bench/pdf_bench.py"]),
     ("PDF look: page 1 of ours and the reference's, side by side in artifacts/pdf-compare/",

@@ -133,7 +133,7 @@ int main(int argc, char **argv)
     a.sin_port = htons(argc > 1 ? (unsigned short)atoi(argv[1]) : 0);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 512)) {
+    if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 4096)) {
         perror("sse_backend");
         return 1;
     }
