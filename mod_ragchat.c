@@ -28,6 +28,7 @@
 #include "stream_watch.h"
 #include "upload.h"
 #include "version.h"
+#include "writer.h"
 
 module AP_MODULE_DECLARE_DATA ragchat_module;
 
@@ -209,7 +210,8 @@ static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
-    if ((err = rc_db_post_config()) != NULL) {
+    if ((err = rc_db_post_config()) != NULL
+        || (err = rc_db_lock_create(pconf, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "RC0003: %s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -226,10 +228,19 @@ static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     return OK;
 }
 
+static int ragchat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    rc_db_pre_config(pconf);
+    return OK;
+}
+
 static void ragchat_child_init(apr_pool_t *p, server_rec *s)
 {
     (void)s;
     rc_db_child_init(p);
+    rc_writer_child_init(p);
     rc_stream_watch_child_init(p);
     rc_backend_child_init(p);
 }
@@ -239,6 +250,7 @@ static void ragchat_register_hooks(apr_pool_t *p)
     static const char *const after_dbd[] = { "mod_dbd.c", NULL };
     static const char *const before_dir[] = { "mod_dir.c", NULL };
 
+    ap_hook_pre_config(ragchat_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(rc_config_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(ragchat_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
     /* After mod_dbd's: the stop watcher's pool goes before its connections. */

@@ -20,7 +20,10 @@ streams open (chat_bench.ttft) over the proxy's.
 
   BENCH_BURST_PEOPLE (default 1000), BENCH_BURST_TOKENS (40) and
   BENCH_BURST_GAPUS (100000: a 4 s answer, so every stream is open at once),
-  BENCH_BURST_ARMS (proxy,ragchat,ragchat-pg), BENCH_TTFT_SECONDS (8).
+  BENCH_BURST_ARMS (proxy,ragchat,ragchat-pg), BENCH_TTFT_SECONDS (8),
+  BENCH_LOGLEVEL ("warn ragchat:info"; "warn ragchat:debug" logs RC0205 and
+  RC0208: where the time goes before the backend is called), RAGCHAT_KEEP_ROOT=1
+  keeps each server's root (its logs) for reading.
 """
 import asyncio
 import base64
@@ -96,6 +99,7 @@ def write_htpasswd(server):
 def fresh_server(bport, db):
     s = harness.HttpdServer(backend_url="http://127.0.0.1:%d" % bport, proxy=True,
                             timeouts=(30, 60), auth="apache", db=db, start=False,
+                            loglevel=os.environ.get("BENCH_LOGLEVEL", "warn ragchat:info"),
                             extra_server=SIZING + PROXY.format(root="{root}", bport=bport))
     s.extra_server = s.extra_server.replace("{root}", s.root)
     s.users = people()

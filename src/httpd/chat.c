@@ -26,6 +26,7 @@
 #include "markdown.h"
 #include "store.h"
 #include "stream_watch.h"
+#include "writer.h"
 #include "buf.h"
 #include "ids.h"
 
@@ -186,14 +187,26 @@ static int on_tick(rc_answer *a, int more)
 
 /* ---- saving ----------------------------------------------------------------- */
 
+/* The answer and the end of its running row: one job of the writer (writer.h). */
+typedef struct {
+    const rc_step *step;
+    const char *stream_id;
+} answer_write;
+
+static int write_answer(rc_db *db, void *baton)
+{
+    answer_write *w = baton;
+
+    return rc_store_step_insert(db, w->step) || rc_store_stream_end(db, w->stream_id);
+}
+
 static int save_answer(chat_ctx *c, const char *text, rc_answer_outcome o, const char *error,
                        json_t *preamble, json_t *sources)
 {
     apr_pool_t *p = c->r->pool;
     rc_step s;
-    rc_db *db;
     json_t *meta = json_object();
-    int rv = -1;
+    int rv;
 
     json_object_set_new(meta, "after", rc_json_string(c->user_step_id));
     /* What the backend said of its answer (the reference threw it away). */
@@ -221,17 +234,8 @@ static int save_answer(chat_ctx *c, const char *text, rc_answer_outcome o, const
     s.end = rc_timestamp(p, apr_time_now());
     s.is_error = error != NULL;
 
-    db = rc_db_open(c->r, p);
-    if (db) {
-        apr_dbd_transaction_t *tx;
-        if (!(rv = rc_db_begin(db, &tx))) {
-            rv = rc_store_step_insert(db, &s) || rc_store_stream_end(db, c->assistant_step_id);
-            if (rc_db_end(db, tx, rv) && !rv) {
-                rv = -1;
-            }
-        }
-        rc_db_release(db);
-    }
+    answer_write w = { &s, c->assistant_step_id };
+    rv = rc_writer_run(c->r, write_answer, &w);
     if (rv) {
         ap_log_rerror(APLOG_MARK, APLOG_CRIT, 0, c->r,
                       "RC0203: could not save the answer of step %s (%lu bytes)",
@@ -300,34 +304,75 @@ static int read_request(chat_ctx *c, chat_request *req)
     return OK;
 }
 
-/* One transaction: the thread when new, the user's step (none when an answer
- * is regenerated), the running answer. */
-static int save_question(chat_ctx *c, rc_db *db, const rc_thread *t, const char *content)
+/* The start of a chat, one job of the writer (writer.h), so one transaction
+ * with the other requests' of the moment: the user when new, the thread when
+ * new, the user's step (none when an answer is regenerated), the running
+ * answer. */
+typedef struct {
+    chat_ctx *c;
+    rc_thread *t;
+    rc_step step;
+} question_write;
+
+/* The user's id, their row made when it is their first message: the
+ * identifier's UNIQUE makes a concurrent insert of the same user (another
+ * child, another node) a no-op, and both use the winner's id. */
+static int write_user(rc_db *db, question_write *w)
 {
-    apr_dbd_transaction_t *tx;
-    rc_step s;
-    int rv;
+    rc_req *q = w->c->q;
+    const char *id = rc_store_user_id(db, q->user);
 
-    memset(&s, 0, sizeof(s));
-    s.id = c->user_step_id;
-    s.thread_id = t->id;
-    s.type = "user_message";
-    s.name = c->q->user;
-    s.output = content;
-    s.metadata = rc_branches_meta_after(c->r->pool, NULL, c->question_after);
-    s.created = s.start = s.end = rc_timestamp(c->r->pool, c->started);
-
-    rv = rc_db_begin(db, &tx);
-    if (!rv) {
-        rv = (c->new_thread && rc_store_thread_insert(db, t))
-          || (!c->new_thread && !t->app && rc_store_thread_claim(db, t->id, rc_req_app(c->q)))
-          || (!c->regenerate && rc_store_step_insert(db, &s))
-          || rc_store_stream_begin(db, c->assistant_step_id, t->id, c->q->user_id);
-        if (rc_db_end(db, tx, rv) && !rv) {
-            rv = -1;
-        }
+    if (!id) {
+        return -1;
     }
-    return rv;
+    q->user_id = apr_pstrdup(w->c->r->pool, id);
+    w->t->user_id = q->user_id;
+    return 0;
+}
+
+static int write_question(rc_db *db, void *baton)
+{
+    question_write *w = baton;
+    chat_ctx *c = w->c;
+    const rc_thread *t = w->t;
+
+    return (!c->q->user_id && write_user(db, w))
+        || (c->new_thread && rc_store_thread_insert(db, t))
+        || (!c->new_thread && !t->app && rc_store_thread_claim(db, t->id, rc_req_app(c->q)))
+        || (!c->regenerate && rc_store_step_insert(db, &w->step))
+        || rc_store_stream_begin(db, c->assistant_step_id, t->id, c->q->user_id);
+}
+
+static int save_question(chat_ctx *c, rc_thread *t, const char *content)
+{
+    question_write w;
+
+    memset(&w, 0, sizeof(w));
+    w.c = c;
+    w.t = t;
+    w.step.id = c->user_step_id;
+    w.step.thread_id = t->id;
+    w.step.type = "user_message";
+    w.step.name = c->q->user;
+    w.step.output = content;
+    w.step.metadata = rc_branches_meta_after(c->r->pool, NULL, c->question_after);
+    w.step.created = w.step.start = w.step.end = rc_timestamp(c->r->pool, c->started);
+    return rc_writer_run(c->r, write_question, &w);
+}
+
+/* A new thread, named by its first message; its user's id is known, or
+ * found (or made) when it is written. */
+static rc_thread *new_thread(chat_ctx *c, const char *name)
+{
+    rc_thread *t = apr_pcalloc(c->r->pool, sizeof(*t));
+
+    t->app = rc_req_app(c->q);
+    t->id = rc_uuid4(c->r->pool);
+    t->created = rc_timestamp(c->r->pool, apr_time_now());
+    t->name = name;
+    t->user_id = c->q->user_id;
+    t->user_ident = c->q->user;
+    return t;
 }
 
 /* Where the new answer goes in the conversation, and the history it answers
@@ -374,46 +419,66 @@ static int place_answer(chat_ctx *c, const chat_request *req, const rc_conversat
     return OK;
 }
 
-/* Validates the request, saves the user's step (and a new thread) and reads
- * the history. Returns OK, or DONE after sending an error. */
-static int begin_chat(chat_ctx *c, json_t **history)
+static int unavailable(request_rec *r)
+{
+    rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database", "the database is unavailable");
+    return DONE;
+}
+
+/* An existing thread of the user and its conversation, read on a connection
+ * held only for the reading. Returns OK, or DONE after sending an error. */
+static int read_thread(chat_ctx *c, const char *id, rc_thread **t, rc_conversation **conv)
 {
     rc_req *q = c->q;
+    request_rec *r = c->r;
+    rc_db *db = rc_db_open(r, r->pool);
+    int failed = 0;
+
+    if (!db || !rc_req_user_id(q, db)) {
+        rc_db_release(db);
+        return unavailable(r);
+    }
+    *t = rc_store_thread_get(db, id, q->user_id, q->user, rc_req_app(q), &failed);
+    if (*t) {
+        *conv = rc_conversation_load(db, (*t)->id);
+        failed = !*conv;
+    }
+    rc_db_release(db);
+    if (failed) {
+        return unavailable(r);
+    }
+    if (!*t) {
+        return rc_send_error(r, HTTP_NOT_FOUND, "not_found", "no such thread"), DONE;
+    }
+    return OK;
+}
+
+/* Validates the request, reads the thread (none for a new one), saves the
+ * user's step (and the new thread) and makes the history. Returns OK, or
+ * DONE after sending an error. A new chat needs no connection of its own:
+ * its writes go with the other requests' of the moment (writer.h). */
+static int begin_chat(chat_ctx *c, json_t **history)
+{
     request_rec *r = c->r;
     chat_request req;
     const char *question;
     apr_array_header_t *chain = NULL;
     rc_conversation *conv = NULL;
-    rc_db *db;
     rc_thread *t = NULL;
-    int rv, failed = 0;
+    apr_time_t t_read, t_write;
+    int rv;
 
     if ((rv = read_request(c, &req)) != OK) {
         return rv;
     }
-    db = rc_db_open(r, r->pool);
-    if (!db || !rc_req_user_id(q, db)) {
-        rc_db_release(db);
-        return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database", "the database is unavailable"),
-               DONE;
-    }
+    t_read = apr_time_now();
     if (json_is_string(req.thread_id)) {
-        t = rc_store_thread_get(db, json_string_value(req.thread_id), q->user_id, q->user,
-                                rc_req_app(q), &failed);
-        if (t) {
-            conv = rc_conversation_load(db, t->id);
-            failed = !conv;
-        }
-        if (!t || !conv) {
-            rc_db_release(db);
-            return failed ? (rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
-                                           "the database is unavailable"), DONE)
-                          : (rc_send_error(r, HTTP_NOT_FOUND, "not_found", "no such thread"),
-                             DONE);
+        if ((rv = read_thread(c, json_string_value(req.thread_id), &t, &conv)) != OK) {
+            return rv;
         }
     }
     else {
-        t = rc_store_thread_new(db, q->user_id, q->user, rc_req_app(q), req.content);
+        t = new_thread(c, req.content);
         c->new_thread = 1;
     }
     c->thread_id = t->id;
@@ -422,11 +487,15 @@ static int begin_chat(chat_ctx *c, json_t **history)
     c->assistant_step_id = rc_uuid4(r->pool);
     question = req.content;
     if (conv && (rv = place_answer(c, &req, conv, &chain, &question)) != OK) {
-        rc_db_release(db);
         return rv;
     }
-    rv = save_question(c, db, t, req.content);
-    rc_db_release(db);
+    t_write = apr_time_now();
+    rv = save_question(c, t, req.content);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "RC0208: answer %s: the question read in %"
+                  APR_TIME_T_FMT " us after the request arrived, the thread in %"
+                  APR_TIME_T_FMT " us, written in %" APR_TIME_T_FMT " us (group commit)",
+                  c->assistant_step_id, t_read - r->request_time, t_write - t_read,
+                  apr_time_now() - t_write);
     if (rv) {
         return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
                              "the message could not be saved"), DONE;

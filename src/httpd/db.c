@@ -18,23 +18,35 @@
 
 #include "http_log.h"
 #include "apr_strings.h"
-#include "apr_thread_mutex.h"
+#include "apr_global_mutex.h"
+#include "util_mutex.h"
 
 #include <sqlite3.h>
 
 APLOG_USE_MODULE(ragchat);
 
-/* One writer at a time per process. apr's sqlite3 driver runs every call
- * under one process-wide mutex; a thread waiting in SQLite's busy handler
- * holds it, so a write transaction of another thread of the same process
- * could never finish (a deadlock until the busy timeout). With this lock,
- * busy waits only ever wait for other processes, which do finish. */
-static apr_thread_mutex_t *write_lock;
+/* One writer at a time across all the children, on SQLite. apr's sqlite3
+ * driver runs every call under one process-wide mutex, so a thread waiting in
+ * SQLite's busy handler stalls every database call of its process; and
+ * SQLite's own waiting is polling (naps between tries). With this lock writers
+ * queue in the kernel and are woken when the writer before them commits
+ * (tens of microseconds): SQLite never finds the database locked by another
+ * child, and its busy handler only ever waits for writers outside this
+ * server (a second server on the same file, a tool). A `Mutex` directive of
+ * httpd may choose its mechanism (name ragchat-db-writer). */
+#define RC_DB_MUTEX "ragchat-db-writer"
+static apr_global_mutex_t *write_lock;
+static const char *write_lock_file;
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
 
+
+void rc_db_pre_config(apr_pool_t *pconf)
+{
+    ap_mutex_register(pconf, RC_DB_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+}
 
 const char *rc_db_post_config(void)
 {
@@ -47,23 +59,35 @@ const char *rc_db_post_config(void)
     return NULL;
 }
 
+const char *rc_db_lock_create(apr_pool_t *pconf, server_rec *s)
+{
+    write_lock = NULL;
+    if (ap_global_mutex_create(&write_lock, &write_lock_file, RC_DB_MUTEX, NULL, s, pconf, 0)
+        != APR_SUCCESS) {
+        return "the database writers' lock (" RC_DB_MUTEX ") could not be created";
+    }
+    return NULL;
+}
+
 void rc_db_child_init(apr_pool_t *p)
 {
-    apr_thread_mutex_create(&write_lock, APR_THREAD_MUTEX_DEFAULT, p);
+    if (write_lock) {
+        apr_global_mutex_child_init(&write_lock, write_lock_file, p);
+    }
 }
 
 /* PostgreSQL needs no such lock: its writers wait for each other's rows only. */
 static void lock_writes(rc_db *db)
 {
     if (!db->in_tx && write_lock && db->sqlite) {
-        apr_thread_mutex_lock(write_lock);
+        apr_global_mutex_lock(write_lock);
     }
 }
 
 static void unlock_writes(rc_db *db)
 {
     if (!db->in_tx && write_lock && db->sqlite) {
-        apr_thread_mutex_unlock(write_lock);
+        apr_global_mutex_unlock(write_lock);
     }
 }
 

@@ -17,10 +17,15 @@ typedef struct {
     int sqlite;          /* DBDriver sqlite3 (else pgsql) */
 } rc_db;
 
+/* Registers the writers' lock (pre_config: a `Mutex` directive can name it). */
+void rc_db_pre_config(apr_pool_t *pconf);
 /* Fetches mod_dbd's optional functions; an error string when mod_dbd is absent. */
 const char *rc_db_post_config(void);
+/* Creates the writers' lock (post_config); an error string when it cannot be made. */
+const char *rc_db_lock_create(apr_pool_t *pconf, server_rec *s);
 
-/* Per child process: the lock that serialises this process's writers. */
+/* Per child process: attaches to the lock that serialises all the children's
+ * writers on SQLite. */
 void rc_db_child_init(apr_pool_t *p);
 
 /* The request's pooled connection (held until the request ends). NULL when the

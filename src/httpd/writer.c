@@ -1,0 +1,247 @@
+/* Group commit. Every chat writes twice: when it starts (the user, the thread,
+ * the question, the running answer) and when it ends (the answer). Under a
+ * burst hundreds of requests of a child want to write at once; each taking a
+ * pooled connection and a transaction of its own would queue them for the
+ * pool (DBDMax) and, on SQLite, for the one writer of the database, with a
+ * commit each. Instead the requests queue their work here and wait; the
+ * child's writer thread takes everything queued (up to RC_BATCH_MAX jobs of
+ * one database), runs it in one transaction on one connection, commits once
+ * and wakes them. A request waits at most for the batch under way and its
+ * own; an idle server's lone request is written at once.
+ *
+ * A job that fails rolls its batch back; the batch's jobs then run again one
+ * transaction each, so that one request's failure is its own only. */
+#include "writer.h"
+
+#include "http_log.h"
+#include "apr_thread_cond.h"
+#include "apr_thread_mutex.h"
+#include "apr_thread_proc.h"
+
+APLOG_USE_MODULE(ragchat);
+
+#define RC_BATCH_MAX 64
+
+typedef struct write_job write_job;
+struct write_job {
+    write_job *next;
+    server_rec *s;               /* its database: mod_dbd's settings of this server */
+    rc_write_fn fn;
+    void *baton;
+    apr_thread_cond_t *done_cond;
+    int rv, done;
+};
+
+static struct {
+    apr_pool_t *pool, *batch;    /* the thread's, and one batch's (cleared) */
+    apr_thread_mutex_t *lock;
+    apr_thread_cond_t *wake;
+    apr_thread_t *thread;
+    write_job *head;
+    int quit, broken;
+} G;
+
+void rc_writer_child_init(apr_pool_t *pchild)
+{
+    apr_allocator_t *alloc = NULL;
+    apr_thread_mutex_t *amutex = NULL;
+
+    memset(&G, 0, sizeof(G));
+    /* An allocator of its own, locked: the writer and the requests that start
+     * it allocate from these pools. */
+    if (apr_allocator_create(&alloc) != APR_SUCCESS
+        || apr_pool_create_ex(&G.pool, pchild, NULL, alloc) != APR_SUCCESS) {
+        if (alloc) {
+            apr_allocator_destroy(alloc);
+        }
+        G.broken = 1;
+        return;
+    }
+    apr_allocator_owner_set(alloc, G.pool);
+    if (apr_thread_mutex_create(&amutex, APR_THREAD_MUTEX_DEFAULT, G.pool) != APR_SUCCESS) {
+        G.broken = 1;
+        return;
+    }
+    apr_allocator_mutex_set(alloc, amutex);
+    if (apr_pool_create(&G.batch, G.pool) != APR_SUCCESS
+        || apr_thread_mutex_create(&G.lock, APR_THREAD_MUTEX_DEFAULT, G.pool) != APR_SUCCESS
+        || apr_thread_cond_create(&G.wake, G.pool) != APR_SUCCESS) {
+        G.broken = 1;
+    }
+}
+
+/* One transaction of jobs[0..n); 0 when all of them committed. */
+static int run_transaction(rc_db *db, write_job **jobs, int n)
+{
+    apr_dbd_transaction_t *tx;
+    int i, rv;
+
+    if ((rv = rc_db_begin(db, &tx)) != 0) {
+        return rv;
+    }
+    for (i = 0; i < n && !rv; i++) {
+        rv = jobs[i]->fn(db, jobs[i]->baton);
+    }
+    if (rc_db_end(db, tx, rv) && !rv) {
+        rv = -1;
+    }
+    return rv;
+}
+
+static void run_batch(write_job **jobs, int n)
+{
+    apr_time_t t0 = apr_time_now(), t1;
+    rc_db *db = rc_db_open_server(jobs[0]->s, G.batch);
+    int i, rv;
+
+    t1 = apr_time_now();
+    rv = db ? run_transaction(db, jobs, n) : -1;
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, jobs[0]->s, "RC0108: %d requests' writes "
+                 "committed together in %" APR_TIME_T_FMT " us (a connection in %"
+                 APR_TIME_T_FMT " us)%s", n, apr_time_now() - t1, t1 - t0,
+                 rv ? ", failed: each again alone" : "");
+
+    for (i = 0; i < n; i++) {
+        jobs[i]->rv = rv;
+    }
+    if (rv && db && n > 1) {
+        for (i = 0; i < n; i++) {
+            jobs[i]->rv = run_transaction(db, jobs + i, 1);
+        }
+    }
+    rc_db_release(db);
+    apr_pool_clear(G.batch);
+}
+
+/* Takes the first queued job and those of the same database after it (in
+ * their order), up to RC_BATCH_MAX; under G.lock. */
+static int take_batch(write_job **jobs)
+{
+    write_job **at = &G.head;
+    server_rec *s = G.head->s;
+    int n = 0;
+
+    while (*at && n < RC_BATCH_MAX) {
+        if ((*at)->s == s) {
+            jobs[n++] = *at;
+            *at = (*at)->next;
+        }
+        else {
+            at = &(*at)->next;
+        }
+    }
+    return n;
+}
+
+static void *APR_THREAD_FUNC writer_thread(apr_thread_t *t, void *data)
+{
+    write_job *jobs[RC_BATCH_MAX];
+
+    (void)t;
+    (void)data;
+    apr_thread_mutex_lock(G.lock);
+    for (;;) {
+        int n, i;
+
+        while (!G.quit && !G.head) {
+            apr_thread_cond_wait(G.wake, G.lock);
+        }
+        if (!G.head) {
+            break;             /* quitting, nothing left to write */
+        }
+        n = take_batch(jobs);
+        apr_thread_mutex_unlock(G.lock);
+        run_batch(jobs, n);
+        apr_thread_mutex_lock(G.lock);
+        for (i = 0; i < n; i++) {
+            jobs[i]->done = 1;
+            apr_thread_cond_signal(jobs[i]->done_cond);
+        }
+    }
+    apr_thread_mutex_unlock(G.lock);
+    return NULL;       /* not apr_thread_exit: see stream_watch.c */
+}
+
+/* At the child's end: what is queued is written, then the thread stops,
+ * before mod_dbd's pools go. */
+static apr_status_t stop_thread(void *data)
+{
+    apr_status_t rv;
+
+    (void)data;
+    apr_thread_mutex_lock(G.lock);
+    G.quit = 1;
+    apr_thread_cond_broadcast(G.wake);
+    apr_thread_mutex_unlock(G.lock);
+    apr_thread_join(&rv, G.thread);
+    G.thread = NULL;
+    return APR_SUCCESS;
+}
+
+/* Without the thread: the request's own transaction. */
+static int run_alone(request_rec *r, rc_write_fn fn, void *baton)
+{
+    apr_pool_t *p;
+    write_job job, *jobs[1] = { &job };
+    rc_db *db;
+    int rv = -1;
+
+    apr_pool_create(&p, r->pool);
+    memset(&job, 0, sizeof(job));
+    job.fn = fn;
+    job.baton = baton;
+    if ((db = rc_db_open(r, p)) != NULL) {
+        rv = run_transaction(db, jobs, 1);
+        rc_db_release(db);
+    }
+    apr_pool_destroy(p);
+    return rv;
+}
+
+/* Starts the writer thread; under G.lock. */
+static int start_thread(request_rec *r)
+{
+    apr_status_t rv = apr_thread_create(&G.thread, NULL, writer_thread, NULL, G.pool);
+
+    if (rv != APR_SUCCESS) {
+        G.broken = 1;
+        G.thread = NULL;
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "RC0107: the writer thread could not "
+                      "start: each request writes in a transaction of its own");
+        return -1;
+    }
+    /* A pre-cleanup: it runs before the subpools the thread uses go. */
+    apr_pool_pre_cleanup_register(G.pool, NULL, stop_thread);
+    return 0;
+}
+
+int rc_writer_run(request_rec *r, rc_write_fn fn, void *baton)
+{
+    write_job job, **at;
+
+    if (G.broken || !G.lock) {
+        return run_alone(r, fn, baton);
+    }
+    memset(&job, 0, sizeof(job));
+    job.s = r->server;
+    job.fn = fn;
+    job.baton = baton;
+    if (apr_thread_cond_create(&job.done_cond, r->pool) != APR_SUCCESS) {
+        return run_alone(r, fn, baton);
+    }
+    apr_thread_mutex_lock(G.lock);
+    if (!G.thread && start_thread(r)) {
+        apr_thread_mutex_unlock(G.lock);
+        return run_alone(r, fn, baton);
+    }
+    for (at = &G.head; *at; at = &(*at)->next) {
+        /* to the end: the queue is short (what arrived during one batch) */
+    }
+    *at = &job;
+    apr_thread_cond_signal(G.wake);
+    while (!job.done) {
+        apr_thread_cond_wait(job.done_cond, G.lock);
+    }
+    apr_thread_mutex_unlock(G.lock);
+    return job.rv;
+}
