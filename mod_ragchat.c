@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "authn.h"
 #include "backend.h"
+#include "capacity.h"
 #include "chat.h"
 #include "config.h"
 #include "config_check.h"
@@ -224,6 +225,7 @@ static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     rc_authn_post_config(pconf, s);
     rc_stream_watch_post_config(pconf, s);
     rc_provider_env_post_config(pconf, s, rc_config_env_provider_used());
+    rc_capacity_check(s);
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "RC0007: mod_ragchat/%s ready", RAGCHAT_VERSION);
     return OK;
 }
@@ -233,6 +235,7 @@ static int ragchat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     (void)plog;
     (void)ptemp;
     rc_db_pre_config(pconf);
+    rc_capacity_pre_config();
     return OK;
 }
 

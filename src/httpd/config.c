@@ -2,6 +2,7 @@
  * Every handler returns an error string or NULL, so a bad httpd.conf fails
  * `apachectl configtest` with a message naming the directive. */
 #include "config.h"
+#include "capacity.h"
 #include "pdf_text.h"
 
 #include "http_log.h"
@@ -524,6 +525,9 @@ static const char *set_readme(cmd_parms *cmd, void *cfg, const char *arg)
 #define IDX(i) ((void *)(apr_uintptr_t)(i))
 
 const command_rec rc_directives[] = {
+    AP_INIT_TAKE1("RagChatStreams", rc_capacity_set_streams, NULL, RSRC_CONF,
+                  "answers the server should stream at once (a startup warning when "
+                  "MaxRequestWorkers is lower)"),
     AP_INIT_TAKE1("RagChatBackend", set_backend, NULL, RSRC_CONF | ACCESS_CONF,
                   "URL of the OpenAI-compatible RAG backend, or 'builtin'"),
     AP_INIT_TAKE1("RagChatBackendKey", set_backend_key, NULL, RSRC_CONF | ACCESS_CONF,
