@@ -398,6 +398,9 @@ def main():
     ap.add_argument("--exit-on-eof", action="store_true",
                     help="exit when stdin reaches EOF (the parent went away)")
     args = ap.parse_args()
+    # A burst of answers (test_burst.py: 200 at once) connects all at once: a
+    # listen queue of socketserver's default 5 drops their SYNs for seconds.
+    ThreadingHTTPServer.request_queue_size = 1024
     srv = ThreadingHTTPServer((args.host, args.port), Handler)
     srv.daemon_threads = True
     srv.state = State(args.key)

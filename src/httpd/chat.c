@@ -235,7 +235,7 @@ static int save_answer(chat_ctx *c, const char *text, rc_answer_outcome o, const
     s.is_error = error != NULL;
 
     answer_write w = { &s, c->assistant_step_id };
-    rv = rc_writer_run(c->r, write_answer, &w);
+    rv = rc_writer_run(c->r, NULL, write_answer, &w);
     if (rv) {
         ap_log_rerror(APLOG_MARK, APLOG_CRIT, 0, c->r,
                       "RC0203: could not save the answer of step %s (%lu bytes)",
@@ -312,40 +312,42 @@ typedef struct {
     chat_ctx *c;
     rc_thread *t;
     rc_step step;
+    const char *user_id;          /* the user's, found or made by the job */
 } question_write;
 
 /* The user's id, their row made when it is their first message: the
  * identifier's UNIQUE makes a concurrent insert of the same user (another
  * child, another node) a no-op, and both use the winner's id. */
-static int write_user(rc_db *db, question_write *w)
+static const char *write_user(rc_db *db, question_write *w)
 {
-    rc_req *q = w->c->q;
-    const char *id = rc_store_user_id(db, q->user);
+    const char *id = w->c->q->user_id;
 
-    if (!id) {
-        return -1;
+    if (!id && (id = rc_store_user_id(db, w->c->q->user)) != NULL) {
+        id = apr_pstrdup(w->c->r->pool, id);
     }
-    q->user_id = apr_pstrdup(w->c->r->pool, id);
-    w->t->user_id = q->user_id;
-    return 0;
+    return id;
 }
 
 static int write_question(rc_db *db, void *baton)
 {
     question_write *w = baton;
     chat_ctx *c = w->c;
-    const rc_thread *t = w->t;
+    rc_thread *t = w->t;
 
-    return (!c->q->user_id && write_user(db, w))
-        || (c->new_thread && rc_store_thread_insert(db, t))
+    if (!(w->user_id = write_user(db, w))) {
+        return -1;
+    }
+    t->user_id = w->user_id;
+    return (c->new_thread && rc_store_thread_insert(db, t))
         || (!c->new_thread && !t->app && rc_store_thread_claim(db, t->id, rc_req_app(c->q)))
         || (!c->regenerate && rc_store_step_insert(db, &w->step))
-        || rc_store_stream_begin(db, c->assistant_step_id, t->id, c->q->user_id);
+        || rc_store_stream_begin(db, c->assistant_step_id, t->id, w->user_id);
 }
 
 static int save_question(chat_ctx *c, rc_thread *t, const char *content)
 {
     question_write w;
+    int rv;
 
     memset(&w, 0, sizeof(w));
     w.c = c;
@@ -357,7 +359,11 @@ static int save_question(chat_ctx *c, rc_thread *t, const char *content)
     w.step.output = content;
     w.step.metadata = rc_branches_meta_after(c->r->pool, NULL, c->question_after);
     w.step.created = w.step.start = w.step.end = rc_timestamp(c->r->pool, c->started);
-    return rc_writer_run(c->r, write_question, &w);
+    rv = rc_writer_run(c->r, c->q->user, write_question, &w);
+    if (!rv) {
+        c->q->user_id = w.user_id;
+    }
+    return rv;
 }
 
 /* A new thread, named by its first message; its user's id is known, or

@@ -11,23 +11,24 @@ const char *rc_store_user_id(rc_db *db, const char *ident)
 {
     static const char sel[] = "SELECT id FROM users WHERE identifier = %s LIMIT 1";
     const char *id;
-    int failed = 0;
+    int failed = 0, n = 0;
 
     id = rc_db_value(db, "user_get", sel, RC_DB_ARGS(ident), &failed);
     if (id || failed) {
         return id;
     }
     /* Another process may insert the same user at the same moment: the UNIQUE
-     * identifier makes the loser's insert a no-op, and both read the winner. */
+     * identifier makes the loser's insert a no-op, and the loser reads the
+     * winner's id. */
+    id = rc_uuid4(db->pool);
     if (rc_db_exec(db, "user_add",
                    "INSERT INTO users (id, identifier, \"createdAt\", metadata)"
-                   " VALUES (%s, %s, %s, %s) ON CONFLICT (identifier) DO NOTHING", NULL,
-                   RC_DB_ARGS(rc_uuid4(db->pool), ident,
-                              rc_timestamp(db->pool, apr_time_now()),
+                   " VALUES (%s, %s, %s, %s) ON CONFLICT (identifier) DO NOTHING", &n,
+                   RC_DB_ARGS(id, ident, rc_timestamp(db->pool, apr_time_now()),
                               "{\"role\": \"user\"}"))) {
         return NULL;
     }
-    return rc_db_value(db, "user_get", sel, RC_DB_ARGS(ident), NULL);
+    return n == 1 ? id : rc_db_value(db, "user_get", sel, RC_DB_ARGS(ident), NULL);
 }
 
 static rc_thread *thread_from_row(rc_db *db, apr_dbd_row_t *row)

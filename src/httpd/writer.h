@@ -9,7 +9,8 @@
  * the batch's: what must outlive the call is copied to the request's pool).
  * Returns 0, or non-zero to have the request's writes rolled back. A job
  * may run more than once (after a rollback of a batch it was in): its
- * writes must depend only on its inputs. */
+ * writes and results must depend only on its inputs (what it found in a
+ * rolled-back transaction is gone). */
 typedef int (*rc_write_fn)(rc_db *db, void *baton);
 
 /* Per child process: the queue, its lock and the writer's pool. */
@@ -19,6 +20,6 @@ void rc_writer_child_init(apr_pool_t *pchild);
  * with the other requests' that are waiting at that moment; returns when it
  * has committed (0) or failed (non-zero, logged). Without a writer thread
  * (it could not start) the transaction runs on a connection of the request. */
-int rc_writer_run(request_rec *r, rc_write_fn fn, void *baton);
+int rc_writer_run(request_rec *r, const char *order, rc_write_fn fn, void *baton);
 
 #endif
