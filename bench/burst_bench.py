@@ -21,6 +21,7 @@ streams open (chat_bench.ttft) over the proxy's.
   BENCH_BURST_PEOPLE (default 1000), BENCH_BURST_TOKENS (40) and
   BENCH_BURST_GAPUS (100000: a 4 s answer, so every stream is open at once),
   BENCH_BURST_ARMS (proxy,ragchat,ragchat-pg), BENCH_TTFT_SECONDS (8),
+  BENCH_BURST_CHILDREN (4) and BENCH_BURST_THREADS (300) size the MPM,
   BENCH_LOGLEVEL ("warn ragchat:info"; "warn ragchat:debug" logs RC0205 and
   RC0208: where the time goes before the backend is called), RAGCHAT_KEEP_ROOT=1
   keeps each server's root (its logs) for reading.
@@ -49,16 +50,18 @@ GAPUS = int(os.environ.get("BENCH_BURST_GAPUS", "100000"))
 ARMS = os.environ.get("BENCH_BURST_ARMS", "proxy,ragchat,ragchat-pg").split(",")
 REQUEST_LIMIT = 120.0          # seconds one request may take before it counts as failed
 
+CHILDREN = int(os.environ.get("BENCH_BURST_CHILDREN", "4"))
+THREADS = int(os.environ.get("BENCH_BURST_THREADS", "300"))
 SIZING = """\
-StartServers 4
-ServerLimit 4
-ThreadLimit 300
-ThreadsPerChild 300
-MaxRequestWorkers 1200
+StartServers {n}
+ServerLimit {n}
+ThreadLimit {t}
+ThreadsPerChild {t}
+MaxRequestWorkers {w}
 MinSpareThreads 75
-MaxSpareThreads 1200
+MaxSpareThreads {w}
 ListenBacklog 4096
-"""
+""".format(n=CHILDREN, t=THREADS, w=CHILDREN * THREADS)
 
 PROXY = """\
 <Location /proxy/>
@@ -332,8 +335,8 @@ def main():
 
 def report(results, ttft, nofile):
     print("\nburst: %d people, a first message each at the same moment, fresh server "
-          "(event MPM 4 x 300 threads), %d tokens %d ms apart; open files %d"
-          % (PEOPLE, TOKENS, GAPUS // 1000, nofile))
+          "(event MPM %d x %d threads), %d tokens %d ms apart; open files %d"
+          % (PEOPLE, CHILDREN, THREADS, TOKENS, GAPUS // 1000, nofile))
     print("%-11s %9s %7s %11s %11s %9s %13s" % ("arm", "complete", "errors", "TTFT p50 s",
                                                "TTFT p99 s", "max open", "KiB/stream"))
     for r in results:
