@@ -16,7 +16,8 @@ Prints per arm: streams complete with every token in order, errors logged,
 first-token wait p50/p99, and the children's RSS growth per open stream (their
 summed RSS at the moment most streams were open, minus before the burst,
 divided by the streams open then). Then first-token p50 of new chats with 50
-streams open (chat_bench.ttft) over the proxy's.
+streams open (chat_bench.ttft) over the proxy's, the two measured in
+alternating rounds on the module's server.
 
   BENCH_BURST_PEOPLE (default 1000), BENCH_BURST_TOKENS (40) and
   BENCH_BURST_GAPUS (100000: a 4 s answer, so every stream is open at once),
@@ -301,6 +302,51 @@ def ttft_paths(server):
                             dict(auth, **{"X-CSRF-Token": csrf}), b"event: token"))
 
 
+ROUNDS = 4
+
+
+def interleaved_ttft(proxy_path, module_path):
+    """New chats' first-token wait among 50 open streams (as chat_bench.ttft)
+    on both paths in alternating rounds, so that the load of a shared machine
+    weighs on both alike; (p50, p99, samples) of each."""
+    seconds = max(1.0, chat_bench.TTFT_SECONDS / ROUNDS)
+    samples = {proxy_path.name: [], module_path.name: []}
+    for _ in range(ROUNDS):
+        for p in (proxy_path, module_path):
+            samples[p.name] += ttft_samples(p, seconds)
+
+    def stats(v):
+        v.sort()
+        return v[len(v) // 2], v[max(0, int(len(v) * 0.99) - 1)], len(v)
+    return stats(samples[proxy_path.name]), stats(samples[module_path.name])
+
+
+def ttft_samples(path, seconds):
+    """chat_bench.ttft's workload for `seconds`: 50 workers running streams
+    back to back (200 tokens 2 ms apart), started at staggered times."""
+    samples, errors = [], []
+    deadline = time.monotonic() + seconds
+    n = chat_bench.CONCURRENCY
+
+    def worker(i):
+        time.sleep(0.4 * i / n)
+        while time.monotonic() < deadline:
+            try:
+                samples.append(path.stream("tokens=200 gapus=2000")[0])
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+                return
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError("%s: %d streams failed: %s" % (path.name, len(errors), errors[0]))
+    return samples
+
+
 def main():
     nofile = raise_open_files()
     backend_bin = chat_bench.build_backend()
@@ -320,9 +366,8 @@ def main():
                     proxy_path, module_path = ttft_paths(server)
                     for p in (proxy_path, module_path):
                         p.stream("tokens=20 gapus=0")        # warm-up
-                    if "proxy" not in ttft:
-                        ttft["proxy"] = chat_bench.ttft(proxy_path)
-                    ttft[arm] = chat_bench.ttft(module_path)
+                    proxy_ttft, ttft[arm] = interleaved_ttft(proxy_path, module_path)
+                    ttft.setdefault("proxy", proxy_ttft)
                     results[-1]["errors"] = server.bad_log_lines()
             finally:
                 server.cleanup()
