@@ -7,7 +7,10 @@
  * child's writer thread takes everything queued (up to RC_BATCH_MAX jobs of
  * one database), runs it in one transaction on one connection, commits once
  * and wakes them. A request waits at most for the batch under way and its
- * own; an idle server's lone request is written at once. A thread of its
+ * own; a request that finds the writer idle and nobody queued writes at
+ * once on its own thread (no hand-over: half a millisecond less at the
+ * median with 50 streams open), and those that arrive meanwhile queue for the
+ * writer. A thread of its
  * own, not the first waiting request leading the batch: on a busy machine a
  * request thread is preempted among hundreds of runnable ones while it holds
  * the database's writer lock (batches of 64 took 100-250 ms that way), where
@@ -44,6 +47,7 @@ static struct {
     apr_thread_cond_t *wake;
     apr_thread_t *thread;
     write_job *head;
+    int busy;                    /* a batch, or a lone request, is writing */
     int quit, broken;
 } G;
 
@@ -168,17 +172,19 @@ static void *APR_THREAD_FUNC writer_thread(apr_thread_t *t, void *data)
     for (;;) {
         int n, i;
 
-        while (!G.quit && !G.head) {
+        while ((!G.quit && !G.head) || G.busy) {
             apr_thread_cond_wait(G.wake, G.lock);
         }
         if (!G.head) {
             break;             /* quitting, nothing left to write */
         }
         n = take_batch(jobs);
+        G.busy = 1;
         apr_thread_mutex_unlock(G.lock);
         sort_batch(jobs, n);
         run_batch(jobs, n);
         apr_thread_mutex_lock(G.lock);
+        G.busy = 0;
         for (i = 0; i < n; i++) {
             jobs[i]->done = 1;
             apr_thread_cond_signal(jobs[i]->done_cond);
@@ -204,7 +210,8 @@ static apr_status_t stop_thread(void *data)
     return APR_SUCCESS;
 }
 
-/* Without the thread: the request's own transaction. */
+/* The request's own transaction, on a connection of its own: when it writes
+ * alone, or without the writer thread (it could not start). */
 static int run_alone(request_rec *r, rc_write_fn fn, void *baton)
 {
     apr_pool_t *p;
@@ -257,6 +264,19 @@ int rc_writer_run(request_rec *r, const char *order, rc_write_fn fn, void *baton
         return run_alone(r, fn, baton);
     }
     apr_thread_mutex_lock(G.lock);
+    if (!G.busy && !G.head) {
+        /* Nothing to join: written at once on this thread, without waking
+         * the writer; requests arriving meanwhile queue for it. */
+        int rv;
+        G.busy = 1;
+        apr_thread_mutex_unlock(G.lock);
+        rv = run_alone(r, fn, baton);
+        apr_thread_mutex_lock(G.lock);
+        G.busy = 0;
+        apr_thread_cond_signal(G.wake);     /* the queue, or the end of the child */
+        apr_thread_mutex_unlock(G.lock);
+        return rv;
+    }
     if (!G.thread && start_thread(r)) {
         apr_thread_mutex_unlock(G.lock);
         return run_alone(r, fn, baton);
