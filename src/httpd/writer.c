@@ -10,8 +10,8 @@
  * own; a request that finds the writer idle and nobody queued writes at
  * once on its own thread (no hand-over: half a millisecond less at the
  * median with 50 streams open), and those that arrive meanwhile queue for the
- * writer. A thread of its
- * own, not the first waiting request leading the batch: on a busy machine a
+ * writer. A thread of its own, not the first waiting request leading the
+ * batch: on a busy machine a
  * request thread is preempted among hundreds of runnable ones while it holds
  * the database's writer lock (batches of 64 took 100-250 ms that way), where
  * the writer, asleep between batches, is run as soon as it is woken (the same
