@@ -29,6 +29,18 @@ APLOG_USE_MODULE(ragchat);
 
 #define RC_FILENAME_NAME_MAX 80     /* bytes of the thread name in a file name */
 
+/* The child's fonts, loaded on first use and kept until the child ends
+ * (src/core/pdf_cache.c); NULL: each export loads its own. */
+static rc_pdf_cache *font_cache;
+
+void rc_export_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    if (!(font_cache = rc_pdf_cache_create(pchild))) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "RC0503: no font cache: every PDF export loads its fonts");
+    }
+}
+
 /* ---- time stamps -------------------------------------------------------- */
 
 static int digits(const char *s, int n)
@@ -422,8 +434,8 @@ static int pdf_failed(rc_req *q, const char *what, const char *id, const char *e
                                   "message", "the PDF could not be made"));
 }
 
-/* What both PDF exports set: the configured fonts, the title, the user as
- * author, the creation time. */
+/* What both PDF exports set: the configured fonts, the child's font cache,
+ * the title, the user as author, the creation time. */
 static void pdf_setup(rc_req *q, const char *title, apr_time_t created,
                       rc_pdf_fonts *f, rc_pdf_meta *m)
 {
@@ -435,6 +447,7 @@ static void pdf_setup(rc_req *q, const char *title, apr_time_t created,
     f->bold_italic = c->pdf_font[3];
     f->mono = c->pdf_font[4];
     f->fallback = c->pdf_font[5];
+    f->cache = font_cache;
     m->title = title;
     m->author = q->user;
     m->created = created;

@@ -1,0 +1,164 @@
+/* The font cache: what every document would otherwise load again, loaded
+ * once and shared by the documents made with the cache.  An httpd child
+ * makes one in its own pool (it lives as long as the child) and every export
+ * of every thread of the child uses it:
+ *
+ *  - HarfBuzz faces and fonts of the TrueType files (the file mapped, its
+ *    tables parsed, the shaper's lookups built on first use), made immutable
+ *    so that threads shape with them at the same time;
+ *  - the widths of the standard fonts' WinAnsi bytes;
+ *  - fontconfig's answers: the TrueType files that have a character.
+ *
+ * Entries are added on first use under one mutex and never change or go
+ * away afterwards, so a document reads what it got without the lock.  The
+ * cache does not grow with the number of documents: faces are bounded by the
+ * font files there are (at most CACHE_FACES), fontconfig answers by
+ * CACHE_LOOKUPS characters; past those a document loads for itself, as it
+ * does without a cache. */
+#include "pdf_internal.h"
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include <hb.h>
+#include <string.h>
+
+#define CACHE_FACES   256
+#define CACHE_LOOKUPS 512
+
+typedef struct {
+    int ok;                      /* an embeddable TrueType face */
+    hb_face_t *face;
+    hb_font_t *font;
+} cached_face;
+
+struct rc_pdf_cache {
+    apr_pool_t *p;
+#if APR_HAS_THREADS
+    apr_thread_mutex_t *lock;
+#endif
+    apr_hash_t *faces;           /* "index:path" -> cached_face */
+    apr_hash_t *lookups;         /* code point -> rc_pdf_fc_fonts */
+    const unsigned short *widths[F_FALL];
+};
+
+static void lock(rc_pdf_cache *c)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(c->lock);
+#else
+    (void)c;
+#endif
+}
+
+static void unlock(rc_pdf_cache *c)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(c->lock);
+#else
+    (void)c;
+#endif
+}
+
+static apr_status_t free_faces(void *data)
+{
+    rc_pdf_cache *c = data;
+    apr_hash_index_t *hi;
+
+    for (hi = apr_hash_first(NULL, c->faces); hi; hi = apr_hash_next(hi)) {
+        cached_face *cf = apr_hash_this_val(hi);
+        hb_font_destroy(cf->font);
+        hb_face_destroy(cf->face);
+    }
+    return APR_SUCCESS;
+}
+
+rc_pdf_cache *rc_pdf_cache_create(apr_pool_t *p)
+{
+    rc_pdf_cache *c = apr_pcalloc(p, sizeof(*c));
+
+    c->p = p;
+#if APR_HAS_THREADS
+    if (apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS) {
+        return NULL;
+    }
+#endif
+    c->faces = apr_hash_make(p);
+    c->lookups = apr_hash_make(p);
+    apr_pool_cleanup_register(p, c, free_faces, apr_pool_cleanup_null);
+    return c;
+}
+
+int rc_pdf_cache_face(rc_pdf_cache *c, const char *path, unsigned index, hb_face_t **face,
+                      hb_font_t **font)
+{
+    char stack[512];
+    const char *key = stack;
+    apr_size_t klen;
+    cached_face *cf;
+    int found;
+
+    klen = (apr_size_t)apr_snprintf(stack, sizeof(stack), "%u:%s", index, path);
+    if (klen >= sizeof(stack) - 1) {
+        return -1;               /* a path this long is not cached */
+    }
+    lock(c);
+    cf = apr_hash_get(c->faces, key, (apr_ssize_t)klen);
+    if (!cf && apr_hash_count(c->faces) < CACHE_FACES) {
+        cf = apr_pcalloc(c->p, sizeof(*cf));
+        cf->ok = rc_pdf_hb_load(path, index, &cf->face, &cf->font);
+        if (cf->ok) {
+            hb_face_make_immutable(cf->face);
+            hb_font_make_immutable(cf->font);
+        }
+        apr_hash_set(c->faces, apr_pstrmemdup(c->p, key, klen), (apr_ssize_t)klen, cf);
+    }
+    found = cf ? cf->ok : -1;
+    unlock(c);
+    if (found > 0) {
+        *face = cf->face;
+        *font = cf->font;
+    }
+    return found;
+}
+
+const unsigned short *rc_pdf_cache_widths(rc_pdf_cache *c, int fi, HPDF_Font font)
+{
+    const unsigned short *w;
+
+    if (fi < 0 || fi >= F_FALL) {
+        return NULL;
+    }
+    lock(c);
+    if (!(w = c->widths[fi])) {
+        unsigned short *made = apr_palloc(c->p, 256 * sizeof(unsigned short));
+        rc_pdf_winansi_widths(font, made);
+        c->widths[fi] = w = made;
+    }
+    unlock(c);
+    return w;
+}
+
+const rc_pdf_fc_fonts *rc_pdf_cache_lookup(rc_pdf_cache *c, apr_uint32_t ch)
+{
+    const rc_pdf_fc_fonts *r;
+
+    lock(c);
+    r = apr_hash_get(c->lookups, &ch, sizeof(ch));
+    if (!r && apr_hash_count(c->lookups) < CACHE_LOOKUPS) {
+        apr_uint32_t *key = apr_palloc(c->p, sizeof(*key));
+        *key = ch;
+        r = rc_pdf_fontconfig_list(c->p, ch);
+        apr_hash_set(c->lookups, key, sizeof(*key), r);
+    }
+    unlock(c);
+    return r;
+}
+
+void rc_pdf_cache_counts(rc_pdf_cache *c, int *faces, int *lookups)
+{
+    lock(c);
+    *faces = (int)apr_hash_count(c->faces);
+    *lookups = (int)apr_hash_count(c->lookups);
+    unlock(c);
+}
