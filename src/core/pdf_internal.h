@@ -58,6 +58,7 @@ typedef struct {
     int tried, ok;
     hb_face_t *hbface;        /* TrueType faces (unicode documents) */
     hb_font_t *hb;
+    void *shared;             /* the font cache's entry of this face, or NULL */
     float k;                  /* font units to 1/1000 em */
     rc_cidfont *cid;
     const unsigned short *wa; /* WinAnsi widths per byte, 1/1000 em (standard fonts) */
@@ -197,8 +198,10 @@ const rc_pdf_fc_fonts *rc_pdf_fontconfig_list(apr_pool_t *p, apr_uint32_t c);
 /* The shared HarfBuzz face and font of a file: 1 (in *face, *font: the
  * cache's, immutable), 0 if it is not an embeddable TrueType font, -1 when
  * the cache is full (the caller loads it for itself). */
-int rc_pdf_cache_face(rc_pdf_cache *c, const char *path, unsigned index, hb_face_t **face,
-                      hb_font_t **font);
+int rc_pdf_cache_face(rc_pdf_cache *c, const char *path, unsigned index, face *f);
+/* The face to subset f from: the cache's, prepared once for subsetting
+ * (hb_subset_preprocess), else f's own. */
+hb_face_t *rc_pdf_subset_source(doc *d, const face *f);
 /* The byte widths of standard face fi (F_REG..F_SYM), taken from font the
  * first time. */
 const unsigned short *rc_pdf_cache_widths(rc_pdf_cache *c, int fi, HPDF_Font font);

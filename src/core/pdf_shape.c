@@ -67,7 +67,7 @@ int rc_pdf_hb_load(const char *path, unsigned index, hb_face_t **face, hb_font_t
  * one of the document's own, freed with its pool. */
 int rc_pdf_hb_open(doc *d, face *f)
 {
-    int ok = d->cache ? rc_pdf_cache_face(d->cache, f->path, f->index, &f->hbface, &f->hb) : -1;
+    int ok = d->cache ? rc_pdf_cache_face(d->cache, f->path, f->index, f) : -1;
 
     if (ok < 0) {
         if (!(ok = rc_pdf_hb_load(f->path, f->index, &f->hbface, &f->hb))) {
