@@ -33,11 +33,16 @@ all: $(BUILD)/mod_ragchat.so $(BUILD)/ragchat-migrate
 deps:
 	@scripts/deps.sh
 
-# apxs compiles every source into one shared object.
+# apxs compiles every source into one shared object.  Its functions call each
+# other directly, as in an executable (no PLT, inlining across functions):
+# nothing interposes the module's own symbols.
+SO_CFLAGS  := -fno-semantic-interposition
+SO_LDFLAGS := -Bsymbolic-functions
 $(BUILD)/mod_ragchat.so: $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(BUILD)
 	@echo "apxs -c mod_ragchat.c src/core/*.c src/httpd/*.c (log: $(BUILD)/apxs.log)"
-	@$(APXS) -c -o mod_ragchat.la $(foreach w,$(WARN) -std=gnu11,-Wc$(comma)$(w)) $(INCLUDES) \
+	@$(APXS) -c -o mod_ragchat.la $(foreach w,$(WARN) -std=gnu11 $(SO_CFLAGS),-Wc$(comma)$(w)) \
+	    $(foreach w,$(SO_LDFLAGS),-Wl$(comma)-Wl$(comma)$(w)) $(INCLUDES) \
 	    $(PKG_CFLAGS) $(SRCS) $(PKG_LIBS) > $(BUILD)/apxs.log 2>&1 \
 	    || { grep -E 'error|warning' $(BUILD)/apxs.log || cat $(BUILD)/apxs.log; exit 1; }
 	cp .libs/mod_ragchat.so $@
