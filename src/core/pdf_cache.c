@@ -25,6 +25,7 @@
 #include <apr_thread_mutex.h>
 #include <hb.h>
 #include <hb-subset.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CACHE_FACES   256
@@ -44,12 +45,16 @@ typedef struct {
     hb_face_t *prepared;         /* for the subsetter (PREPARE_*), or NULL */
 } cached_face;
 
+/* malloc'd (freed by the pool's cleanup with the HarfBuzz objects): leak
+ * checkers see the faces it holds from a process's globals, which they do
+ * not through a pool's memory. */
 struct rc_pdf_cache {
     apr_pool_t *p;
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;
 #endif
-    apr_hash_t *faces;           /* "index:path" -> cached_face */
+    cached_face face[CACHE_FACES];
+    apr_hash_t *faces;           /* "index:path" -> one of face[] */
     apr_hash_t *lookups;         /* code point -> rc_pdf_fc_fonts */
     const unsigned short *widths[F_FALL];
 };
@@ -72,24 +77,28 @@ static void unlock(rc_pdf_cache *c)
 #endif
 }
 
-static apr_status_t free_faces(void *data)
+static apr_status_t free_cache(void *data)
 {
     rc_pdf_cache *c = data;
-    apr_hash_index_t *hi;
+    int i;
 
-    for (hi = apr_hash_first(NULL, c->faces); hi; hi = apr_hash_next(hi)) {
-        cached_face *cf = apr_hash_this_val(hi);
-        hb_font_destroy(cf->font);
-        hb_face_destroy(cf->face);
-        hb_face_destroy(cf->prepared);
+    for (i = 0; i < CACHE_FACES; i++) {
+        hb_font_destroy(c->face[i].font);
+        hb_face_destroy(c->face[i].face);
+        hb_face_destroy(c->face[i].prepared);
     }
+    free(c);
     return APR_SUCCESS;
 }
 
 rc_pdf_cache *rc_pdf_cache_create(apr_pool_t *p)
 {
-    rc_pdf_cache *c = apr_pcalloc(p, sizeof(*c));
+    rc_pdf_cache *c = calloc(1, sizeof(*c));
 
+    if (!c) {
+        return NULL;
+    }
+    apr_pool_cleanup_register(p, c, free_cache, apr_pool_cleanup_null);
     c->p = p;
 #if APR_HAS_THREADS
     if (apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS) {
@@ -98,7 +107,6 @@ rc_pdf_cache *rc_pdf_cache_create(apr_pool_t *p)
 #endif
     c->faces = apr_hash_make(p);
     c->lookups = apr_hash_make(p);
-    apr_pool_cleanup_register(p, c, free_faces, apr_pool_cleanup_null);
     return c;
 }
 
@@ -117,7 +125,7 @@ int rc_pdf_cache_face(rc_pdf_cache *c, const char *path, unsigned index, face *f
     lock(c);
     cf = apr_hash_get(c->faces, key, (apr_ssize_t)klen);
     if (!cf && apr_hash_count(c->faces) < CACHE_FACES) {
-        cf = apr_pcalloc(c->p, sizeof(*cf));
+        cf = &c->face[apr_hash_count(c->faces)];
         cf->ok = rc_pdf_hb_load(path, index, &cf->face, &cf->font);
         if (cf->ok) {
             hb_blob_t *blob = hb_face_reference_blob(cf->face);
