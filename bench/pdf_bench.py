@@ -56,7 +56,7 @@ def build():
 
 
 def parse(out):
-    m = re.search(r"mean_ms=([\d.]+) median_ms=[\d.]+ size=(\d+)", out)
+    m = re.search(r"mean_ms=([\d.]+)(?: median_ms=[\d.]+)? size=(\d+)", out)
     if not m:
         raise RuntimeError("unexpected output: " + out)
     return float(m.group(1)), int(m.group(2))
