@@ -73,23 +73,26 @@ rc_search_terms *rc_search_parse(apr_pool_t *p, const char *q)
     rc_search_terms *st;
     const char *s = q ? q : "";
     char *t, *whole;
+    int had_short = 0;
 
     st = apr_pcalloc(p, sizeof(*st));
     st->terms = apr_array_make(p, RC_SEARCH_TERMS_MAX, sizeof(const char *));
     while ((t = next_term(p, &s)) != NULL) {
         char *ft = fold(p, t);
-        if (chars(ft) >= RC_SEARCH_TERM_MIN && st->terms->nelts < RC_SEARCH_TERMS_MAX) {
+        if (chars(ft) < RC_SEARCH_TERM_MIN) {
+            had_short |= *ft != '\0';
+        }
+        else if (st->terms->nelts < RC_SEARCH_TERMS_MAX) {
             APR_ARRAY_PUSH(st->terms, const char *) = ft;
         }
     }
-    if (st->terms->nelts) {
-        return st;
+    if (!had_short) {
+        return st->terms->nelts ? st : NULL;
     }
-    whole = fold(p, q ? q : "");
-    if (!*whole) {
-        return NULL;
-    }
-    st->short_only = 1;
+    /* "chat 4", "a cat": the query as written, one phrase */
+    whole = fold(p, q);
+    apr_array_clear(st->terms);
+    st->short_only = chars(whole) < RC_SEARCH_TERM_MIN;
     APR_ARRAY_PUSH(st->terms, const char *) = whole;
     return st;
 }

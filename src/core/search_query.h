@@ -13,15 +13,15 @@
 
 typedef struct {
     apr_array_header_t *terms;   /* const char *: words and "quoted phrases", unquoted */
-    int short_only;              /* every term was shorter than RC_SEARCH_TERM_MIN: the
-                                    one term is the whole query, found by a scan */
+    int short_only;              /* the one term is shorter than RC_SEARCH_TERM_MIN
+                                    characters: no trigram, found by a scan */
 } rc_search_terms;
 
 /* The terms of q: words split on white space, a "quoted phrase" one term
- * (an unclosed quote runs to the end). Terms shorter than RC_SEARCH_TERM_MIN
- * characters are dropped when a longer one is there (as stop words); when
- * none is, the query as a whole (quotes dropped, white space folded) is the
- * one term. NULL when q holds no term. In p. */
+ * (an unclosed quote runs to the end), all required, at most
+ * RC_SEARCH_TERMS_MAX. When a word is shorter than RC_SEARCH_TERM_MIN
+ * characters ("chat 4", "a cat"), the query as a whole (quotes dropped, white
+ * space folded) is the one term: a phrase. NULL when q holds no term. In p. */
 rc_search_terms *rc_search_parse(apr_pool_t *p, const char *q);
 
 /* An FTS5 MATCH expression: every term as a quoted string ("" for a quote),
