@@ -121,12 +121,13 @@ static json_t *thread_json(const rc_thread *t)
 }
 
 /* A search result's "snippet": the text around the match in its best
- * document (the name or a message), and the same as "snippet_parts": plain
- * text and the matched words by turns, for the browser to mark as text. */
+ * message, and the same as "snippet_parts": plain text and the matched words
+ * by turns, for the browser to mark as text. None when the name matched best
+ * (the name is there to see). */
 static void search_snippet(rc_db *db, const rc_search_hit *h, const rc_search_terms *st,
                            json_t *tj)
 {
-    const char *marked = rc_store_search_marked(db, h->doc, st, NULL);
+    const char *marked = h->in_name ? NULL : rc_store_search_marked(db, h->doc, st, NULL);
     apr_array_header_t *parts = rc_snippet_parts(db->pool, marked, RC_SNIPPET_WIDTH);
     json_t *arr;
     const char *plain = "";

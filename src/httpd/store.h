@@ -172,6 +172,7 @@ int rc_store_step_set_metadata(rc_db *db, const char *step_id, const char *metad
 typedef struct {
     rc_thread *thread;
     const char *doc;             /* the best matching document (its id) */
+    int in_name;                 /* that document is the thread's name */
 } rc_search_hit;
 
 /* The user's threads of app (and of no app) matching every term, best first

@@ -36,8 +36,9 @@ static int search_sqlite(rc_db *db, const char *uid, const char *ident, const ch
         /* Under three characters the trigrams find nothing: a scan, newest first. */
         const char *like = rc_like_contains(db->pool, APR_ARRAY_IDX(st->terms, 0, const char *));
         return rc_db_select(db, "search_scan",
-            "SELECT t.id, t.name, t.\"createdAt\", t.\"ragchatApp\", h.did FROM ("
-            " SELECT d.\"threadId\" AS tid, MAX(d.id) AS did FROM ragchat_search_docs d"
+            "SELECT t.id, t.name, t.\"createdAt\", t.\"ragchatApp\", h.did, h.kind FROM ("
+            " SELECT d.\"threadId\" AS tid, MAX(d.id) AS did, d.kind AS kind"
+            " FROM ragchat_search_docs d"
             " JOIN threads t ON t.id = d.\"threadId\""
             " WHERE d.text LIKE %s ESCAPE '\\' AND " OWNED
             " GROUP BY d.\"threadId\" ORDER BY MAX(d.id) DESC LIMIT %d) AS h"
@@ -48,8 +49,8 @@ static int search_sqlite(rc_db *db, const char *uid, const char *ident, const ch
     /* SQLite's bare columns of a MIN() come from the row of the minimum:
      * h.did is the best document's. */
     return rc_db_select(db, "search_fts",
-        "SELECT t.id, t.name, t.\"createdAt\", t.\"ragchatApp\", h.did, MIN(h.score) FROM ("
-        " SELECT d.\"threadId\" AS tid, f.rowid AS did,"
+        "SELECT t.id, t.name, t.\"createdAt\", t.\"ragchatApp\", h.did, h.kind, MIN(h.score)"
+        " FROM (SELECT d.\"threadId\" AS tid, f.rowid AS did, d.kind AS kind,"
         " bm25(ragchat_search) * (CASE WHEN d.kind = 0 THEN 2.0 ELSE 1.0 END) AS score"
         " FROM ragchat_search f JOIN ragchat_search_docs d ON d.id = f.rowid"
         " JOIN threads t ON t.id = d.\"threadId\""
@@ -63,9 +64,9 @@ static int search_sqlite(rc_db *db, const char *uid, const char *ident, const ch
 
 static const char *const pg_search_sql[RC_SEARCH_TERMS_MAX] = {
 #define PG_SEARCH(COND) \
-    "SELECT t.id, t.name, t.\"createdAt\", t.\"ragchatApp\", h.did FROM (" \
-    " SELECT DISTINCT ON (w.tid) w.tid, w.did, w.score FROM (" \
-    " SELECT d.\"threadId\" AS tid, d.id AS did, (CASE WHEN d.kind = 0 THEN 2 ELSE 1 END)" \
+    "SELECT t.id, t.name, t.\"createdAt\", t.\"ragchatApp\", h.did, h.kind FROM (" \
+    " SELECT DISTINCT ON (w.tid) w.tid, w.did, w.kind, w.score FROM (" \
+    " SELECT d.\"threadId\" AS tid, d.id AS did, d.kind AS kind, (CASE WHEN d.kind = 0 THEN 2 ELSE 1 END)" \
     " * word_similarity(%s, d.text) AS score" \
     " FROM ragchat_search_docs d JOIN threads t ON t.id = d.\"threadId\"" \
     " WHERE " COND " AND " OWNED " ORDER BY d.id DESC LIMIT %d) AS w" \
@@ -133,6 +134,8 @@ apr_array_header_t *rc_store_threads_search(rc_db *db, const char *user_id,
         h->thread->app = v ? apr_pstrdup(db->pool, v) : NULL;
         v = rc_db_col(db, row, 4);
         h->doc = apr_pstrdup(db->pool, v ? v : "0");
+        v = rc_db_col(db, row, 5);
+        h->in_name = v && atoi(v) == 0;
     }
     return out;
 }
