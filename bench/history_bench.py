@@ -21,9 +21,10 @@ sys.path[:0] = [os.path.join(HERE, "..", "tests"), os.path.join(HERE, "..", "tes
 
 import harness  # noqa: E402
 from harness import ApiClient  # noqa: E402
-from test_search import version_3  # noqa: E402
+from test_search import V2, V3, V010, V010_SQLITE  # noqa: E402
 
-THREADS, STEPS, LONG = 100000, 4, 10000
+THREADS = int(os.environ.get("HISTORY_THREADS", "100000"))
+STEPS, LONG = 4, 10000
 RARE = "zanzibarite"
 RUNS = 25
 COMMON = "the of and to in is that for it with as on be this are".split()
@@ -38,7 +39,9 @@ def generate(path):
                         else words[min(int(r.paretovariate(1.0)), 4999)] for _ in range(n))
 
     con = sqlite3.connect(path)
-    con.executescript(version_3("sqlite3").split("INSERT INTO users")[0])
+    con.executescript(";\n".join(V010 + V010_SQLITE + V2 + V3) + ";\n"
+                      "CREATE TABLE ragchat_schema (version INTEGER PRIMARY KEY,"
+                      " \"appliedAt\" TEXT NOT NULL);\n")
     con.execute("INSERT INTO ragchat_schema VALUES (1, 'x'), (2, 'x'), (3, 'x')")
     con.execute("INSERT INTO users VALUES ('u1', 'alice', '2025-01-01T00:00:00.000000Z', '{}')")
     threads, steps = [], []
@@ -118,10 +121,13 @@ def main():
         t0, lists = time.time(), []
         alice.me()
         t_up = time.time() - t0
-        while "RC0107" not in srv.error_log() and time.time() - t0 < 600:
+        while "RC0107" not in srv.error_log() and time.time() - t0 < 120:
             t = time.perf_counter()
             assert alice.get("/api/threads").status_code == 200
             lists.append(time.perf_counter() - t)
+            if len(lists) % 500 == 0:
+                print("  ", len(lists), srv.query("SELECT * FROM ragchat_search_backfill"),
+                      flush=True)
         print("upgrade to version 4: %.2f s; the index of the %d existing rows: %.1f s over"
               " %d list requests (each %.0f ms, the answer sent before the indexing)"
               % (t_up, THREADS * STEPS + THREADS + LONG + 1, time.time() - t0, len(lists),
@@ -154,6 +160,9 @@ def main():
         print("%-20s %12.0f KB %11s %8s" % ("long thread size", size / 1024, "-", "< 300"))
     finally:
         srv.stop()
+        bad = srv.bad_log_lines()
+        if bad:
+            print("error log:\n  " + "\n  ".join(bad[:10]))
         srv.cleanup()
 
 
