@@ -125,7 +125,7 @@ def main():
             t = time.perf_counter()
             assert alice.get("/api/threads").status_code == 200
             lists.append(time.perf_counter() - t)
-            if len(lists) % 500 == 0:
+            if len(lists) % 100 == 0:
                 print("  ", len(lists), srv.query("SELECT * FROM ragchat_search_backfill"),
                       flush=True)
         print("upgrade to version 4: %.2f s; the index of the %d existing rows: %.1f s over"

@@ -212,7 +212,7 @@ int rc_store_search_backfill(rc_db *db, apr_interval_time_t budget)
     if (!db->sqlite) {
         return 0;          /* PostgreSQL indexes them in the upgrade */
     }
-    do {
+    for (;;) {
         apr_int64_t kind = -1, next = 0, upto = 0;
         row = NULL;
         if (rc_db_select(db, "backfill_get", "SELECT kind, next, upto FROM"
@@ -227,10 +227,12 @@ int rc_store_search_backfill(rc_db *db, apr_interval_time_t budget)
         if (kind < 0) {
             return did ? 2 : 0;
         }
+        if (did && apr_time_now() >= until) {
+            return 1;
+        }
         if (backfill_batch(db, (int)kind, next, upto) < 0) {
             return -1;
         }
         did = 1;
-    } while (apr_time_now() < until);
-    return 1;
+    }
 }
