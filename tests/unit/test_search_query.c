@@ -28,16 +28,24 @@ int main(void)
     apr_pool_create(&p, NULL);
 
     st = rc_search_parse(p, "  red   \"sly  fox\" jumps ");
-    CHECK(st && !st->short_only);
+    CHECK(st != NULL);
+    if (!st) {
+        return 1;
+    }
+    CHECK(!st->short_only);
     CHECK_STR(join(p, st->terms), "red|sly fox|jumps");
     CHECK_STR(rc_search_fts5(p, st), "\"red\" \"sly fox\" \"jumps\"");
     CHECK_STR(rc_search_regex(p, st), "(red|sly fox|jumps)");
     /* a short word: the whole query is one phrase */
     st = rc_search_parse(p, "chat 4");
-    CHECK(st && !st->short_only);
+    CHECK(st != NULL);
+    if (!st) {
+        return 1;
+    }
+    CHECK(!st->short_only);
     CHECK_STR(join(p, st->terms), "chat 4");
     st = rc_search_parse(p, "\xE6\x9D\xB1\xE4\xBA\xAC");      /* two CJK characters */
-    CHECK(st && st->short_only);
+    CHECK(st != NULL && st->short_only == 1);
     CHECK(rc_search_parse(p, "  \" \" ") == NULL);
     CHECK(rc_search_parse(p, NULL) == NULL);
     /* quotes and punctuation stay text */
