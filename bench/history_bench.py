@@ -129,7 +129,7 @@ def main():
                 print("  ", len(lists), srv.query("SELECT * FROM ragchat_search_backfill"),
                       flush=True)
         print("upgrade to version 4: %.2f s; the index of the %d existing rows: %.1f s over"
-              " %d list requests (each %.0f ms, the answer sent before the indexing)"
+              " %d list requests (each %.0f ms meanwhile)"
               % (t_up, THREADS * STEPS + THREADS + LONG + 1, time.time() - t0, len(lists),
                  statistics.median(lists) * 1000 if lists else 0), flush=True)
         me = timed(lambda: alice.me(refresh=True))
