@@ -312,6 +312,15 @@ static apr_dbd_prepared_t *prepared(rc_db *db, const char *label, const char *sq
     return st;
 }
 
+rc_db *rc_db_scratch(rc_db *db, apr_pool_t *p)
+{
+    rc_db *s = apr_pmemdup(p, db, sizeof(*db));
+
+    s->pool = p;
+    s->opened = 0;
+    return s;
+}
+
 int rc_db_exec(rc_db *db, const char *label, const char *sql, int *nrows,
                int nargs, const char **args)
 {

@@ -32,6 +32,9 @@ rc_db *rc_db_open(request_rec *r, apr_pool_t *p);
 /* The same for work of no request (a child's own thread), on s's database. */
 rc_db *rc_db_open_server(server_rec *s, apr_pool_t *p);
 void rc_db_release(rc_db *db);
+/* The same connection with results allocated in p (a scratch pool cleared
+ * between pieces of a long read); nothing to release. */
+rc_db *rc_db_scratch(rc_db *db, apr_pool_t *p);
 
 /* Low-level statements, prepared once per connection under a label. Arguments
  * are strings (NULL binds SQL NULL). The SQL's placeholders carry the

@@ -1,9 +1,10 @@
-/* The chat history sent to the backend as context. */
+/* A thread's history, read in two steps so that a thread of any length opens
+ * and continues cheaply: its outline (the message steps' ids, types, times
+ * and branch metadata, no text) for src/core/branches.c, then the whole rows
+ * of only the steps needed, a few ids per statement. */
 #include "store.h"
 
 #include "apr_strings.h"
-
-#define RC_HISTORY_LIMIT "2000"    /* steps sent as context */
 
 static const char *dup_col(rc_db *db, apr_dbd_row_t *row, int col)
 {
@@ -11,24 +12,87 @@ static const char *dup_col(rc_db *db, apr_dbd_row_t *row, int col)
     return v ? apr_pstrdup(db->pool, v) : NULL;
 }
 
-apr_array_header_t *rc_store_history(rc_db *db, const char *thread_id)
+apr_array_header_t *rc_store_thread_outline(rc_db *db, const char *thread_id, int limit)
 {
     apr_array_header_t *out;
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
+    int i, j;
 
-    if (rc_db_select(db, "history",
-                     "SELECT type, output FROM steps WHERE \"threadId\" = %s"
-                     " AND type IN ('user_message', 'assistant_message')"
-                     " ORDER BY \"createdAt\", id LIMIT " RC_HISTORY_LIMIT,
-                     &res, RC_DB_ARGS(thread_id))) {
+    /* Newest first: past the limit, the oldest steps are the ones left out. */
+    if (rc_db_select(db, "thread_outline",
+                     "SELECT id, type, metadata, \"createdAt\" FROM steps"
+                     " WHERE \"threadId\" = %s AND type IN ('user_message', 'assistant_message')"
+                     " ORDER BY \"createdAt\" DESC, id DESC LIMIT %d",
+                     &res, RC_DB_ARGS(thread_id, rc_db_int(db, limit)))) {
         return NULL;
     }
-    out = apr_array_make(db->pool, 16, sizeof(rc_history_msg));
+    out = apr_array_make(db->pool, 64, sizeof(rc_step *));
     while (rc_db_next(db, res, &row) == 0) {
-        rc_history_msg *m = apr_array_push(out);
-        m->type = dup_col(db, row, 0);
-        m->output = dup_col(db, row, 1);
+        rc_step *s = apr_pcalloc(db->pool, sizeof(*s));
+        s->id = dup_col(db, row, 0);
+        s->type = dup_col(db, row, 1);
+        s->metadata = dup_col(db, row, 2);
+        s->created = dup_col(db, row, 3);
+        s->thread_id = thread_id;
+        APR_ARRAY_PUSH(out, rc_step *) = s;
+    }
+    for (i = 0, j = out->nelts - 1; i < j; i++, j--) {
+        rc_step *t = APR_ARRAY_IDX(out, i, rc_step *);
+        APR_ARRAY_IDX(out, i, rc_step *) = APR_ARRAY_IDX(out, j, rc_step *);
+        APR_ARRAY_IDX(out, j, rc_step *) = t;
+    }
+    return out;
+}
+
+/* One statement of RC_STORE_IDS_CHUNK ids (unused places bind ""). */
+#define ID_PLACES "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s," \
+                  " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s"
+
+static int steps_chunk(rc_db *db, const char *thread_id, const char *const *ids, int n,
+                       apr_array_header_t *out)
+{
+    const char *args[RC_STORE_IDS_CHUNK + 1];
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *last = NULL;
+    int i;
+
+    args[0] = thread_id;
+    for (i = 0; i < RC_STORE_IDS_CHUNK; i++) {
+        args[i + 1] = i < n && ids[i] ? ids[i] : "";
+    }
+    if (rc_db_select(db, "steps_by_ids",
+                     "SELECT " RC_STORE_STEP_COLS " FROM steps s"
+                     " LEFT JOIN feedbacks f ON f.\"forId\" = s.id"
+                     " WHERE s.\"threadId\" = %s AND s.id IN (" ID_PLACES ")"
+                     " ORDER BY s.\"createdAt\", s.id LIMIT 256",
+                     &res, RC_STORE_IDS_CHUNK + 1, args)) {
+        return -1;
+    }
+    while (rc_db_next(db, res, &row) == 0) {
+        rc_step *s = rc_store_step_from_row(db, row);
+        /* A Chainlit database may hold several feedbacks for one step. */
+        if (last && s->id && strcmp(last, s->id) == 0) {
+            continue;
+        }
+        last = s->id;
+        APR_ARRAY_PUSH(out, rc_step *) = s;
+    }
+    return 0;
+}
+
+apr_array_header_t *rc_store_steps_by_ids(rc_db *db, const char *thread_id,
+                                          const char *const *ids, int n)
+{
+    apr_array_header_t *out = apr_array_make(db->pool, n > 0 ? n : 1, sizeof(rc_step *));
+    int i;
+
+    for (i = 0; i < n; i += RC_STORE_IDS_CHUNK) {
+        int k = n - i < RC_STORE_IDS_CHUNK ? n - i : RC_STORE_IDS_CHUNK;
+        if (steps_chunk(db, thread_id, ids + i, k, out)) {
+            return NULL;
+        }
     }
     return out;
 }
