@@ -158,8 +158,9 @@ apr_array_header_t *rc_store_passages_search(rc_db *db, const char *user_ident,
  * text: id, type, metadata and createdAt only (rc_step *, in time order, in
  * db->pool); past limit, the newest limit. NULL on error. */
 apr_array_header_t *rc_store_thread_outline(rc_db *db, const char *thread_id, int limit);
-/* The whole steps (with feedback) of these ids of the thread, in time order
- * (rc_step *, in db->pool; ids not found are left out). NULL on error. */
+/* The whole steps (with feedback) of these ids of the thread, in no given
+ * order (rc_step *, in db->pool; ids not found, or of another thread, are
+ * left out). NULL on error. */
 apr_array_header_t *rc_store_steps_by_ids(rc_db *db, const char *thread_id,
                                           const char *const *ids, int n);
 

@@ -52,28 +52,29 @@ apr_array_header_t *rc_store_thread_outline(rc_db *db, const char *thread_id, in
 static int steps_chunk(rc_db *db, const char *thread_id, const char *const *ids, int n,
                        apr_array_header_t *out)
 {
-    const char *args[RC_STORE_IDS_CHUNK + 1];
+    const char *args[RC_STORE_IDS_CHUNK];
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
     const char *last = NULL;
     int i;
 
-    args[0] = thread_id;
     for (i = 0; i < RC_STORE_IDS_CHUNK; i++) {
-        args[i + 1] = i < n && ids[i] ? ids[i] : "";
+        args[i] = i < n && ids[i] ? ids[i] : "";
     }
+    /* By primary key only: with the thread in the WHERE too, SQLite would
+     * walk the thread's index instead; the thread is checked here. */
     if (rc_db_select(db, "steps_by_ids",
                      "SELECT " RC_STORE_STEP_COLS " FROM steps s"
                      " LEFT JOIN feedbacks f ON f.\"forId\" = s.id"
-                     " WHERE s.\"threadId\" = %s AND s.id IN (" ID_PLACES ")"
-                     " ORDER BY s.\"createdAt\", s.id LIMIT 256",
-                     &res, RC_STORE_IDS_CHUNK + 1, args)) {
+                     " WHERE s.id IN (" ID_PLACES ") ORDER BY s.id LIMIT 256",
+                     &res, RC_STORE_IDS_CHUNK, args)) {
         return -1;
     }
     while (rc_db_next(db, res, &row) == 0) {
         rc_step *s = rc_store_step_from_row(db, row);
         /* A Chainlit database may hold several feedbacks for one step. */
-        if (last && s->id && strcmp(last, s->id) == 0) {
+        if (!s->thread_id || strcmp(s->thread_id, thread_id) != 0
+            || (last && s->id && strcmp(last, s->id) == 0)) {
             continue;
         }
         last = s->id;
