@@ -187,8 +187,11 @@ static int init_connection(rc_db *db)
          * one writes, and the busy timeout makes writers wait instead of fail. */
         sqlite3_busy_handler(apr_dbd_native_handle(db->dbd->driver, db->dbd->handle),
                              busy_wait, NULL);
+        /* Reads map the file instead of copying each page through read():
+         * a long thread's outline reads thousands of rows. */
         if (run_pragma(db, "PRAGMA journal_mode = WAL")
-            || rc_db_run(db, "PRAGMA synchronous = NORMAL")) {
+            || rc_db_run(db, "PRAGMA synchronous = NORMAL")
+            || run_pragma(db, "PRAGMA mmap_size = 268435456")) {
             unlock_writes(db);
             return -1;
         }

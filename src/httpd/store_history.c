@@ -6,10 +6,22 @@
 
 #include "apr_strings.h"
 
-static const char *dup_col(rc_db *db, apr_dbd_row_t *row, int col)
+/* Steps of one time in id order (the statement orders by time only, which
+ * its index gives without sorting): the array is in time order already, so
+ * this is one pass. */
+static void order_ties(apr_array_header_t *a)
 {
-    const char *v = rc_db_col(db, row, col);
-    return v ? apr_pstrdup(db->pool, v) : NULL;
+    rc_step **v = (rc_step **)a->elts;
+    int i, j;
+
+    for (i = 1; i < a->nelts; i++) {
+        rc_step *x = v[i];
+        for (j = i; j > 0 && strcmp(v[j - 1]->created, x->created) == 0
+                    && strcmp(v[j - 1]->id, x->id) > 0; j--) {
+            v[j] = v[j - 1];
+        }
+        v[j] = x;
+    }
 }
 
 apr_array_header_t *rc_store_thread_outline(rc_db *db, const char *thread_id, int limit)
@@ -23,17 +35,19 @@ apr_array_header_t *rc_store_thread_outline(rc_db *db, const char *thread_id, in
     if (rc_db_select(db, "thread_outline",
                      "SELECT id, type, metadata, \"createdAt\" FROM steps"
                      " WHERE \"threadId\" = %s AND type IN ('user_message', 'assistant_message')"
-                     " ORDER BY \"createdAt\" DESC, id DESC LIMIT %d",
+                     " ORDER BY \"createdAt\" DESC LIMIT %d",
                      &res, RC_DB_ARGS(thread_id, rc_db_int(db, limit)))) {
         return NULL;
     }
-    out = apr_array_make(db->pool, 64, sizeof(rc_step *));
+    out = apr_array_make(db->pool, 256, sizeof(rc_step *));
     while (rc_db_next(db, res, &row) == 0) {
+        /* The values live in db->pool with the results: no copies. */
         rc_step *s = apr_pcalloc(db->pool, sizeof(*s));
-        s->id = dup_col(db, row, 0);
-        s->type = dup_col(db, row, 1);
-        s->metadata = dup_col(db, row, 2);
-        s->created = dup_col(db, row, 3);
+        const char *v;
+        s->id = (v = rc_db_col(db, row, 0)) ? v : "";
+        s->type = rc_db_col(db, row, 1);
+        s->metadata = rc_db_col(db, row, 2);
+        s->created = (v = rc_db_col(db, row, 3)) ? v : "";
         s->thread_id = thread_id;
         APR_ARRAY_PUSH(out, rc_step *) = s;
     }
@@ -42,6 +56,7 @@ apr_array_header_t *rc_store_thread_outline(rc_db *db, const char *thread_id, in
         APR_ARRAY_IDX(out, i, rc_step *) = APR_ARRAY_IDX(out, j, rc_step *);
         APR_ARRAY_IDX(out, j, rc_step *) = t;
     }
+    order_ties(out);
     return out;
 }
 

@@ -118,6 +118,38 @@ static void test_bad_data(apr_pool_t *p)
     rc_branches_resolve(p, c.n, 0);
 }
 
+/* The quick reading of {"after": ...} alone agrees with the parser's. */
+static void test_simple_after(apr_pool_t *p)
+{
+    static const char *const spellings[] = {
+        "{\"after\":\"u1\"}", " { \"after\" :\t\"u1\" }\n", "{\"after\": \"u1\", \"x\": 1}",
+        "{\"after\": \"u\\u0031\"}", "{\"x\": \"}\", \"after\": \"u1\"}"
+    };
+    static const char *const starts[] = {
+        "{\"after\":null}", " {\"after\": null } ", "{\"after\": nullx}", "{\"after\":\"\"}"
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+        conv c = { .count = 0 };
+        add(&c, "u0", "{}", "2026-01-01T00:00:00.000000Z");
+        add(&c, "u1", "{\"after\":\"u0\"}", "2026-01-01T00:00:01.000000Z");
+        add(&c, "u2", "{\"after\":null}", "2026-01-01T00:00:02.000000Z");
+        add(&c, "a", spellings[i], "2026-01-01T00:00:03.000000Z");
+        rc_branches_resolve(p, c.n, c.count);
+        CHECK(c.n[3].parent == 1);
+        CHECK_STR(path_ids(p, &c), "u2");
+    }
+    for (i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+        conv c = { .count = 0 };
+        add(&c, "u0", "{}", "2026-01-01T00:00:00.000000Z");
+        add(&c, "a", starts[i], "2026-01-01T00:00:01.000000Z");
+        rc_branches_resolve(p, c.n, c.count);
+        /* invalid JSON (another app's step) or an unknown id: after the one before it */
+        CHECK(c.n[1].parent == (i >= 2 ? 0 : -1));
+    }
+}
+
 static void test_meta(apr_pool_t *p)
 {
     CHECK_STR(rc_branches_meta_after(p, "{\"stopped\":true}", "x"),
@@ -137,6 +169,7 @@ int main(void)
     test_legacy(p);
     test_regenerate_and_edit(p);
     test_bad_data(p);
+    test_simple_after(p);
     test_meta(p);
     apr_pool_destroy(p);
     apr_terminate();
