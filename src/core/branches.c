@@ -64,8 +64,9 @@ static void read_meta(apr_pool_t *p, const char *text, int *named, const char **
 
     *named = 0;
     *after = *shown = NULL;
-    if (text && simple_after(p, text, named, after)) {
-        return;
+    if (!text || !*(text = skip_ws(text)) || strcmp(text, "{}") == 0
+        || simple_after(p, text, named, after)) {
+        return;    /* another app's step, or the common case read quickly */
     }
     j = text && *text ? json_loads(text, 0, NULL) : NULL;
     if (!json_is_object(j)) {
