@@ -6,6 +6,16 @@
 
 #include "apr_strings.h"
 
+/* A column that outlives the results: apr's sqlite3 driver copies each row
+ * into db->pool already (no second copy); its pgsql driver frees the result
+ * once the last row is read. */
+static const char *kept_col(rc_db *db, apr_dbd_row_t *row, int col)
+{
+    const char *v = rc_db_col(db, row, col);
+
+    return v && !rc_db_is_sqlite(db) ? apr_pstrdup(db->pool, v) : v;
+}
+
 /* Steps of one time in id order (the statement orders by time only, which
  * its index gives without sorting): the array is in time order already, so
  * this is one pass. */
@@ -41,13 +51,12 @@ apr_array_header_t *rc_store_thread_outline(rc_db *db, const char *thread_id, in
     }
     out = apr_array_make(db->pool, 256, sizeof(rc_step *));
     while (rc_db_next(db, res, &row) == 0) {
-        /* The values live in db->pool with the results: no copies. */
         rc_step *s = apr_pcalloc(db->pool, sizeof(*s));
         const char *v;
-        s->id = (v = rc_db_col(db, row, 0)) ? v : "";
-        s->type = rc_db_col(db, row, 1);
-        s->metadata = rc_db_col(db, row, 2);
-        s->created = (v = rc_db_col(db, row, 3)) ? v : "";
+        s->id = (v = kept_col(db, row, 0)) ? v : "";
+        s->type = kept_col(db, row, 1);
+        s->metadata = kept_col(db, row, 2);
+        s->created = (v = kept_col(db, row, 3)) ? v : "";
         s->thread_id = thread_id;
         APR_ARRAY_PUSH(out, rc_step *) = s;
     }
