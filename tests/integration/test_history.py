@@ -120,6 +120,20 @@ def test_the_characters_budget(make_server, backend):
     assert msgs == [("user", "x" * 500)]
 
 
+def test_the_budget_merges_across_locations(make_server, backend):
+    from conftest import ApiClient
+    api = ApiClient(make_server(extra_location="RagChatHistoryMax 9", extra_server=(
+        "<Location /chat/api>\nRagChatHistoryChars 200\n</Location>")), "alice")
+    # short messages: the outer section's 9 messages bind
+    tid, _ = long_thread(api, 100, text=lambda i: "m%03d" % i)
+    _, msgs = ask(api, backend, {"thread_id": tid, "content": "q"})
+    assert [c for _, c in msgs] == ["m%03d" % i for i in range(92, 100)] + ["q"]
+    # long ones: the inner section's 200 characters bind
+    tid, _ = long_thread(api, 100, text=lambda i: "m%03d" % i + "-" * 26)
+    _, msgs = ask(api, backend, {"thread_id": tid, "content": "q" * 20})
+    assert [c[:4] for _, c in msgs] == ["m%03d" % i for i in range(94, 100)] + ["qqqq"]
+
+
 def test_a_branch_of_a_long_thread(budget_api, backend):
     tid, ids = long_thread(budget_api, 400)
     # edit question 390: the history before it, never it or what follows
