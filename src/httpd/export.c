@@ -601,8 +601,9 @@ static int abort_stream(rc_req *q, const char *id)
     conn_rec *c = r->connection;
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, c->bucket_alloc);
 
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "RC0502: Markdown export of thread %s cut "
-                  "short: the database failed or the client went away", id);
+    ap_log_rerror(APLOG_MARK, c->aborted ? APLOG_INFO : APLOG_ERR, 0, r,
+                  "RC0502: Markdown export of thread %s cut short: %s", id,
+                  c->aborted ? "the client went away" : "the database failed");
     c->keepalive = AP_CONN_CLOSE;
     APR_BRIGADE_INSERT_TAIL(bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, r->pool,
                                                        c->bucket_alloc));
