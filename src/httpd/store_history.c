@@ -6,16 +6,6 @@
 
 #include "apr_strings.h"
 
-/* A column that outlives the results: apr's sqlite3 driver copies each row
- * into db->pool already (no second copy); its pgsql driver frees the result
- * once the last row is read. */
-static const char *kept_col(rc_db *db, apr_dbd_row_t *row, int col)
-{
-    const char *v = rc_db_col(db, row, col);
-
-    return v && !rc_db_is_sqlite(db) ? apr_pstrdup(db->pool, v) : v;
-}
-
 /* Steps of one time in id order (the statement orders by time only, which
  * its index gives without sorting): the array is in time order already, so
  * this is one pass. */
@@ -34,39 +24,78 @@ static void order_ties(apr_array_header_t *a)
     }
 }
 
-apr_array_header_t *rc_store_thread_outline(rc_db *db, const char *thread_id, int limit)
-{
+#define OUTLINE_SQL \
+    "SELECT id, type, metadata, \"createdAt\" FROM steps" \
+    " WHERE \"threadId\" = %s AND type IN ('user_message', 'assistant_message')" \
+    " ORDER BY \"createdAt\" DESC LIMIT %d"
+
+typedef struct {
+    apr_pool_t *p;
     apr_array_header_t *out;
+    const char *thread_id;
+} outline_ctx;
+
+/* One step of the outline (its columns copied into the pool). */
+static int outline_row(void *ctx, const char *const *cols, int ncols)
+{
+    outline_ctx *o = ctx;
+    rc_step *s = apr_pcalloc(o->p, sizeof(*s));
+
+    (void)ncols;
+    s->id = apr_pstrdup(o->p, cols[0] ? cols[0] : "");
+    s->type = cols[1] ? apr_pstrdup(o->p, cols[1]) : NULL;
+    s->metadata = cols[2] ? apr_pstrdup(o->p, cols[2]) : NULL;
+    s->created = apr_pstrdup(o->p, cols[3] ? cols[3] : "");
+    s->thread_id = o->thread_id;
+    APR_ARRAY_PUSH(o->out, rc_step *) = s;
+    return 0;
+}
+
+/* Through apr's driver (PostgreSQL). */
+static int outline_rows(rc_db *db, const char *thread_id, int limit, outline_ctx *o)
+{
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
-    int i, j;
+    const char *cols[4];
+    int i;
 
-    /* Newest first: past the limit, the oldest steps are the ones left out. */
-    if (rc_db_select(db, "thread_outline",
-                     "SELECT id, type, metadata, \"createdAt\" FROM steps"
-                     " WHERE \"threadId\" = %s AND type IN ('user_message', 'assistant_message')"
-                     " ORDER BY \"createdAt\" DESC LIMIT %d",
-                     &res, RC_DB_ARGS(thread_id, rc_db_int(db, limit)))) {
+    if (rc_db_select(db, "thread_outline", OUTLINE_SQL, &res,
+                     RC_DB_ARGS(thread_id, rc_db_int(db, limit)))) {
+        return -1;
+    }
+    while (rc_db_next(db, res, &row) == 0) {
+        for (i = 0; i < 4; i++) {
+            cols[i] = rc_db_col(db, row, i);
+        }
+        outline_row(o, cols, 4);
+    }
+    return 0;
+}
+
+apr_array_header_t *rc_store_thread_outline(rc_db *db, const char *thread_id, int limit)
+{
+    outline_ctx o;
+    int i, j, rv;
+
+    o.p = db->pool;
+    o.out = apr_array_make(db->pool, 256, sizeof(rc_step *));
+    o.thread_id = thread_id;
+    /* Newest first: past the limit, the oldest steps are the ones left out.
+     * On SQLite, thousands of rows are read straight from the connection. */
+    rv = rc_db_is_sqlite(db)
+       ? rc_db_sqlite_each(db, "thread_outline", OUTLINE_SQL,
+                           RC_DB_ARGS(thread_id, rc_db_int(db, limit)), outline_row, &o)
+       : outline_rows(db, thread_id, limit, &o);
+    if (rv) {
         return NULL;
     }
-    out = apr_array_make(db->pool, 256, sizeof(rc_step *));
-    while (rc_db_next(db, res, &row) == 0) {
-        rc_step *s = apr_pcalloc(db->pool, sizeof(*s));
-        const char *v;
-        s->id = (v = kept_col(db, row, 0)) ? v : "";
-        s->type = kept_col(db, row, 1);
-        s->metadata = kept_col(db, row, 2);
-        s->created = (v = kept_col(db, row, 3)) ? v : "";
-        s->thread_id = thread_id;
-        APR_ARRAY_PUSH(out, rc_step *) = s;
+    for (i = 0, j = o.out->nelts - 1; i < j; i++, j--) {
+        rc_step *t = APR_ARRAY_IDX(o.out, i, rc_step *);
+        APR_ARRAY_IDX(o.out, i, rc_step *) = APR_ARRAY_IDX(o.out, j, rc_step *);
+        APR_ARRAY_IDX(o.out, j, rc_step *) = t;
     }
-    for (i = 0, j = out->nelts - 1; i < j; i++, j--) {
-        rc_step *t = APR_ARRAY_IDX(out, i, rc_step *);
-        APR_ARRAY_IDX(out, i, rc_step *) = APR_ARRAY_IDX(out, j, rc_step *);
-        APR_ARRAY_IDX(out, j, rc_step *) = t;
-    }
-    order_ties(out);
-    return out;
+    order_ties(o.out);
+    return o.out;
 }
 
 /* One statement of RC_STORE_IDS_CHUNK ids (unused places bind ""). */
