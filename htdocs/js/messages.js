@@ -366,15 +366,15 @@ function nearTop() {
 /* The page before the first message shown, put above it without moving what
  * the user looks at: the first message keeps its place on the screen. */
 function loadOlder() {
-  if (!S.older || S.olderLoading || !S.threadId) return;
+  if (S.olderLoading) return S.olderLoading;
+  if (!S.older || !S.threadId) return Promise.resolve();
   var gen = S.openGen, id = S.threadId, bar = log.querySelector('.older');
-  S.olderLoading = true;
   log.setAttribute('aria-busy', 'true');
   bar.classList.add('loading');
   var focused = bar.contains(document.activeElement);
   bar.querySelector('button').hidden = true;
   bar.querySelector('.older-status').textContent = 'Loading earlier messages\u2026';
-  api('GET', 'api/threads/' + enc(id) + '?before=' + enc(S.older)).then(function (t) {
+  S.olderLoading = api('GET', 'api/threads/' + enc(id) + '?before=' + enc(S.older)).then(function (t) {
     if (gen !== S.openGen) return;
     var anchor = bar.nextElementSibling;
     var top = anchor ? anchor.getBoundingClientRect().top : 0;
@@ -397,6 +397,7 @@ function loadOlder() {
     setOlder(S.older);
     toast(e.message);
   });
+  return S.olderLoading;
 }
 
 /* ‹ › on a question or an answer: that version is shown (and the next
@@ -410,14 +411,24 @@ function showVersion(b) {
     var top = log.scrollTop;
     renderThread(t);
     log.scrollTop = top;
-    var m = log.querySelector('.msg[data-step="' + CSS.escape(target) + '"]');
-    if (!m) return;
-    var btns = m.querySelectorAll('.versions .icon-btn');
-    var f = btns[next ? 1 : 0];
-    if (f && f.disabled) f = btns[next ? 0 : 1];
-    if (f) f.focus();
-    m.scrollIntoView({ block: 'nearest' });
+    return reveal(target, next, gen, 0);
   }, function (e) { toast(e.message); });
+}
+
+/* The version just shown, in view and focused: far back in a long branch, the
+ * pages before the newest are loaded until it is there. */
+function reveal(target, next, gen, pages) {
+  if (gen !== S.openGen) return;
+  var m = log.querySelector('.msg[data-step="' + CSS.escape(target) + '"]');
+  if (!m) {
+    if (S.older && pages < 200) return loadOlder().then(function () { return reveal(target, next, gen, pages + 1); });
+    return;
+  }
+  var btns = m.querySelectorAll('.versions .icon-btn');
+  var f = btns[next ? 1 : 0];
+  if (f && f.disabled) f = btns[next ? 0 : 1];
+  if (f) f.focus({ preventScroll: true });
+  m.scrollIntoView({ block: 'nearest' });
 }
 
 /* Edit and resend: the question opens in place; Enter sends it as a new

@@ -14,7 +14,7 @@ after(() => closeSession({ server, browser }));
 
 const N = 1000;
 
-function seedThread(name) {
+function seedThread(name, alt = false) {
   const tid = crypto.randomUUID();
   const ids = Array.from({ length: N }, () => crypto.randomUUID());
   const t0 = Date.now() - 7 * 864e5;
@@ -28,9 +28,15 @@ function seedThread(name) {
     const meta = JSON.stringify({ after: i ? ids[i - 1] : null });
     rows.push(`(${q(ids[i])},${q(user ? 'alice' : 'Assistant')},${q(user ? 'user_message' : 'assistant_message')},${q(tid)},0,0,0,${q(meta)},${q(out)},${q(ts(i))},${q(ts(i))},${q(ts(i))})`);
   }
+  if (alt) {
+    // a second version of answer 101, picked last: the branch shown ends with it
+    const meta = JSON.stringify({ after: ids[100], shown: stamp() });
+    const t = new Date(t0 + 101 * 1000 + 500).toISOString().replace('Z', '000Z');
+    rows.push(`('alt-${tid}','Assistant','assistant_message',${q(tid)},0,0,0,${q(meta)},'Answer 101 (second version).',${q(t)},${q(t)},${q(t)})`);
+  }
   sql(server, `INSERT INTO threads (id,"createdAt",name,"userId","userIdentifier",tags,metadata) VALUES (${q(tid)},${q(stamp())},${q(name)},(SELECT id FROM users WHERE identifier='alice'),'alice',NULL,'{}');` +
     'INSERT INTO steps (id,name,type,"threadId","disableFeedback",streaming,"isError",metadata,output,"createdAt",start,"end") VALUES ' + rows.join(',') + ';');
-  return tid;
+  return { tid, ids };
 }
 
 /* The number in each message's text, top to bottom. */
@@ -40,7 +46,7 @@ const numbers = () => page.$$eval('#log > .msg', (ms) => ms.map((m) => Number((m
 const topOf = (sel) => page.$eval(sel, (m) => m.getBoundingClientRect().top - document.querySelector('#log').getBoundingClientRect().top);
 
 test('a long thread opens at its end and loads earlier messages on scrolling up, in place', async () => {
-  const tid = seedThread('A thousand messages');
+  const { tid } = seedThread('A thousand messages');
   await page.reload();
   await appReady(page);
   await page.click(`.thread[data-id="${tid}"] .thread-link`);
@@ -75,7 +81,7 @@ test('a long thread opens at its end and loads earlier messages on scrolling up,
 });
 
 test('the button loads earlier messages from the keyboard and says so', async () => {
-  const tid = seedThread('Keyboard thread');
+  const { tid } = seedThread('Keyboard thread');
   await page.reload();
   await appReady(page);
   await page.click(`.thread[data-id="${tid}"] .thread-link`);
@@ -88,4 +94,28 @@ test('the button loads earlier messages from the keyboard and says so', async ()
   // focus moved to the first message loaded, not lost
   assert.equal(await page.evaluate(() => document.activeElement.classList.contains('msg')), true);
   assert.deepEqual(await axeViolations(page), []);
+});
+
+test('switching to a version far back in a long branch loads the pages before it and shows it', async () => {
+  const { tid, ids } = seedThread('Versions far back', true);
+  await page.reload();
+  await appReady(page);
+  await page.click(`.thread[data-id="${tid}"] .thread-link`);
+  const alt = `#log > .msg[data-step="alt-${tid}"]`;
+  await page.waitForSelector(alt);
+  // the branch shown ends with the second version: 100 + 2 steps
+  assert.deepEqual((await numbers()).slice(-2), [100, 101]);
+  assert.equal(await page.$eval(alt + ' .ver-count', (e) => e.textContent), '2 / 2');
+  await page.click(alt + ' [aria-label="Previous version"]');
+  const first = `#log > .msg[data-step="${ids[101]}"]`;
+  await page.waitForSelector(first, { timeout: 20000 });
+  await page.waitForFunction((sel) => {
+    const m = document.querySelector(sel), l = document.querySelector('#log').getBoundingClientRect();
+    const r = m.getBoundingClientRect();
+    return r.bottom > l.top && r.top < l.bottom && m.contains(document.activeElement);
+  }, first);
+  assert.equal(await page.$eval(first + ' .ver-count', (e) => e.textContent), '1 / 2');
+  const seen = await numbers();
+  assert.deepEqual(seen.slice(-3), [N - 3, N - 2, N - 1], 'the long branch, to its end');
+  assert.equal(await page.$(alt), null);
 });
