@@ -15,6 +15,8 @@
 APLOG_USE_MODULE(ragchat);
 
 #define RC_LIST_MAX 100
+#define RC_PAGE_DEFAULT 100     /* steps of a thread sent at once */
+#define RC_PAGE_MAX 500
 #define RC_NAME_MAX 1000
 #define RC_SNIPPET_WIDTH 160      /* bytes of a search result's snippet */
 #define RC_BACKFILL_BUDGET apr_time_from_msec(100)   /* indexing after a list */
@@ -282,37 +284,12 @@ static json_t *step_json(apr_pool_t *p, const rc_step *s)
     return j;
 }
 
-/* The thread with the steps of the branch shown; a step with other versions
- * lists them all ("versions", ids in time order, its own among them). */
-static int get_thread(rc_req *q, rc_db *db, rc_thread *t)
+/* The uploaded files of the thread, as the browser pairs them with steps. */
+static json_t *elements_json(apr_array_header_t *els)
 {
-    rc_conversation *conv = rc_conversation_load(db, t->id);
-    apr_array_header_t *els = rc_store_thread_elements(db, t->id, 1000);
-    apr_array_header_t *path;
-    json_t *j, *arr, *earr;
-    apr_pool_t *p;
+    json_t *earr = json_array();
     int i;
 
-    if (!conv || !els) {
-        return rc_send_error(q->r, HTTP_SERVICE_UNAVAILABLE, "database",
-                             "the database is unavailable");
-    }
-    j = thread_json(t);
-    arr = json_array();
-    apr_pool_create(&p, q->r->pool);
-    path = rc_branches_path(q->r->pool, conv->nodes, conv->n);
-    for (i = 0; i < path->nelts; i++) {
-        int k = APR_ARRAY_IDX(path, i, int);
-        json_t *sj = step_json(p, rc_conversation_step(conv, k));
-        json_t *versions = rc_conversation_versions(conv, k);
-        if (versions) {
-            json_object_set_new(sj, "versions", versions);
-        }
-        json_array_append_new(arr, sj);
-        apr_pool_clear(p);    /* rendered html is copied into the JSON value */
-    }
-    apr_pool_destroy(p);
-    earr = json_array();
     for (i = 0; i < els->nelts; i++) {
         rc_element *e = APR_ARRAY_IDX(els, i, rc_element *);
         json_array_append_new(earr, json_pack("{s:s,s:o,s:o,s:o,s:o}", "id", e->id,
@@ -322,9 +299,81 @@ static int get_thread(rc_req *q, rc_db *db, rc_thread *t)
                                               "mime", rc_json_string(e->mime),
                                               "forId", rc_json_string(e->for_id)));
     }
+    return earr;
+}
+
+/* The steps of one page (node indexes of conv), read whole; a step with
+ * other versions lists them all ("versions", ids in time order, its own
+ * among them). NULL on a database error. */
+static json_t *page_steps(rc_db *db, const rc_conversation *conv, apr_array_header_t *page)
+{
+    apr_array_header_t *steps = rc_conversation_read(db, conv, (const int *)page->elts,
+                                                     page->nelts);
+    json_t *arr;
+    apr_pool_t *p;
+    int i, k = 0;
+
+    if (!steps) {
+        return NULL;
+    }
+    arr = json_array();
+    apr_pool_create(&p, db->pool);
+    for (i = 0; i < steps->nelts; i++) {
+        rc_step *s = APR_ARRAY_IDX(steps, i, rc_step *);
+        json_t *sj = step_json(p, s), *versions;
+        /* the page's node of this step (a step deleted meanwhile is skipped) */
+        while (k < page->nelts && strcmp(conv->nodes[APR_ARRAY_IDX(page, k, int)].id, s->id)) {
+            k++;
+        }
+        versions = k < page->nelts ? rc_conversation_versions(conv, APR_ARRAY_IDX(page, k, int))
+                                   : NULL;
+        if (versions) {
+            json_object_set_new(sj, "versions", versions);
+        }
+        json_array_append_new(arr, sj);
+        apr_pool_clear(p);    /* rendered html is copied into the JSON value */
+    }
+    apr_pool_destroy(p);
+    return arr;
+}
+
+/* The thread with a page of the branch shown: its newest steps, or with
+ * ?before=<step id> (the "next_before" of the page after it) the steps of
+ * that step's branch just before it; "next_before" is null at the start.
+ * ?limit= takes 1..RC_PAGE_MAX steps (default RC_PAGE_DEFAULT). */
+static int get_thread(rc_req *q, rc_db *db, rc_thread *t)
+{
+    request_rec *r = q->r;
+    const char *before = rc_query_param(r, "before");
+    const char *lim = rc_query_param(r, "limit");
+    int limit = lim ? atoi(lim) : RC_PAGE_DEFAULT, at = -1, more = 0;
+    rc_conversation *conv;
+    apr_array_header_t *els, *page;
+    json_t *j, *arr;
+
+    if (limit < 1 || limit > RC_PAGE_MAX) {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "bad_limit",
+                             "limit must be between 1 and %d", RC_PAGE_MAX);
+    }
+    if (!(conv = rc_conversation_load(db, t->id))) {
+        return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
+                             "the database is unavailable");
+    }
+    if (before && (at = rc_branches_find(conv->nodes, conv->n, before)) < 0) {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "bad_cursor",
+                             "\"before\" is not a message of this thread");
+    }
+    page = rc_conversation_page(r->pool, conv, at, limit, &more);
+    if (!(els = rc_store_thread_elements(db, t->id, 1000)) || !(arr = page_steps(db, conv, page))) {
+        return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
+                             "the database is unavailable");
+    }
+    j = thread_json(t);
     json_object_set_new(j, "steps", arr);
-    json_object_set_new(j, "elements", earr);
-    return rc_send_json(q->r, HTTP_OK, j);
+    json_object_set_new(j, "elements", elements_json(els));
+    json_object_set_new(j, "next_before", more && page->nelts
+        ? rc_json_string(conv->nodes[APR_ARRAY_IDX(page, 0, int)].id) : json_null());
+    return rc_send_json(r, HTTP_OK, j);
 }
 
 static int rename_thread(rc_req *q, rc_db *db, rc_thread *t)

@@ -186,7 +186,7 @@ static const char *dup_col(rc_db *db, apr_dbd_row_t *row, int col)
     return v ? apr_pstrdup(db->pool, v) : NULL;
 }
 
-static rc_step *step_from_row(rc_db *db, apr_dbd_row_t *row)
+rc_step *rc_store_step_from_row(rc_db *db, apr_dbd_row_t *row)
 {
     rc_step *s = apr_pcalloc(db->pool, sizeof(*s));
     const char *err;
@@ -208,37 +208,6 @@ static rc_step *step_from_row(rc_db *db, apr_dbd_row_t *row)
     return s;
 }
 
-#define STEP_COLS \
-    "s.id, s.name, s.type, s.\"threadId\", s.\"parentId\", s.\"isError\", s.metadata," \
-    " s.output, s.\"createdAt\", s.start, s.\"end\", f.value, f.comment"
-
-apr_array_header_t *rc_store_thread_steps(rc_db *db, const char *thread_id, int limit)
-{
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
-    apr_array_header_t *out;
-    const char *last = NULL;
-
-    if (rc_db_select(db, "thread_steps",
-                     "SELECT " STEP_COLS " FROM steps s"
-                     " LEFT JOIN feedbacks f ON f.\"forId\" = s.id"
-                     " WHERE s.\"threadId\" = %s ORDER BY s.\"createdAt\", s.id LIMIT %d",
-                     &res, RC_DB_ARGS(thread_id, rc_db_int(db, limit)))) {
-        return NULL;
-    }
-    out = apr_array_make(db->pool, 16, sizeof(rc_step *));
-    while (rc_db_next(db, res, &row) == 0) {
-        rc_step *s = step_from_row(db, row);
-        /* A Chainlit database may hold several feedbacks for one step. */
-        if (last && s->id && strcmp(last, s->id) == 0) {
-            continue;
-        }
-        last = s->id;
-        APR_ARRAY_PUSH(out, rc_step *) = s;
-    }
-    return out;
-}
-
 rc_step *rc_store_step_get(rc_db *db, const char *id, const char *user_id,
                            const char *user_ident, const char *app, int *failed)
 {
@@ -247,7 +216,7 @@ rc_step *rc_store_step_get(rc_db *db, const char *id, const char *user_id,
     rc_step *s = NULL;
 
     if (rc_db_select(db, "step_get",
-                     "SELECT " STEP_COLS " FROM steps s"
+                     "SELECT " RC_STORE_STEP_COLS " FROM steps s"
                      " JOIN threads t ON t.id = s.\"threadId\""
                      " LEFT JOIN feedbacks f ON f.\"forId\" = s.id"
                      " WHERE s.id = %s AND (t.\"userId\" = %s OR t.\"userIdentifier\" = %s)"
@@ -260,7 +229,7 @@ rc_step *rc_store_step_get(rc_db *db, const char *id, const char *user_id,
     }
     while (rc_db_next(db, res, &row) == 0) {
         if (!s) {
-            s = step_from_row(db, row);
+            s = rc_store_step_from_row(db, row);
         }
     }
     return s;
