@@ -84,7 +84,7 @@ run: deps all
 # The Debian package, built by dpkg-buildpackage (debian/rules runs `make all`)
 # in a copy of the tree under build/deb/: it writes its results into the parent
 # directory and cleans the tree it runs in. The version of debian/changelog must
-# be RAGCHAT_VERSION's. lintian fails the build on errors.
+# be RAGCHAT_VERSION's. lintian fails the build on errors and warnings.
 DEB_DIR := $(BUILD)/deb
 
 deb:
@@ -101,7 +101,7 @@ deb:
 	@echo "dpkg-buildpackage -b (log: $(DEB_DIR)/build.log)"
 	@cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 \
 	    || { tail -n 40 ../build.log; exit 1; }
-	lintian --fail-on error $(DEB_DIR)/*.changes
+	lintian --fail-on error,warning $(DEB_DIR)/*.changes
 	@cd $(DEB_DIR) && for f in *.deb; do echo "deb: $(DEB_DIR)/$$f ($$(du -k $$f | cut -f1) KiB)"; done
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))

@@ -6,7 +6,9 @@
  * again, and {"edit": question, "content"} asks a new version of a question,
  * each as a new version beside the one it replaces (kept). The backend gets
  * the history of the new step's own branch: never the answer being replaced,
- * nor the old question or anything after it.
+ * nor the old question or anything after it; of that history, the newest
+ * part within the RagChatHistoryMax / RagChatHistoryChars budget (history.c),
+ * always ending with the question.
  *
  * The answer is saved when it ends, however it ends: complete, stopped by the
  * user (from any child process or node: the stop flag lives in the database,
@@ -20,6 +22,7 @@
 #include "backend.h"
 #include "clean.h"
 #include "conversation.h"
+#include "history.h"
 #include "sources.h"
 #include "sse_out.h"
 #include "json.h"
@@ -112,32 +115,6 @@ static void maybe_render(chat_ctx *c, int force)
 }
 
 /* ---- request to the backend ----------------------------------------------- */
-
-/* The history for the backend: the messages of the new answer's branch, from
- * the start down to chain's last step (conversation.h), user messages and
- * the non-empty answers (an answer that failed before any text adds nothing),
- * then the new question (NULL: it is chain's last step, regenerated). */
-static json_t *history_messages(const rc_conversation *conv, apr_array_header_t *chain,
-                                const char *question)
-{
-    json_t *msgs = json_array();
-    int i;
-
-    for (i = 0; conv && chain && i < chain->nelts; i++) {
-        const rc_step *m = rc_conversation_step(conv, APR_ARRAY_IDX(chain, i, int));
-        int user = rc_step_kind(m) == 1;
-        if (!m->output || (!user && !*m->output)) {
-            continue;
-        }
-        json_array_append_new(msgs, json_pack("{s:s,s:o}", "role", user ? "user" : "assistant",
-                                              "content", rc_json_string(m->output)));
-    }
-    if (question) {
-        json_array_append_new(msgs, json_pack("{s:s,s:o}", "role", "user",
-                                              "content", rc_json_string(question)));
-    }
-    return msgs;
-}
 
 /* 1 when a stop was asked for this answer: the watcher's flag, or without a
  * watcher the row itself (on a short-lived connection). */
@@ -374,6 +351,26 @@ static int place_answer(chat_ctx *c, const chat_request *req, const rc_conversat
     return OK;
 }
 
+/* The messages for the backend (history.h): a new thread has only its
+ * question. NULL on a database error. */
+static json_t *backend_history(chat_ctx *c, rc_db *db, const rc_conversation *conv,
+                               const apr_array_header_t *chain, const char *question)
+{
+    rc_history_budget budget;
+    json_t *msgs;
+    int dropped = 0;
+
+    budget.max_messages = rc_conf_history_max(c->q->conf);
+    budget.max_chars = rc_conf_history_chars(c->q->conf);
+    msgs = rc_history_messages(db, conv, conv ? chain : NULL, question, &budget, &dropped);
+    if (msgs && dropped) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, c->r, "RC0208: thread %s: %lu messages "
+                      "of history sent, %d older ones over the budget", c->thread_id,
+                      (unsigned long)json_array_size(msgs), dropped);
+    }
+    return msgs;
+}
+
 /* Validates the request, saves the user's step (and a new thread) and reads
  * the history. Returns OK, or DONE after sending an error. */
 static int begin_chat(chat_ctx *c, json_t **history)
@@ -425,13 +422,20 @@ static int begin_chat(chat_ctx *c, json_t **history)
         rc_db_release(db);
         return rv;
     }
+    /* Read before anything is saved: a failure leaves the thread as it was. */
+    if (!(*history = backend_history(c, db, conv, chain, question))) {
+        rc_db_release(db);
+        return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
+                             "the conversation could not be read"), DONE;
+    }
     rv = save_question(c, db, t, req.content);
     rc_db_release(db);
     if (rv) {
+        json_decref(*history);
+        *history = NULL;
         return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
                              "the message could not be saved"), DONE;
     }
-    *history = history_messages(conv, chain, question);
     return OK;
 }
 
