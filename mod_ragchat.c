@@ -241,11 +241,11 @@ static int ragchat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 
 static void ragchat_child_init(apr_pool_t *p, server_rec *s)
 {
-    (void)s;
     rc_db_child_init(p);
     rc_writer_child_init(p);
     rc_stream_watch_child_init(p);
     rc_backend_child_init(p);
+    rc_export_child_init(p, s);
 }
 
 static void ragchat_register_hooks(apr_pool_t *p)

@@ -24,7 +24,7 @@ alternating rounds on the module's server.
   BENCH_BURST_ARMS (proxy,ragchat,ragchat-pg), BENCH_TTFT_SECONDS (8),
   BENCH_BURST_CHILDREN (4) and BENCH_BURST_THREADS (300) size the MPM,
   BENCH_LOGLEVEL ("warn ragchat:info"; "warn ragchat:debug" logs RC0205 and
-  RC0208: where the time goes before the backend is called), RAGCHAT_KEEP_ROOT=1
+  RC0209: where the time goes before the backend is called), RAGCHAT_KEEP_ROOT=1
   keeps each server's root (its logs) for reading.
 """
 import asyncio

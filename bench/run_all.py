@@ -19,7 +19,11 @@ BENCHES = [
      [sys.executable, "bench/pdf_compare.py"]),
     ("soak: memory of a child over 13,500 mixed requests", [sys.executable,
                                                             "bench/soak_bench.py"]),
-    ("browser: 500-message thread",
+    ("history: 100,000 threads (list, search, the 10,000-step thread) vs version 3's SQL",
+     [sys.executable, "bench/history_bench.py"]),
+    ("long threads: opening, paging back and asking in a 10,000-step thread vs a 100-step one",
+     [sys.executable, "bench/thread_bench.py"]),
+    ("browser: 10,000-message thread",
      ["node", "--test", "--test-concurrency=1", "tests/e2e/bench.test.mjs"]),
 ]
 

@@ -672,6 +672,31 @@ class HttpdServer:
             cmd = ["setpriv", "--reuid=www-data", "--regid=www-data", "--clear-groups"] + cmd
         return int(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
+    def db_exec_many(self, sql, rows):
+        """Runs one writing statement (? placeholders) once per row of params,
+        in one transaction (fast: thousands of rows a second); returns the
+        number of rows."""
+        rows = [list(r) for r in rows]
+        if self.driver == "pgsql":
+            import psycopg2.extras
+            con = self.pg.connect(self.pg_database)
+            try:
+                psycopg2.extras.execute_batch(con.cursor(), sql.replace("?", "%s"), rows,
+                                              page_size=500)
+                con.commit()
+            finally:
+                con.close()
+            return len(rows)
+        code = ("import sqlite3, sys, json\n"
+                "c = sqlite3.connect(sys.argv[1], timeout=10)\n"
+                "c.executemany(sys.argv[2], json.load(sys.stdin))\n"
+                "c.commit(); c.close()\n")
+        cmd = [PYTHON, "-c", code, self.db_path, sql]
+        if os.geteuid() == 0:
+            cmd = ["setpriv", "--reuid=www-data", "--regid=www-data", "--clear-groups"] + cmd
+        subprocess.run(cmd, check=True, capture_output=True, text=True, input=json.dumps(rows))
+        return len(rows)
+
     def table_columns(self, table):
         """The columns of a table as (name, type, notnull, default, pk) in order,
         types and defaults spelled the SQLite way on both drivers."""

@@ -246,6 +246,7 @@ export function newChat(push) {
   abortStream();
   S.openGen++;
   S.threadId = null;
+  S.older = null;
   S.steps.clear();
   if (push !== false && location.hash) history.pushState(null, '', location.pathname + location.search.replace(/([?&])thread=[^&]*&?/, '$1').replace(/[?&]$/, ''));
   setThreadName('');
@@ -258,6 +259,7 @@ export function newChat(push) {
 export function openThread(id) {
   abortStream();
   S.threadId = id;
+  S.older = null;
   S.steps.clear();
   var gen = ++S.openGen;
   markActive();
@@ -293,11 +295,9 @@ export function openThread(id) {
   });
 }
 
-/* The thread as the module sends it: the branch shown, each step with its
- * versions. */
-function renderThread(t) {
-  setThreadName(t.name || 'Untitled chat');
-  S.steps.clear();
+/* The messages of a page of the thread (its steps in order, each with its
+ * versions; elements: the uploaded files). */
+function stepsFragment(t) {
   var byFor = new Map();
   (t.elements || []).forEach(function (el) {
     if (!el.forId) return;
@@ -316,9 +316,88 @@ function renderThread(t) {
       prevUpload = false;
     }
   });
+  return frag;
+}
+
+/* The thread as the module sends it: the newest steps of the branch shown;
+ * older ones load as the user scrolls up (loadOlder). */
+function renderThread(t) {
+  setThreadName(t.name || 'Untitled chat');
+  S.steps.clear();
+  S.olderLoading = false;
+  var frag = stepsFragment(t);
   log.textContent = '';
+  log.removeAttribute('aria-busy');
   if (!frag.firstChild) showWelcome(); else log.appendChild(frag);
+  setOlder(t.next_before);
   markLatest();
+}
+
+/* ---- earlier messages, loaded as the user scrolls up ---------------------- */
+
+var olderSeen;    /* IntersectionObserver of the bar at the top */
+
+/* The bar above the first message while earlier ones remain: a button (for
+ * the keyboard), a spinner and a status while they load. */
+function setOlder(cursor) {
+  S.older = cursor || null;
+  var bar = log.querySelector('.older');
+  if (!S.older) { if (bar) bar.remove(); return; }
+  if (!bar) {
+    bar = E('div', 'older');
+    var b = E('button', 'btn btn-small', 'Show earlier messages');
+    b.type = 'button';
+    b.dataset.act = 'older';
+    var st = E('span', 'older-status visually-hidden');
+    st.setAttribute('role', 'status');
+    bar.append(b, st);
+    log.prepend(bar);
+    if (olderSeen) olderSeen.observe(bar);
+  }
+  bar.classList.remove('loading');
+  bar.querySelector('button').hidden = false;
+}
+
+function nearTop() {
+  var bar = log.querySelector('.older');
+  return !!bar && bar.getBoundingClientRect().bottom > log.getBoundingClientRect().top - 600;
+}
+
+/* The page before the first message shown, put above it without moving what
+ * the user looks at: the first message keeps its place on the screen. */
+function loadOlder() {
+  if (S.olderLoading) return S.olderLoading;
+  if (!S.older || !S.threadId) return Promise.resolve();
+  var gen = S.openGen, id = S.threadId, bar = log.querySelector('.older');
+  log.setAttribute('aria-busy', 'true');
+  bar.classList.add('loading');
+  var focused = bar.contains(document.activeElement);
+  bar.querySelector('button').hidden = true;
+  bar.querySelector('.older-status').textContent = 'Loading earlier messages\u2026';
+  S.olderLoading = api('GET', 'api/threads/' + enc(id) + '?before=' + enc(S.older)).then(function (t) {
+    if (gen !== S.openGen) return;
+    var anchor = bar.nextElementSibling;
+    var top = anchor ? anchor.getBoundingClientRect().top : 0;
+    var frag = stepsFragment(t);
+    var first = frag.firstElementChild;
+    bar.after(frag);
+    S.olderLoading = false;
+    log.removeAttribute('aria-busy');
+    bar.querySelector('.older-status').textContent = (t.steps || []).length + ' earlier messages loaded';
+    setOlder(t.next_before);
+    /* measured once the bar is back to its size (or gone) */
+    if (anchor) log.scrollTop += anchor.getBoundingClientRect().top - top;
+    if (focused && first) { first.tabIndex = -1; first.focus({ preventScroll: true }); }
+    if (nearTop()) loadOlder();
+  }, function (e) {
+    if (gen !== S.openGen) return;
+    S.olderLoading = false;
+    log.removeAttribute('aria-busy');
+    bar.querySelector('.older-status').textContent = '';
+    setOlder(S.older);
+    toast(e.message);
+  });
+  return S.olderLoading;
 }
 
 /* ‹ › on a question or an answer: that version is shown (and the next
@@ -332,14 +411,24 @@ function showVersion(b) {
     var top = log.scrollTop;
     renderThread(t);
     log.scrollTop = top;
-    var m = log.querySelector('.msg[data-step="' + CSS.escape(target) + '"]');
-    if (!m) return;
-    var btns = m.querySelectorAll('.versions .icon-btn');
-    var f = btns[next ? 1 : 0];
-    if (f && f.disabled) f = btns[next ? 0 : 1];
-    if (f) f.focus();
-    m.scrollIntoView({ block: 'nearest' });
+    return reveal(target, next, gen, 0);
   }, function (e) { toast(e.message); });
+}
+
+/* The version just shown, in view and focused: far back in a long branch, the
+ * pages before the newest are loaded until it is there. */
+function reveal(target, next, gen, pages) {
+  if (gen !== S.openGen) return;
+  var m = log.querySelector('.msg[data-step="' + CSS.escape(target) + '"]');
+  if (!m) {
+    if (S.older && pages < 200) return loadOlder().then(function () { return reveal(target, next, gen, pages + 1); });
+    return;
+  }
+  var btns = m.querySelectorAll('.versions .icon-btn');
+  var f = btns[next ? 1 : 0];
+  if (f && f.disabled) f = btns[next ? 0 : 1];
+  if (f) f.focus({ preventScroll: true });
+  m.scrollIntoView({ block: 'nearest' });
 }
 
 /* Edit and resend: the question opens in place; Enter sends it as a new
@@ -415,6 +504,8 @@ function onLogClick(e) {
     if (!S.stream && !S.uploading) send(b.dataset.message);
   } else if (act === 'retry') {
     retry(m);
+  } else if (act === 'older') {
+    loadOlder();
   } else if (act === 'reload') {
     if (S.threadId) openThread(S.threadId);
   } else if (act === 'fb-close') {
@@ -482,6 +573,9 @@ export function bindMessages() {
   log.addEventListener('click', onLogClick);
   log.addEventListener('click', function (e) { var a = e.target.closest('.menu a'); if (a) closeMenu(); });
   log.addEventListener('scroll', function () { $('to-bottom').hidden = nearBottom(); }, { passive: true });
+  olderSeen = new IntersectionObserver(function (en) {
+    if (en.some(function (x) { return x.isIntersecting; })) loadOlder();
+  }, { root: log, rootMargin: '600px 0px 0px 0px' });
   $('to-bottom').addEventListener('click', function () { log.scrollTo({ top: log.scrollHeight, behavior: 'smooth' }); ta.focus(); });
   $('stop').addEventListener('click', stopStream);
 }

@@ -38,6 +38,15 @@ function highlightInto(el, text, q) {
   if (at < text.length) el.appendChild(document.createTextNode(text.slice(at)));
 }
 
+/* The module's snippet: plain text and the words its search matched, by
+ * turns (any script, any case); each a text node, never markup. */
+function partsInto(el, parts) {
+  parts.forEach(function (s, i) {
+    if (i % 2) el.appendChild(E('mark', null, s));
+    else if (s) el.appendChild(document.createTextNode(s));
+  });
+}
+
 function threadItem(t) {
   var li = E('li', 'thread' + (t.id === S.threadId ? ' active' : ''));
   li.dataset.id = t.id;
@@ -47,7 +56,8 @@ function threadItem(t) {
   a.appendChild(name);
   if (t.snippet && S.list.q) {
     var sn = E('span', 'thread-snippet');
-    highlightInto(sn, t.snippet, S.list.q);
+    if (Array.isArray(t.snippet_parts)) partsInto(sn, t.snippet_parts);
+    else highlightInto(sn, t.snippet, S.list.q);
     a.appendChild(sn);
   }
   a.href = '#/thread/' + enc(t.id);

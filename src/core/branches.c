@@ -8,16 +8,67 @@
 #include <jansson.h>
 #include <string.h>
 
+static const char *skip_ws(const char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
+        s++;
+    }
+    return s;
+}
+
+/* The metadata of most questions, {"after": "<id>"} or {"after": null} and
+ * nothing else, read without a parser: a long thread's outline has thousands.
+ * 1 when text is exactly that (an id without escapes), 0 for anything else. */
+static int simple_after(apr_pool_t *p, const char *text, int *named, const char **after)
+{
+    const char *s = skip_ws(text), *q;
+
+    if (*s != '{' || strncmp(s = skip_ws(s + 1), "\"after\"", 7) != 0) {
+        return 0;
+    }
+    s = skip_ws(s + 7);
+    if (*s++ != ':') {
+        return 0;
+    }
+    s = skip_ws(s);
+    if (strncmp(s, "null", 4) == 0) {
+        *after = NULL;
+        s += 4;
+    }
+    else if (*s == '"') {
+        for (q = ++s; *q && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20; q++) {
+        }
+        if (*q != '"') {
+            return 0;
+        }
+        *after = apr_pstrmemdup(p, s, (apr_size_t)(q - s));
+        s = q + 1;
+    }
+    else {
+        return 0;
+    }
+    s = skip_ws(s);
+    if (*s != '}' || *skip_ws(s + 1)) {
+        return 0;
+    }
+    *named = 1;
+    return 1;
+}
+
 /* Reads "after" and "shown"; *named is 1 when "after" is present (a string or
  * null), and *after is its value then. */
 static void read_meta(apr_pool_t *p, const char *text, int *named, const char **after,
                       const char **shown)
 {
-    json_t *j = text && *text ? json_loads(text, 0, NULL) : NULL;
-    json_t *a;
+    json_t *j, *a;
 
     *named = 0;
     *after = *shown = NULL;
+    if (!text || !*(text = skip_ws(text)) || strcmp(text, "{}") == 0
+        || simple_after(p, text, named, after)) {
+        return;    /* another app's step, or the common case read quickly */
+    }
+    j = text && *text ? json_loads(text, 0, NULL) : NULL;
     if (!json_is_object(j)) {
         json_decref(j);
         return;
@@ -49,33 +100,59 @@ static int most_recent(const rc_branch_node *nodes, int first)
     return best;
 }
 
+/* Steps looked at before the id hash: a step mostly follows the one just
+ * before it (a regenerated answer: two before). */
+#define RC_BRANCHES_NEAR 8
+
+/* The index of the latest of nodes[0..i) with this id, or -1. The nearest
+ * ones are compared first; the hash of all ids is only made (and from then
+ * on kept, *indexed nodes in it) when a step follows a distant one. */
+static int earlier_index(apr_pool_t *p, const rc_branch_node *nodes, int i, const char *id,
+                         apr_hash_t **ids, int *indexed)
+{
+    int k, *at;
+
+    for (k = i - 1; k >= 0 && k >= i - RC_BRANCHES_NEAR; k--) {
+        if (nodes[k].id && strcmp(nodes[k].id, id) == 0) {
+            return k;
+        }
+    }
+    if (!*ids) {
+        *ids = apr_hash_make(p);
+    }
+    for (; *indexed < i; (*indexed)++) {
+        if (nodes[*indexed].id) {
+            int *idx = apr_palloc(p, sizeof(int));
+            *idx = *indexed;
+            apr_hash_set(*ids, nodes[*indexed].id, APR_HASH_KEY_STRING, idx);
+        }
+    }
+    at = apr_hash_get(*ids, id, APR_HASH_KEY_STRING);
+    return at ? *at : -1;
+}
+
 void rc_branches_resolve(apr_pool_t *p, rc_branch_node *nodes, int n)
 {
-    apr_hash_t *ids = apr_hash_make(p);
+    apr_hash_t *ids = NULL;
     int *last_child = apr_pcalloc(p, sizeof(int) * (n > 0 ? n : 1));
-    int root_first = -1, root_last = -1, i, cur;
+    int root_first = -1, root_last = -1, i, cur, indexed = 0;
 
     for (i = 0; i < n; i++) {
         rc_branch_node *x = &nodes[i];
         const char *after, *shown, *created = x->created ? x->created : "";
-        int named, *at = NULL;
+        int named, at;
 
         read_meta(p, x->metadata, &named, &after, &shown);
         x->recency = shown && strcmp(shown, created) > 0 ? shown : created;
         x->parent = i - 1;     /* another app's step: after the one before it */
         if (named) {
-            at = after ? apr_hash_get(ids, after, APR_HASH_KEY_STRING) : NULL;
+            at = after ? earlier_index(p, nodes, i, after, &ids, &indexed) : -1;
             /* Only an earlier step can be followed: no cycles whatever the data. */
-            x->parent = after ? (at ? *at : i - 1) : -1;
+            x->parent = after ? (at >= 0 ? at : i - 1) : -1;
         }
         x->on_path = 0;
         x->first_child = x->next_version = -1;
         last_child[i] = -1;
-        if (x->id) {
-            int *idx = apr_palloc(p, sizeof(int));
-            *idx = i;
-            apr_hash_set(ids, x->id, APR_HASH_KEY_STRING, idx);
-        }
         /* Appended in time order: the versions stay in time order. */
         if (x->parent < 0) {
             if (root_last >= 0) {

@@ -6,6 +6,16 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
+/* Fonts loaded once and shared by every document made with them (pdf_cache.c):
+ * HarfBuzz faces of the TrueType files, the standard fonts' widths,
+ * fontconfig's answers.  Thread-safe; it lives as long as the pool it was
+ * made in and stays bounded however many documents use it.  NULL if it could
+ * not be made. */
+typedef struct rc_pdf_cache rc_pdf_cache;
+rc_pdf_cache *rc_pdf_cache_create(apr_pool_t *p);
+/* What it holds: font files loaded, fontconfig answers kept. */
+void rc_pdf_cache_counts(rc_pdf_cache *c, int *faces, int *lookups);
+
 /* TrueType files used when the text needs more than WinAnsi; NULL = default:
  * DejaVuSans.ttf, -Bold, -Oblique, -BoldOblique, DejaVuSansMono.ttf in
  * /usr/share/fonts/truetype/dejavu; fallback: tried first for characters
@@ -13,6 +23,7 @@
  * Hangul, symbols, Symbola, then fontconfig); "" turns fallback off. */
 typedef struct {
     const char *regular, *bold, *italic, *bold_italic, *mono, *fallback;
+    rc_pdf_cache *cache;   /* NULL: the document loads its fonts itself */
 } rc_pdf_fonts;
 
 typedef struct {
@@ -29,7 +40,8 @@ typedef struct {
 } rc_pdf_turn;
 
 /* One answer as a PDF.  0 on success with the bytes in *out / *outlen (in p);
- * non-zero on failure with a message in *err (in p).  fonts and meta may be NULL. */
+ * non-zero on failure with a message in *err (in p).  fonts and meta may be NULL.
+ * The PDF is the same byte for byte with or without a cache. */
 int rc_pdf_from_markdown(apr_pool_t *p, const char *md, apr_size_t len,
                          const rc_pdf_fonts *fonts, const rc_pdf_meta *meta,
                          const char **out, apr_size_t *outlen, const char **err);

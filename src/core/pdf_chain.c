@@ -109,24 +109,6 @@ void rc_pdf_chain_open(doc *d, const char *fallback)
     d->nchain = FC_FIRST;
 }
 
-/* The TrueType fonts fontconfig knows of with c, by file name (a stable order). */
-static FcFontSet *fontconfig_list(apr_uint32_t c)
-{
-    FcPattern *pat = FcPatternCreate();
-    FcCharSet *cs = FcCharSetCreate();
-    FcObjectSet *os = FcObjectSetBuild(FC_FILE, FC_INDEX, NULL);
-    FcFontSet *fs;
-
-    FcCharSetAddChar(cs, c);
-    FcPatternAddCharSet(pat, FC_CHARSET, cs);
-    FcPatternAddString(pat, FC_FONTFORMAT, (const FcChar8 *)"TrueType");
-    fs = FcFontList(NULL, pat, os);
-    FcObjectSetDestroy(os);
-    FcCharSetDestroy(cs);
-    FcPatternDestroy(pat);
-    return fs;
-}
-
 static int by_file(const void *a, const void *b)
 {
     FcChar8 *fa = NULL, *fb = NULL;
@@ -135,38 +117,71 @@ static int by_file(const void *a, const void *b)
     return strcmp(fa ? (const char *)fa : "", fb ? (const char *)fb : "");
 }
 
-/* A TrueType font with c that fontconfig knows of, opened in a new slot;
- * -1 when there is none (or the look-ups of this document are used up). */
-static int fontconfig_find(doc *d, apr_uint32_t c)
+/* The TrueType fonts fontconfig knows of with c, by file name (a stable order). */
+const rc_pdf_fc_fonts *rc_pdf_fontconfig_list(apr_pool_t *p, apr_uint32_t c)
 {
+    rc_pdf_fc_fonts *l = apr_pcalloc(p, sizeof(*l));
+    FcPattern *pat = FcPatternCreate();
+    FcCharSet *cs = FcCharSetCreate();
+    FcObjectSet *os = FcObjectSetBuild(FC_FILE, FC_INDEX, NULL);
     FcFontSet *fs;
-    int i, found = -1;
+    int i;
 
-    if (d->fc_lookups >= FC_MAX_LOOKUPS || d->nchain >= F_N) {
-        return -1;
-    }
-    d->fc_lookups++;
-    if (!(fs = fontconfig_list(c))) {
-        return -1;
+    FcCharSetAddChar(cs, c);
+    FcPatternAddCharSet(pat, FC_CHARSET, cs);
+    FcPatternAddString(pat, FC_FONTFORMAT, (const FcChar8 *)"TrueType");
+    fs = FcFontList(NULL, pat, os);
+    FcObjectSetDestroy(os);
+    FcCharSetDestroy(cs);
+    FcPatternDestroy(pat);
+    if (!fs) {
+        return l;
     }
     if (fs->nfont > 1) {
         qsort(fs->fonts, (size_t)fs->nfont, sizeof(FcPattern *), by_file);
     }
-    for (i = 0; i < fs->nfont && found < 0 && d->nchain < F_N; i++) {
+    l->files = apr_palloc(p, sizeof(*l->files) * (apr_size_t)(fs->nfont + 1));
+    l->index = apr_palloc(p, sizeof(*l->index) * (apr_size_t)(fs->nfont + 1));
+    for (i = 0; i < fs->nfont; i++) {
         FcChar8 *file;
         int index = 0;
         if (FcPatternGetString(fs->fonts[i], FC_FILE, 0, &file) != FcResultMatch) {
             continue;
         }
         FcPatternGetInteger(fs->fonts[i], FC_INDEX, 0, &index);
-        d->f[d->nchain].path = apr_pstrdup(d->keep, (const char *)file);
-        d->f[d->nchain].index = (unsigned)index;
+        l->files[l->n] = apr_pstrdup(p, (const char *)file);
+        l->index[l->n++] = (unsigned)index;
+    }
+    FcFontSetDestroy(fs);
+    return l;
+}
+
+/* A TrueType font with c that fontconfig knows of (the font cache's answer
+ * when the document has one), opened in a new slot; -1 when there is none
+ * (or the look-ups of this document are used up). */
+static int fontconfig_find(doc *d, apr_uint32_t c)
+{
+    const rc_pdf_fc_fonts *l = NULL;
+    int i, found = -1;
+
+    if (d->fc_lookups >= FC_MAX_LOOKUPS || d->nchain >= F_N) {
+        return -1;
+    }
+    d->fc_lookups++;
+    if (d->cache) {
+        l = rc_pdf_cache_lookup(d->cache, c);
+    }
+    if (!l) {
+        l = rc_pdf_fontconfig_list(d->keep, c);
+    }
+    for (i = 0; i < l->n && found < 0 && d->nchain < F_N; i++) {
+        d->f[d->nchain].path = l->files[i];
+        d->f[d->nchain].index = l->index[i];
         if (has(d, d->nchain, c)) {
             found = d->nchain;
         }
         d->nchain++;
     }
-    FcFontSetDestroy(fs);
     return found;
 }
 

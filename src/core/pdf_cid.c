@@ -281,7 +281,7 @@ static void write_to_unicode(doc *d, const rc_cidfont *c)
 
 /* The font program cut down to the glyphs used (renumbered, no hinting, no
  * layout tables: the glyphs are already shaped).  NULL when it fails. */
-static hb_face_t *subset(const face *f, const rc_cidfont *c, hb_subset_plan_t **plan)
+static hb_face_t *subset(doc *d, const face *f, const rc_cidfont *c, hb_subset_plan_t **plan)
 {
     static const hb_tag_t drop[] = {
         HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'), HB_TAG('G', 'D', 'E', 'F'),
@@ -313,7 +313,7 @@ static hb_face_t *subset(const face *f, const rc_cidfont *c, hb_subset_plan_t **
         hb_set_add(dt, drop[i]);
     }
     hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
-    *plan = hb_subset_plan_create_or_fail(f->hbface, in);
+    *plan = hb_subset_plan_create_or_fail(rc_pdf_subset_source(d, f), in);
     hb_subset_input_destroy(in);
     if (*plan) {
         sub = hb_subset_plan_execute_or_fail(*plan);
@@ -403,7 +403,7 @@ static int finish_font(doc *d, int fi)
     const face *f = &d->f[fi];
     const rc_cidfont *c = f->cid;
     hb_subset_plan_t *plan;
-    hb_face_t *sub = subset(f, c, &plan);
+    hb_face_t *sub = subset(d, f, c, &plan);
     hb_blob_t *blob = sub ? hb_face_reference_blob(sub) : whole_font(f);
     HPDF_Dict file, ds;
     const char *name = font_name(d, f, fi, !sub), *data;

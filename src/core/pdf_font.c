@@ -100,6 +100,16 @@ int rc_pdf_resolve(doc *d, int style, apr_uint32_t c, char *out, int *outn)
     return rc_pdf_face_ready(d, base) ? base : F_REG;
 }
 
+void rc_pdf_winansi_widths(HPDF_Font font, unsigned short *w)
+{
+    int i;
+
+    for (i = 0; i < 256; i++) {
+        HPDF_BYTE ch = (HPDF_BYTE)i;
+        w[i] = i < 32 ? 0 : (unsigned short)HPDF_Font_TextWidth(font, &ch, 1).width;
+    }
+}
+
 /* Width in 1/1000 em: standard fonts by their byte widths, TrueType faces
  * by shaping. */
 float rc_pdf_text_units(doc *d, int fi, const char *s, int n)
@@ -113,11 +123,12 @@ float rc_pdf_text_units(doc *d, int fi, const char *s, int n)
     }
     if (!d->unicode) {
         if (!f->wa) {
-            f->wa = apr_palloc(d->keep, 256 * sizeof(unsigned short));
-            for (i = 0; i < 256; i++) {
-                HPDF_BYTE ch = (HPDF_BYTE)i;
-                f->wa[i] = i < 32 ? 0 : (unsigned short)HPDF_Font_TextWidth(f->font, &ch, 1).width;
-            }
+            f->wa = d->cache ? rc_pdf_cache_widths(d->cache, fi, f->font) : NULL;
+        }
+        if (!f->wa) {
+            unsigned short *wa = apr_palloc(d->keep, 256 * sizeof(unsigned short));
+            rc_pdf_winansi_widths(f->font, wa);
+            f->wa = wa;
         }
         for (i = 0; i < n; i++) {
             w += f->wa[(unsigned char)s[i]];
@@ -163,6 +174,7 @@ int rc_pdf_fonts_open(doc *d, int unicode, const rc_pdf_fonts *fonts)
 
     d->f = apr_pcalloc(d->keep, sizeof(face) * F_N);
     d->unicode = unicode;
+    d->cache = fonts ? fonts->cache : NULL;
     if (unicode) {
         const char *given[F_FALL];
         given[F_REG] = fonts ? fonts->regular : NULL;

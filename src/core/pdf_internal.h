@@ -58,9 +58,10 @@ typedef struct {
     int tried, ok;
     hb_face_t *hbface;        /* TrueType faces (unicode documents) */
     hb_font_t *hb;
+    void *shared;             /* the font cache's entry of this face, or NULL */
     float k;                  /* font units to 1/1000 em */
     rc_cidfont *cid;
-    unsigned short *wa;       /* WinAnsi widths per byte, 1/1000 em (standard fonts) */
+    const unsigned short *wa; /* WinAnsi widths per byte, 1/1000 em (standard fonts) */
 } face;
 
 /* One shaped glyph: advance and offsets in 1/1000 em; cluster: byte offset
@@ -114,6 +115,7 @@ typedef struct {
     apr_pool_t *p;               /* layout scratch (a subpool per transcript turn) */
     apr_pool_t *keep;            /* the document's pool: fonts, pages */
     HPDF_Doc pdf;
+    rc_pdf_cache *cache;         /* shared fonts, or NULL */
     HPDF_STATUS err, detail;
     int unicode;
     face *f;                     /* F_N faces */
@@ -169,6 +171,8 @@ int rc_pdf_resolve(doc *d, int style, apr_uint32_t c, char *out, int *outn);
 /* Width of text in face fi, in 1/1000 em (unicode: shaped UTF-8). */
 float rc_pdf_text_units(doc *d, int fi, const char *s, int n);
 int rc_pdf_needs_unicode(const char *s, apr_size_t n);
+/* The widths of bytes 0-255 of a standard font, 1/1000 em (0 below 32). */
+void rc_pdf_winansi_widths(HPDF_Font font, unsigned short *w);
 
 /* ---- pdf_chain.c: font fallback by coverage ---------------------------------- */
 
@@ -179,9 +183,38 @@ void rc_pdf_chain_open(doc *d, const char *fallback);
  * come before the document's own faces for their script); -1 if none. */
 int rc_pdf_chain_find(doc *d, int style, apr_uint32_t c, int preferred);
 
+/* The TrueType fonts fontconfig knows of with a character, by file name. */
+typedef struct {
+    int n;
+    const char **files;
+    unsigned *index;          /* face of a .ttc */
+} rc_pdf_fc_fonts;
+
+/* fontconfig's list for c, in p (n 0 when there is none). */
+const rc_pdf_fc_fonts *rc_pdf_fontconfig_list(apr_pool_t *p, apr_uint32_t c);
+
+/* ---- pdf_cache.c: what documents share --------------------------------------- */
+
+/* The shared HarfBuzz face and font of a file: 1 (in *face, *font: the
+ * cache's, immutable), 0 if it is not an embeddable TrueType font, -1 when
+ * the cache is full (the caller loads it for itself). */
+int rc_pdf_cache_face(rc_pdf_cache *c, const char *path, unsigned index, face *f);
+/* The face to subset f from: the cache's, prepared once for subsetting
+ * (hb_subset_preprocess), else f's own. */
+hb_face_t *rc_pdf_subset_source(doc *d, const face *f);
+/* The byte widths of standard face fi (F_REG..F_SYM), taken from font the
+ * first time. */
+const unsigned short *rc_pdf_cache_widths(rc_pdf_cache *c, int fi, HPDF_Font font);
+/* fontconfig's list for ch; NULL when the cache is full. */
+const rc_pdf_fc_fonts *rc_pdf_cache_lookup(rc_pdf_cache *c, apr_uint32_t ch);
+
 /* ---- pdf_shape.c: HarfBuzz faces and shaping ---------------------------------- */
 
-/* Opens f->path as a HarfBuzz face: 0 unless it is an embeddable TrueType font. */
+/* Loads a file's face as a HarfBuzz face and font: 1, or 0 (nothing to free)
+ * unless it is an embeddable TrueType font. */
+int rc_pdf_hb_load(const char *path, unsigned index, hb_face_t **face, hb_font_t **font);
+/* Opens f->path as a HarfBuzz face (the cache's when the document has one):
+ * 0 unless it is an embeddable TrueType font. */
 int rc_pdf_hb_open(doc *d, face *f);
 int rc_pdf_has_glyph(const face *f, apr_uint32_t c);
 /* Shapes UTF-8 text in face fi into d->gl (visual order); rtl: -1 guesses

@@ -1,7 +1,9 @@
 /* HarfBuzz in the PDF engine: TrueType faces opened from their files, glyph
  * coverage, and shaping of every run of text (joining, clusters, marks,
- * ligatures, kerning) into glyph ids with their advances and offsets.  All
- * HarfBuzz objects belong to one document and die with its pool. */
+ * ligatures, kerning) into glyph ids with their advances and offsets.  Faces
+ * and fonts are the font cache's (pdf_cache.c: shared, immutable) or, without
+ * one, the document's, dying with its pool; the shaping buffer is always the
+ * document's. */
 #include "pdf_internal.h"
 
 #include <hb.h>
@@ -42,25 +44,41 @@ static int embeddable(hb_face_t *hf)
     return ok;
 }
 
-int rc_pdf_hb_open(doc *d, face *f)
+int rc_pdf_hb_load(const char *path, unsigned index, hb_face_t **face, hb_font_t **font)
 {
-    hb_blob_t *blob = hb_blob_create_from_file_or_fail(f->path);
+    hb_blob_t *blob = hb_blob_create_from_file_or_fail(path);
     hb_face_t *hf;
 
     if (!blob) {
         return 0;
     }
-    hf = hb_face_create(blob, f->index);
+    hf = hb_face_create(blob, index);
     hb_blob_destroy(blob);
     if (!embeddable(hf)) {
         hb_face_destroy(hf);
         return 0;
     }
-    f->hbface = hf;
-    f->hb = hb_font_create(hf);
-    f->k = 1000.0f / (float)hb_face_get_upem(hf);
-    apr_pool_cleanup_register(d->keep, f, free_face, apr_pool_cleanup_null);
+    *face = hf;
+    *font = hb_font_create(hf);
     return 1;
+}
+
+/* The cache's face when the document has a cache (and it has room), else
+ * one of the document's own, freed with its pool. */
+int rc_pdf_hb_open(doc *d, face *f)
+{
+    int ok = d->cache ? rc_pdf_cache_face(d->cache, f->path, f->index, f) : -1;
+
+    if (ok < 0) {
+        if (!(ok = rc_pdf_hb_load(f->path, f->index, &f->hbface, &f->hb))) {
+            return 0;
+        }
+        apr_pool_cleanup_register(d->keep, f, free_face, apr_pool_cleanup_null);
+    }
+    if (ok) {
+        f->k = 1000.0f / (float)hb_face_get_upem(f->hbface);
+    }
+    return ok;
 }
 
 int rc_pdf_has_glyph(const face *f, apr_uint32_t c)

@@ -9,6 +9,13 @@
  * Version 2: the built-in backend's document store on PostgreSQL (tsvector, GIN
  * index), and indexes for deleting a thread's feedback and elements.
  * Version 3: threads."ragchatApp", the RagChatApp a thread belongs to.
+ * Version 4: the search of thread names and messages: ragchat_search_docs (one
+ * row per name and per message, kept by triggers, so rows the reference app
+ * writes are found too) with a trigram index (SQLite FTS5's trigram tokenizer,
+ * PostgreSQL's pg_trgm GIN): any script, CJK included, and substrings; an
+ * index on threads ("userId", "createdAt") for the list. SQLite indexes the
+ * rows already there in batches afterwards (ragchat_search_backfill, see
+ * store_search.c); PostgreSQL in the upgrade itself.
  *
  * A later version appends its statements with its number and raises
  * RC_SCHEMA_VERSION; nothing already here changes. */
@@ -108,6 +115,102 @@ static const schema_stmt statements[] = {
     /* ---- 3: RagChatApp: the app a thread belongs to (NULL: none yet, as the
      * reference app writes them) ---- */
     { 3, ALL, "ALTER TABLE threads ADD COLUMN \"ragchatApp\" TEXT" },
+    /* ---- 4: the list's second index; the search documents ---- */
+    { 4, ALL, "CREATE INDEX IF NOT EXISTS ragchat_threads_userid"
+              " ON threads (\"userId\", \"createdAt\")" },
+    /* kind 0: a thread's name (ref: the thread), 1: a message (ref: the step) */
+    { 4, LITE, "CREATE TABLE IF NOT EXISTS ragchat_search_docs (id INTEGER PRIMARY KEY,"
+               " kind INTEGER NOT NULL, ref TEXT NOT NULL, \"threadId\" TEXT NOT NULL,"
+               " text TEXT NOT NULL)" },
+    { 4, PG, "CREATE TABLE IF NOT EXISTS ragchat_search_docs (id BIGSERIAL PRIMARY KEY,"
+             " kind INTEGER NOT NULL, ref TEXT NOT NULL, \"threadId\" TEXT NOT NULL,"
+             " text TEXT NOT NULL)" },
+    { 4, ALL, "CREATE UNIQUE INDEX IF NOT EXISTS ragchat_search_docs_ref"
+              " ON ragchat_search_docs (ref, kind)" },
+    /* SQLite: FTS5 over the documents (external content: the text is kept once) */
+    { 4, LITE, "CREATE VIRTUAL TABLE IF NOT EXISTS ragchat_search USING fts5(text,"
+               " content = 'ragchat_search_docs', content_rowid = 'id', tokenize = 'trigram')" },
+    { 4, LITE, "CREATE TRIGGER IF NOT EXISTS ragchat_search_docs_ai AFTER INSERT"
+               " ON ragchat_search_docs BEGIN"
+               " INSERT INTO ragchat_search (rowid, text) VALUES (new.id, new.text); END" },
+    { 4, LITE, "CREATE TRIGGER IF NOT EXISTS ragchat_search_docs_ad AFTER DELETE"
+               " ON ragchat_search_docs BEGIN"
+               " INSERT INTO ragchat_search (ragchat_search, rowid, text)"
+               " VALUES ('delete', old.id, old.text); END" },
+    { 4, LITE, "CREATE TRIGGER IF NOT EXISTS ragchat_search_steps_ai AFTER INSERT ON steps"
+               " WHEN new.type IN ('user_message', 'assistant_message')"
+               " AND COALESCE(new.output, '') <> '' BEGIN"
+               " INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
+               " VALUES (1, new.id, new.\"threadId\", new.output)"
+               " ON CONFLICT (ref, kind) DO NOTHING; END" },
+    { 4, LITE, "CREATE TRIGGER IF NOT EXISTS ragchat_search_steps_au"
+               " AFTER UPDATE OF output, type, \"threadId\" ON steps BEGIN"
+               " DELETE FROM ragchat_search_docs WHERE ref = old.id AND kind = 1;"
+               " INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
+               " SELECT 1, new.id, new.\"threadId\", new.output"
+               " WHERE new.type IN ('user_message', 'assistant_message')"
+               " AND COALESCE(new.output, '') <> ''"
+               " ON CONFLICT (ref, kind) DO NOTHING; END" },
+    { 4, LITE, "CREATE TRIGGER IF NOT EXISTS ragchat_search_steps_ad AFTER DELETE ON steps"
+               " BEGIN DELETE FROM ragchat_search_docs WHERE ref = old.id AND kind = 1; END" },
+    { 4, LITE, "CREATE TRIGGER IF NOT EXISTS ragchat_search_threads_ai AFTER INSERT ON threads"
+               " WHEN COALESCE(new.name, '') <> '' BEGIN"
+               " INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
+               " VALUES (0, new.id, new.id, new.name) ON CONFLICT (ref, kind) DO NOTHING; END" },
+    { 4, LITE, "CREATE TRIGGER IF NOT EXISTS ragchat_search_threads_au"
+               " AFTER UPDATE OF name, id ON threads BEGIN"
+               " DELETE FROM ragchat_search_docs WHERE ref = old.id AND kind = 0;"
+               " INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
+               " SELECT 0, new.id, new.id, new.name WHERE COALESCE(new.name, '') <> ''"
+               " ON CONFLICT (ref, kind) DO NOTHING; END" },
+    { 4, LITE, "CREATE TRIGGER IF NOT EXISTS ragchat_search_threads_ad AFTER DELETE ON threads"
+               " BEGIN DELETE FROM ragchat_search_docs WHERE ref = old.id AND kind = 0; END" },
+    /* The rows already there, by rowid, kind 0 (names) then 1 (messages):
+     * [next, upto] is what is left to index; the row goes when done. */
+    { 4, LITE, "CREATE TABLE IF NOT EXISTS ragchat_search_backfill (kind INTEGER PRIMARY KEY,"
+               " next INTEGER NOT NULL, upto INTEGER NOT NULL)" },
+    { 4, LITE, "INSERT INTO ragchat_search_backfill (kind, next, upto)"
+               " SELECT 0, 1, MAX(rowid) FROM threads HAVING COUNT(*) > 0" },
+    { 4, LITE, "INSERT INTO ragchat_search_backfill (kind, next, upto)"
+               " SELECT 1, 1, MAX(rowid) FROM steps HAVING COUNT(*) > 0" },
+    /* PostgreSQL: pg_trgm (a trusted extension: the database's owner may
+     * create it), the rows there now in time order, then the index and the
+     * triggers (which lock out writers until the upgrade commits). */
+    { 4, PG, "CREATE EXTENSION IF NOT EXISTS pg_trgm" },
+    { 4, PG, "INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
+             " SELECT kind, ref, tid, text FROM ("
+             " SELECT 0 AS kind, id AS ref, id AS tid, name AS text, \"createdAt\" AS at"
+             " FROM threads WHERE COALESCE(name, '') <> '' UNION ALL"
+             " SELECT 1, id, \"threadId\", output, \"createdAt\" FROM steps"
+             " WHERE type IN ('user_message', 'assistant_message')"
+             " AND COALESCE(output, '') <> '') AS d ORDER BY at NULLS FIRST"
+             " ON CONFLICT (ref, kind) DO NOTHING" },
+    { 4, PG, "CREATE INDEX IF NOT EXISTS ragchat_search_docs_text"
+             " ON ragchat_search_docs USING GIN (text gin_trgm_ops)" },
+    { 4, PG, "CREATE OR REPLACE FUNCTION ragchat_search_steps() RETURNS trigger"
+             " LANGUAGE plpgsql AS $$ BEGIN"
+             " IF TG_OP <> 'INSERT' THEN"
+             " DELETE FROM ragchat_search_docs WHERE ref = OLD.id AND kind = 1; END IF;"
+             " IF TG_OP <> 'DELETE' AND NEW.type IN ('user_message', 'assistant_message')"
+             " AND COALESCE(NEW.output, '') <> '' THEN"
+             " INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
+             " VALUES (1, NEW.id, NEW.\"threadId\", NEW.output)"
+             " ON CONFLICT (ref, kind) DO NOTHING; END IF;"
+             " RETURN NULL; END $$" },
+    { 4, PG, "CREATE TRIGGER ragchat_search_steps AFTER INSERT OR DELETE"
+             " OR UPDATE OF output, type, \"threadId\" ON steps"
+             " FOR EACH ROW EXECUTE FUNCTION ragchat_search_steps()" },
+    { 4, PG, "CREATE OR REPLACE FUNCTION ragchat_search_threads() RETURNS trigger"
+             " LANGUAGE plpgsql AS $$ BEGIN"
+             " IF TG_OP <> 'INSERT' THEN"
+             " DELETE FROM ragchat_search_docs WHERE ref = OLD.id AND kind = 0; END IF;"
+             " IF TG_OP <> 'DELETE' AND COALESCE(NEW.name, '') <> '' THEN"
+             " INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
+             " VALUES (0, NEW.id, NEW.id, NEW.name) ON CONFLICT (ref, kind) DO NOTHING;"
+             " END IF; RETURN NULL; END $$" },
+    { 4, PG, "CREATE TRIGGER ragchat_search_threads AFTER INSERT OR DELETE"
+             " OR UPDATE OF name, id ON threads"
+             " FOR EACH ROW EXECUTE FUNCTION ragchat_search_threads()" },
     { 0, 0, NULL }
 };
 

@@ -1,6 +1,7 @@
 /* UTF-8 decoding, encoding and repair (see utf8.h). */
 #include "utf8.h"
 
+#include <apr_strings.h>
 #include <string.h>
 
 #define IS_CONT(b) (((b) & 0xC0) == 0x80)
@@ -101,7 +102,12 @@ size_t rc_utf8_invalid_bytes(const char *s, size_t n)
     size_t i = 0, bad = 0;
 
     while (i < n) {
-        size_t l = rc_utf8_decode(u + i, n - i, NULL);
+        size_t l;
+        if (u[i] < 0x80) {
+            i++;                 /* ASCII, most of any text: no decoding */
+            continue;
+        }
+        l = rc_utf8_decode(u + i, n - i, NULL);
         if (l == 0) {
             bad++;
             i++;
@@ -116,9 +122,13 @@ size_t rc_utf8_invalid_bytes(const char *s, size_t n)
 char *rc_utf8_sanitize(apr_pool_t *p, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t i, o = 0;
-    char *out = apr_palloc(p, n + rc_utf8_invalid_bytes(s, n) * 2 + 1);
+    size_t i, o = 0, bad = rc_utf8_invalid_bytes(s, n);
+    char *out;
 
+    if (!bad) {
+        return apr_pstrmemdup(p, s, n);     /* valid already: a copy */
+    }
+    out = apr_palloc(p, n + bad * 2 + 1);
     for (i = 0; i < n;) {
         size_t l = rc_utf8_decode(u + i, n - i, NULL);
         if (l == 0) {

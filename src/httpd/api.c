@@ -15,8 +15,11 @@
 APLOG_USE_MODULE(ragchat);
 
 #define RC_LIST_MAX 100
+#define RC_PAGE_DEFAULT 100     /* steps of a thread sent at once */
+#define RC_PAGE_MAX 500
 #define RC_NAME_MAX 1000
 #define RC_SNIPPET_WIDTH 160      /* bytes of a search result's snippet */
+#define RC_BACKFILL_BUDGET apr_time_from_msec(100)   /* indexing after a list */
 
 rc_db *rc_api_db(rc_req *q)
 {
@@ -119,15 +122,74 @@ static json_t *thread_json(const rc_thread *t)
                      "createdAt", t->created);
 }
 
-/* A search result's "snippet": the text around the match in its first
- * matching message (none when only the name matches). */
-static void search_snippet(rc_db *db, const rc_thread *t, const char *query, json_t *tj)
+/* A search result's "snippet": the text around the match in its best
+ * message, and the same as "snippet_parts": plain text and the matched words
+ * by turns, for the browser to mark as text. None when the name matched best
+ * (the name is there to see). */
+static void search_snippet(rc_db *db, const rc_search_hit *h, const rc_search_terms *st,
+                           json_t *tj)
 {
-    const char *text = rc_store_thread_match(db, t->id, query, NULL);
-    const char *snip = text ? rc_snippet(db->pool, text, query, RC_SNIPPET_WIDTH) : NULL;
+    const char *marked = h->in_name ? NULL : rc_store_search_marked(db, h->doc, st, NULL);
+    apr_array_header_t *parts = rc_snippet_parts(db->pool, marked, RC_SNIPPET_WIDTH);
+    json_t *arr;
+    const char *plain = "";
+    int i;
 
-    if (snip) {
-        json_object_set_new(tj, "snippet", rc_json_string(snip));
+    if (!parts) {
+        return;
+    }
+    arr = json_array();
+    for (i = 0; i < parts->nelts; i++) {
+        const char *s = APR_ARRAY_IDX(parts, i, const char *);
+        plain = apr_pstrcat(db->pool, plain, s, NULL);
+        json_array_append_new(arr, rc_json_string(s));
+    }
+    json_object_set_new(tj, "snippet", rc_json_string(plain));
+    json_object_set_new(tj, "snippet_parts", arr);
+}
+
+/* A search's next page: "offset:N" (the results are ranked, not by date). */
+#define RC_SEARCH_CURSOR "offset:"
+
+static int search_threads(rc_req *q, rc_db *db, const rc_search_terms *st,
+                          const char *before, int limit)
+{
+    int offset = 0, i;
+    apr_array_header_t *hits;
+    json_t *arr;
+
+    if (before && strncmp(before, RC_SEARCH_CURSOR, sizeof(RC_SEARCH_CURSOR) - 1) == 0) {
+        offset = atoi(before + sizeof(RC_SEARCH_CURSOR) - 1);
+        offset = offset < 0 || offset > 100000 ? 0 : offset;
+    }
+    hits = rc_store_threads_search(db, q->user_id, q->user, rc_req_app(q), st, offset,
+                                   limit + 1);
+    if (!hits) {
+        return rc_send_error(q->r, HTTP_SERVICE_UNAVAILABLE, "database",
+                             "the database is unavailable");
+    }
+    arr = json_array();
+    for (i = 0; i < hits->nelts && i < limit; i++) {
+        const rc_search_hit *h = &APR_ARRAY_IDX(hits, i, rc_search_hit);
+        json_t *tj = thread_json(h->thread);
+        search_snippet(db, h, st, tj);
+        json_array_append_new(arr, tj);
+    }
+    return rc_send_json(q->r, HTTP_OK, json_pack("{s:o,s:o}", "threads", arr, "next_before",
+        hits->nelts > limit
+            ? json_string(apr_psprintf(q->r->pool, RC_SEARCH_CURSOR "%d", offset + limit))
+            : json_null()));
+}
+
+/* Rows written before the search index existed are indexed a little at a
+ * time, after a list's answer has gone out. */
+static void index_some(rc_req *q, rc_db *db)
+{
+    int rv = rc_store_search_backfill(db, RC_BACKFILL_BUDGET);
+
+    if (rv == 2) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, q->r, "RC0107: search index: the threads"
+                      " and messages written before it are all indexed now");
     }
 }
 
@@ -137,7 +199,8 @@ static int list_threads(rc_req *q)
     const char *lim = rc_query_param(r, "limit");
     const char *before = rc_query_param(r, "before");
     const char *query = rc_query_param(r, "q");
-    int limit = lim ? atoi(lim) : 30;
+    int limit = lim ? atoi(lim) : 30, rv;
+    rc_search_terms *st = NULL;
     apr_array_header_t *list;
     json_t *arr;
     rc_db *db;
@@ -153,25 +216,28 @@ static int list_threads(rc_req *q)
     if (!(db = rc_api_db(q))) {
         return OK;
     }
+    if (query && (st = rc_search_parse(r->pool, query)) != NULL) {
+        rv = search_threads(q, db, st, before, limit);
+        ap_rflush(r);
+        index_some(q, db);
+        return rv;
+    }
     /* One more than asked tells whether another page follows. */
-    list = rc_store_threads_list(db, q->user_id, q->user, rc_req_app(q), query, before,
-                                 limit + 1);
+    list = rc_store_threads_list(db, q->user_id, q->user, rc_req_app(q), before, limit + 1);
     if (!list) {
         return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database", "the database is unavailable");
     }
     arr = json_array();
     for (i = 0; i < list->nelts && i < limit; i++) {
-        rc_thread *t = APR_ARRAY_IDX(list, i, rc_thread *);
-        json_t *tj = thread_json(t);
-        if (query && *query) {
-            search_snippet(db, t, query, tj);
-        }
-        json_array_append_new(arr, tj);
+        json_array_append_new(arr, thread_json(APR_ARRAY_IDX(list, i, rc_thread *)));
     }
-    return rc_send_json(r, HTTP_OK, json_pack("{s:o,s:o}", "threads", arr, "next_before",
+    rv = rc_send_json(r, HTTP_OK, json_pack("{s:o,s:o}", "threads", arr, "next_before",
         list->nelts > limit
             ? json_string(APR_ARRAY_IDX(list, limit - 1, rc_thread *)->created)
             : json_null()));
+    ap_rflush(r);
+    index_some(q, db);
+    return rv;
 }
 
 int rc_handle_threads(rc_req *q)
@@ -218,37 +284,12 @@ static json_t *step_json(apr_pool_t *p, const rc_step *s)
     return j;
 }
 
-/* The thread with the steps of the branch shown; a step with other versions
- * lists them all ("versions", ids in time order, its own among them). */
-static int get_thread(rc_req *q, rc_db *db, rc_thread *t)
+/* The uploaded files of the thread, as the browser pairs them with steps. */
+static json_t *elements_json(apr_array_header_t *els)
 {
-    rc_conversation *conv = rc_conversation_load(db, t->id);
-    apr_array_header_t *els = rc_store_thread_elements(db, t->id, 1000);
-    apr_array_header_t *path;
-    json_t *j, *arr, *earr;
-    apr_pool_t *p;
+    json_t *earr = json_array();
     int i;
 
-    if (!conv || !els) {
-        return rc_send_error(q->r, HTTP_SERVICE_UNAVAILABLE, "database",
-                             "the database is unavailable");
-    }
-    j = thread_json(t);
-    arr = json_array();
-    apr_pool_create(&p, q->r->pool);
-    path = rc_branches_path(q->r->pool, conv->nodes, conv->n);
-    for (i = 0; i < path->nelts; i++) {
-        int k = APR_ARRAY_IDX(path, i, int);
-        json_t *sj = step_json(p, rc_conversation_step(conv, k));
-        json_t *versions = rc_conversation_versions(conv, k);
-        if (versions) {
-            json_object_set_new(sj, "versions", versions);
-        }
-        json_array_append_new(arr, sj);
-        apr_pool_clear(p);    /* rendered html is copied into the JSON value */
-    }
-    apr_pool_destroy(p);
-    earr = json_array();
     for (i = 0; i < els->nelts; i++) {
         rc_element *e = APR_ARRAY_IDX(els, i, rc_element *);
         json_array_append_new(earr, json_pack("{s:s,s:o,s:o,s:o,s:o}", "id", e->id,
@@ -258,9 +299,81 @@ static int get_thread(rc_req *q, rc_db *db, rc_thread *t)
                                               "mime", rc_json_string(e->mime),
                                               "forId", rc_json_string(e->for_id)));
     }
+    return earr;
+}
+
+/* The steps of one page (node indexes of conv), read whole; a step with
+ * other versions lists them all ("versions", ids in time order, its own
+ * among them). NULL on a database error. */
+static json_t *page_steps(rc_db *db, const rc_conversation *conv, apr_array_header_t *page)
+{
+    apr_array_header_t *steps = rc_conversation_read(db, conv, (const int *)page->elts,
+                                                     page->nelts);
+    json_t *arr;
+    apr_pool_t *p;
+    int i, k = 0;
+
+    if (!steps) {
+        return NULL;
+    }
+    arr = json_array();
+    apr_pool_create(&p, db->pool);
+    for (i = 0; i < steps->nelts; i++) {
+        rc_step *s = APR_ARRAY_IDX(steps, i, rc_step *);
+        json_t *sj = step_json(p, s), *versions;
+        /* the page's node of this step (a step deleted meanwhile is skipped) */
+        while (k < page->nelts && strcmp(conv->nodes[APR_ARRAY_IDX(page, k, int)].id, s->id)) {
+            k++;
+        }
+        versions = k < page->nelts ? rc_conversation_versions(conv, APR_ARRAY_IDX(page, k, int))
+                                   : NULL;
+        if (versions) {
+            json_object_set_new(sj, "versions", versions);
+        }
+        json_array_append_new(arr, sj);
+        apr_pool_clear(p);    /* rendered html is copied into the JSON value */
+    }
+    apr_pool_destroy(p);
+    return arr;
+}
+
+/* The thread with a page of the branch shown: its newest steps, or with
+ * ?before=<step id> (the "next_before" of the page after it) the steps of
+ * that step's branch just before it; "next_before" is null at the start.
+ * ?limit= takes 1..RC_PAGE_MAX steps (default RC_PAGE_DEFAULT). */
+static int get_thread(rc_req *q, rc_db *db, rc_thread *t)
+{
+    request_rec *r = q->r;
+    const char *before = rc_query_param(r, "before");
+    const char *lim = rc_query_param(r, "limit");
+    int limit = lim ? atoi(lim) : RC_PAGE_DEFAULT, at = -1, more = 0;
+    rc_conversation *conv;
+    apr_array_header_t *els, *page;
+    json_t *j, *arr;
+
+    if (limit < 1 || limit > RC_PAGE_MAX) {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "bad_limit",
+                             "limit must be between 1 and %d", RC_PAGE_MAX);
+    }
+    if (!(conv = rc_conversation_load(db, t->id))) {
+        return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
+                             "the database is unavailable");
+    }
+    if (before && (at = rc_branches_find(conv->nodes, conv->n, before)) < 0) {
+        return rc_send_error(r, HTTP_BAD_REQUEST, "bad_cursor",
+                             "\"before\" is not a message of this thread");
+    }
+    page = rc_conversation_page(r->pool, conv, at, limit, &more);
+    if (!(els = rc_store_thread_elements(db, t->id, 1000)) || !(arr = page_steps(db, conv, page))) {
+        return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
+                             "the database is unavailable");
+    }
+    j = thread_json(t);
     json_object_set_new(j, "steps", arr);
-    json_object_set_new(j, "elements", earr);
-    return rc_send_json(q->r, HTTP_OK, j);
+    json_object_set_new(j, "elements", elements_json(els));
+    json_object_set_new(j, "next_before", more && page->nelts
+        ? rc_json_string(conv->nodes[APR_ARRAY_IDX(page, 0, int)].id) : json_null());
+    return rc_send_json(r, HTTP_OK, j);
 }
 
 static int rename_thread(rc_req *q, rc_db *db, rc_thread *t)

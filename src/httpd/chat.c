@@ -6,7 +6,9 @@
  * again, and {"edit": question, "content"} asks a new version of a question,
  * each as a new version beside the one it replaces (kept). The backend gets
  * the history of the new step's own branch: never the answer being replaced,
- * nor the old question or anything after it.
+ * nor the old question or anything after it; of that history, the newest
+ * part within the RagChatHistoryMax / RagChatHistoryChars budget (history.c),
+ * always ending with the question.
  *
  * The answer is saved when it ends, however it ends: complete, stopped by the
  * user (from any child process or node: the stop flag lives in the database,
@@ -20,6 +22,7 @@
 #include "backend.h"
 #include "clean.h"
 #include "conversation.h"
+#include "history.h"
 #include "sources.h"
 #include "sse_out.h"
 #include "json.h"
@@ -113,32 +116,6 @@ static void maybe_render(chat_ctx *c, int force)
 }
 
 /* ---- request to the backend ----------------------------------------------- */
-
-/* The history for the backend: the messages of the new answer's branch, from
- * the start down to chain's last step (conversation.h), user messages and
- * the non-empty answers (an answer that failed before any text adds nothing),
- * then the new question (NULL: it is chain's last step, regenerated). */
-static json_t *history_messages(const rc_conversation *conv, apr_array_header_t *chain,
-                                const char *question)
-{
-    json_t *msgs = json_array();
-    int i;
-
-    for (i = 0; conv && chain && i < chain->nelts; i++) {
-        const rc_step *m = rc_conversation_step(conv, APR_ARRAY_IDX(chain, i, int));
-        int user = rc_step_kind(m) == 1;
-        if (!m->output || (!user && !*m->output)) {
-            continue;
-        }
-        json_array_append_new(msgs, json_pack("{s:s,s:o}", "role", user ? "user" : "assistant",
-                                              "content", rc_json_string(m->output)));
-    }
-    if (question) {
-        json_array_append_new(msgs, json_pack("{s:s,s:o}", "role", "user",
-                                              "content", rc_json_string(question)));
-    }
-    return msgs;
-}
 
 /* 1 when a stop was asked for this answer: the watcher's flag, or without a
  * watcher the row itself (on a short-lived connection). */
@@ -425,36 +402,56 @@ static int place_answer(chat_ctx *c, const chat_request *req, const rc_conversat
     return OK;
 }
 
+/* The messages for the backend (history.h): a new thread has only its
+ * question. NULL on a database error. */
+static json_t *backend_history(chat_ctx *c, rc_db *db, const rc_conversation *conv,
+                               const apr_array_header_t *chain, const char *question)
+{
+    rc_history_budget budget;
+    json_t *msgs;
+    int dropped = 0;
+
+    budget.max_messages = rc_conf_history_max(c->q->conf);
+    budget.max_chars = rc_conf_history_chars(c->q->conf);
+    msgs = rc_history_messages(db, conv, conv ? chain : NULL, question, &budget, &dropped);
+    if (msgs && dropped) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, c->r, "RC0208: thread %s: %lu messages "
+                      "of history sent, %d older ones over the budget", c->thread_id,
+                      (unsigned long)json_array_size(msgs), dropped);
+    }
+    return msgs;
+}
+
 static int unavailable(request_rec *r)
 {
     rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database", "the database is unavailable");
     return DONE;
 }
 
-/* An existing thread of the user and its conversation, read on a connection
- * held only for the reading. Returns OK, or DONE after sending an error. */
-static int read_thread(chat_ctx *c, const char *id, rc_thread **t, rc_conversation **conv)
+/* An existing thread of the user and its conversation, on a connection held
+ * for the reading only (*db: the caller reads the history on it, then
+ * releases it). Returns OK, or DONE after sending an error. */
+static int read_thread(chat_ctx *c, const char *id, rc_db **db, rc_thread **t,
+                       rc_conversation **conv)
 {
     rc_req *q = c->q;
     request_rec *r = c->r;
-    rc_db *db = rc_db_open(r, r->pool);
     int failed = 0;
 
-    if (!db || !rc_req_user_id(q, db)) {
-        rc_db_release(db);
+    *db = rc_db_open(r, r->pool);
+    if (!*db || !rc_req_user_id(q, *db)) {
+        rc_db_release(*db);
         return unavailable(r);
     }
-    *t = rc_store_thread_get(db, id, q->user_id, q->user, rc_req_app(q), &failed);
+    *t = rc_store_thread_get(*db, id, q->user_id, q->user, rc_req_app(q), &failed);
     if (*t) {
-        *conv = rc_conversation_load(db, (*t)->id);
+        *conv = rc_conversation_load(*db, (*t)->id);
         failed = !*conv;
     }
-    rc_db_release(db);
-    if (failed) {
-        return unavailable(r);
-    }
-    if (!*t) {
-        return rc_send_error(r, HTTP_NOT_FOUND, "not_found", "no such thread"), DONE;
+    if (failed || !*t) {
+        rc_db_release(*db);
+        return failed ? unavailable(r)
+                      : (rc_send_error(r, HTTP_NOT_FOUND, "not_found", "no such thread"), DONE);
     }
     return OK;
 }
@@ -471,6 +468,7 @@ static int begin_chat(chat_ctx *c, json_t **history)
     apr_array_header_t *chain = NULL;
     rc_conversation *conv = NULL;
     rc_thread *t = NULL;
+    rc_db *db = NULL;             /* an existing thread's, for its reading only */
     apr_time_t t_read, t_write;
     int rv;
 
@@ -479,7 +477,7 @@ static int begin_chat(chat_ctx *c, json_t **history)
     }
     t_read = apr_time_now();
     if (json_is_string(req.thread_id)) {
-        if ((rv = read_thread(c, json_string_value(req.thread_id), &t, &conv)) != OK) {
+        if ((rv = read_thread(c, json_string_value(req.thread_id), &db, &t, &conv)) != OK) {
             return rv;
         }
     }
@@ -493,20 +491,29 @@ static int begin_chat(chat_ctx *c, json_t **history)
     c->assistant_step_id = rc_uuid4(r->pool);
     question = req.content;
     if (conv && (rv = place_answer(c, &req, conv, &chain, &question)) != OK) {
+        rc_db_release(db);
         return rv;
+    }
+    /* Read before anything is saved: a failure leaves the thread as it was. */
+    *history = backend_history(c, db, conv, chain, question);
+    rc_db_release(db);
+    if (!*history) {
+        return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
+                             "the conversation could not be read"), DONE;
     }
     t_write = apr_time_now();
     rv = save_question(c, t, req.content);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "RC0208: answer %s: the question read in %"
-                  APR_TIME_T_FMT " us after the request arrived, the thread in %"
-                  APR_TIME_T_FMT " us, written in %" APR_TIME_T_FMT " us (group commit)",
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "RC0209: answer %s: the question read in %"
+                  APR_TIME_T_FMT " us after the request arrived, the thread and its history "
+                  "in %" APR_TIME_T_FMT " us, written in %" APR_TIME_T_FMT " us (group commit)",
                   c->assistant_step_id, t_read - r->request_time, t_write - t_read,
                   apr_time_now() - t_write);
     if (rv) {
+        json_decref(*history);
+        *history = NULL;
         return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
                              "the message could not be saved"), DONE;
     }
-    *history = history_messages(conv, chain, question);
     return OK;
 }
 

@@ -27,6 +27,7 @@ void *rc_create_dir_conf(apr_pool_t *p, char *dir)
     c->max_request = RC_UNSET;
     c->upload_max_size = RC_UNSET;
     c->upload_max_files = RC_UNSET;
+    c->history_max = c->history_chars = RC_UNSET;
     return c;
 }
 
@@ -70,6 +71,8 @@ void *rc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(max_request);
     MERGE_INT(upload_max_size);
     MERGE_INT(upload_max_files);
+    MERGE_INT(history_max);
+    MERGE_INT(history_chars);
     MERGE_PTR(upload_types);
     for (i = 0; i < 6; i++) {
         MERGE_PTR(pdf_font[i]);
@@ -368,6 +371,17 @@ static const char *set_upload_max_size(cmd_parms *cmd, void *cfg, const char *ar
     return parse_size(cmd, arg, &((rc_dir_conf *)cfg)->upload_max_size);
 }
 
+static const char *set_history_max(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    return parse_count(cmd, arg, 1, &((rc_dir_conf *)cfg)->history_max);
+}
+
+/* Fewer than a short question's characters would send no history at all. */
+static const char *set_history_chars(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    return parse_count(cmd, arg, RC_MIN_HISTORY_CHARS, &((rc_dir_conf *)cfg)->history_chars);
+}
+
 static const char *set_upload_max_files(cmd_parms *cmd, void *cfg, const char *arg)
 {
     return parse_count(cmd, arg, 1, &((rc_dir_conf *)cfg)->upload_max_files);
@@ -578,6 +592,12 @@ const command_rec rc_directives[] = {
                   "Largest upload request (bytes, K, M, G)"),
     AP_INIT_TAKE1("RagChatUploadMaxFiles", set_upload_max_files, NULL, RSRC_CONF | ACCESS_CONF,
                   "Most files in one upload"),
+    AP_INIT_TAKE1("RagChatHistoryMax", set_history_max, NULL, RSRC_CONF | ACCESS_CONF,
+                  "Most messages sent to the backend as a thread's history (the newest, "
+                  "ending with the new question)"),
+    AP_INIT_TAKE1("RagChatHistoryChars", set_history_chars, NULL, RSRC_CONF | ACCESS_CONF,
+                  "Most characters of the history sent to the backend (the new question "
+                  "is always sent)"),
     AP_INIT_ITERATE("RagChatUploadTypes", add_upload_type, NULL, RSRC_CONF | ACCESS_CONF,
                     "Allowed upload extensions (.pdf) and MIME types (text/plain)"),
     AP_INIT_TAKE1("RagChatPdfFont", set_pdf_font, IDX(0), RSRC_CONF | ACCESS_CONF, "TrueType font for PDF text"),
@@ -629,6 +649,8 @@ INT_GETTER(rc_conf_cookie_secure, cookie_secure, RC_SECURE_AUTO)
 INT_GETTER(rc_conf_csrf_lifetime, csrf_lifetime, RC_DEFAULT_CSRF_LIFETIME)
 INT_GETTER(rc_conf_session_recheck, session_recheck, RC_DEFAULT_SESSION_RECHECK)
 INT_GETTER(rc_conf_upload_max_files, upload_max_files, RC_DEFAULT_UPLOAD_FILES)
+INT_GETTER(rc_conf_history_max, history_max, RC_DEFAULT_HISTORY_MAX)
+INT_GETTER(rc_conf_history_chars, history_chars, RC_DEFAULT_HISTORY_CHARS)
 
 apr_off_t rc_conf_max_request(const rc_dir_conf *c)
 {

@@ -44,6 +44,8 @@ typedef struct {
 
     apr_off_t upload_max_size;
     int upload_max_files;
+    int history_max;             /* messages of history sent to the backend */
+    int history_chars;           /* characters of history sent to the backend */
     apr_array_header_t *upload_types;    /* const char *: ".pdf" or "type/subtype" */
 
     const char *pdf_font[6];     /* regular, bold, italic, bold-italic, mono, fallback */
@@ -80,6 +82,9 @@ typedef struct {
 #define RC_DEFAULT_CSRF_LIFETIME (24 * 3600)
 #define RC_DEFAULT_UPLOAD_MAX  (50 * 1000 * 1000)
 #define RC_DEFAULT_UPLOAD_FILES 20
+#define RC_DEFAULT_HISTORY_MAX 50
+#define RC_DEFAULT_HISTORY_CHARS 100000
+#define RC_MIN_HISTORY_CHARS 100
 extern const command_rec rc_directives[];
 
 void *rc_create_dir_conf(apr_pool_t *p, char *dir);
@@ -104,6 +109,8 @@ int rc_conf_csrf_lifetime(const rc_dir_conf *c);
 int rc_conf_session_recheck(const rc_dir_conf *c);
 apr_off_t rc_conf_upload_max_size(const rc_dir_conf *c);
 int rc_conf_upload_max_files(const rc_dir_conf *c);
+int rc_conf_history_max(const rc_dir_conf *c);
+int rc_conf_history_chars(const rc_dir_conf *c);
 /* RagChatUploadTypes, or the default list: ".ext" and "type/subtype" entries,
  * NULL-terminated. */
 const char *const *rc_conf_upload_types(apr_pool_t *p, const rc_dir_conf *c);

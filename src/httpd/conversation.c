@@ -2,10 +2,8 @@
 #include "conversation.h"
 #include "json.h"
 
+#include "apr_hash.h"
 #include "apr_strings.h"
-
-/* The bound of GET B/api/threads/{id} and of the exports. */
-#define RC_CONVERSATION_STEPS_MAX 5000
 
 int rc_step_kind(const rc_step *s)
 {
@@ -18,7 +16,10 @@ int rc_step_kind(const rc_step *s)
 
 rc_conversation *rc_conversation_load(rc_db *db, const char *thread_id)
 {
-    apr_array_header_t *steps = rc_store_thread_steps(db, thread_id, RC_CONVERSATION_STEPS_MAX);
+    /* Only the conversation: a Chainlit database may also hold run and tool
+     * steps, which its own UI does not show either (the outline has none). */
+    apr_array_header_t *steps = rc_store_thread_outline(db, thread_id,
+                                                        RC_CONVERSATION_STEPS_MAX);
     rc_conversation *c;
     int i;
 
@@ -26,16 +27,11 @@ rc_conversation *rc_conversation_load(rc_db *db, const char *thread_id)
         return NULL;
     }
     c = apr_pcalloc(db->pool, sizeof(*c));
+    c->thread_id = thread_id;
     c->nodes = apr_pcalloc(db->pool, sizeof(rc_branch_node) * (steps->nelts + 1));
-    /* Only the conversation: a Chainlit database may also hold run and tool
-     * steps, which its own UI does not show either. */
     for (i = 0; i < steps->nelts; i++) {
         rc_step *s = APR_ARRAY_IDX(steps, i, rc_step *);
-        rc_branch_node *x;
-        if (!rc_step_kind(s)) {
-            continue;
-        }
-        x = &c->nodes[c->n++];
+        rc_branch_node *x = &c->nodes[c->n++];
         x->id = s->id;
         x->metadata = s->metadata;
         x->created = s->created;
@@ -50,15 +46,53 @@ rc_step *rc_conversation_step(const rc_conversation *c, int i)
     return i >= 0 && i < c->n ? c->nodes[i].data : NULL;
 }
 
-apr_array_header_t *rc_conversation_shown(apr_pool_t *p, const rc_conversation *c)
+apr_array_header_t *rc_conversation_read(rc_db *db, const rc_conversation *c,
+                                         const int *idx, int n)
 {
-    apr_array_header_t *path = rc_branches_path(p, c->nodes, c->n);
-    apr_array_header_t *out = apr_array_make(p, path->nelts + 1, sizeof(rc_step *));
+    const char **ids = apr_palloc(db->pool, sizeof(char *) * (n > 0 ? n : 1));
+    apr_array_header_t *rows, *out;
+    apr_hash_t *by_id;
     int i;
 
-    for (i = 0; i < path->nelts; i++) {
-        APR_ARRAY_PUSH(out, rc_step *) = rc_conversation_step(c, APR_ARRAY_IDX(path, i, int));
+    for (i = 0; i < n; i++) {
+        ids[i] = c->nodes[idx[i]].id;
     }
+    if (!(rows = rc_store_steps_by_ids(db, c->thread_id, ids, n))) {
+        return NULL;
+    }
+    by_id = apr_hash_make(db->pool);
+    for (i = 0; i < rows->nelts; i++) {
+        rc_step *s = APR_ARRAY_IDX(rows, i, rc_step *);
+        apr_hash_set(by_id, s->id, APR_HASH_KEY_STRING, s);
+    }
+    out = apr_array_make(db->pool, n > 0 ? n : 1, sizeof(rc_step *));
+    for (i = 0; i < n; i++) {
+        rc_step *s = ids[i] ? apr_hash_get(by_id, ids[i], APR_HASH_KEY_STRING) : NULL;
+        if (s) {
+            APR_ARRAY_PUSH(out, rc_step *) = s;
+        }
+    }
+    return out;
+}
+
+apr_array_header_t *rc_conversation_shown(apr_pool_t *p, const rc_conversation *c)
+{
+    return rc_branches_path(p, c->nodes, c->n);
+}
+
+apr_array_header_t *rc_conversation_page(apr_pool_t *p, const rc_conversation *c,
+                                         int before, int limit, int *more)
+{
+    apr_array_header_t *branch = before < 0 ? rc_branches_path(p, c->nodes, c->n)
+                               : rc_branches_chain(p, c->nodes, c->nodes[before].parent);
+    int skip = branch->nelts > limit ? branch->nelts - limit : 0;
+    apr_array_header_t *out = apr_array_make(p, limit > 0 ? limit : 1, sizeof(int));
+    int i;
+
+    for (i = skip; i < branch->nelts; i++) {
+        APR_ARRAY_PUSH(out, int) = APR_ARRAY_IDX(branch, i, int);
+    }
+    *more = skip > 0;
     return out;
 }
 

@@ -211,8 +211,11 @@ static int init_connection(rc_db *db)
          * one writes, and the busy timeout makes writers wait instead of fail. */
         sqlite3_busy_handler(apr_dbd_native_handle(db->dbd->driver, db->dbd->handle),
                              busy_wait, NULL);
+        /* Reads map the file instead of copying each page through read():
+         * a long thread's outline reads thousands of rows. */
         if (run_pragma(db, "PRAGMA journal_mode = WAL")
-            || rc_db_run(db, "PRAGMA synchronous = NORMAL")) {
+            || rc_db_run(db, "PRAGMA synchronous = NORMAL")
+            || run_pragma(db, "PRAGMA mmap_size = 268435456")) {
             unlock_writes(db);
             return -1;
         }
@@ -336,6 +339,15 @@ static apr_dbd_prepared_t *prepared(rc_db *db, const char *label, const char *sq
     return st;
 }
 
+rc_db *rc_db_scratch(rc_db *db, apr_pool_t *p)
+{
+    rc_db *s = apr_pmemdup(p, db, sizeof(*db));
+
+    s->pool = p;
+    s->opened = 0;
+    return s;
+}
+
 int rc_db_exec(rc_db *db, const char *label, const char *sql, int *nrows,
                int nargs, const char **args)
 {
@@ -381,6 +393,63 @@ int rc_db_select(rc_db *db, const char *label, const char *sql,
         log_db_error(db, rv, label);
     }
     return rv;
+}
+
+/* apr's placeholders (%s, %d, %lld...) as SQLite's "?" (in db->pool). */
+static char *sqlite_placeholders(apr_pool_t *p, const char *sql)
+{
+    char *out = apr_palloc(p, strlen(sql) + 1), *w = out;
+
+    while (*sql) {
+        if (*sql == '%' && sql[1] && sql[1] != '%') {
+            sql++;
+            while (*sql == 'l' || *sql == 'h') {
+                sql++;
+            }
+            sql++;                    /* the conversion letter */
+            *w++ = '?';
+            continue;
+        }
+        *w++ = *sql++;
+    }
+    *w = '\0';
+    return out;
+}
+
+int rc_db_sqlite_each(rc_db *db, const char *label, const char *sql, int nargs,
+                      const char **args, rc_db_row_fn fn, void *ctx)
+{
+    sqlite3 *h = apr_dbd_native_handle(db->dbd->driver, db->dbd->handle);
+    sqlite3_stmt *st = NULL;
+    const char *cols[16];
+    int rv, i, n;
+
+    rv = sqlite3_prepare_v2(h, sqlite_placeholders(db->pool, sql), -1, &st, NULL);
+    for (i = 0; rv == SQLITE_OK && i < nargs; i++) {
+        rv = args[i] ? sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC)
+                     : sqlite3_bind_null(st, i + 1);
+    }
+    n = st ? sqlite3_column_count(st) : 0;
+    if (n > 16) {
+        rv = SQLITE_RANGE;
+    }
+    while (rv == SQLITE_OK && (rv = sqlite3_step(st)) == SQLITE_ROW) {
+        for (i = 0; i < n; i++) {
+            cols[i] = (const char *)sqlite3_column_text(st, i);
+        }
+        if (fn(ctx, cols, n)) {
+            break;
+        }
+        rv = SQLITE_OK;
+    }
+    if (rv != SQLITE_OK && rv != SQLITE_DONE && rv != SQLITE_ROW) {
+        DB_LOG(db, APLOG_ERR, "RC0101: database error in %s: %s", label,
+               n > 16 ? "more than 16 columns" : sqlite3_errmsg(h));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    return 0;
 }
 
 int rc_db_next(rc_db *db, apr_dbd_results_t *res, apr_dbd_row_t **row)

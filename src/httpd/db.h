@@ -37,6 +37,9 @@ rc_db *rc_db_open(request_rec *r, apr_pool_t *p);
 /* The same for work of no request (a child's own thread), on s's database. */
 rc_db *rc_db_open_server(server_rec *s, apr_pool_t *p);
 void rc_db_release(rc_db *db);
+/* The same connection with results allocated in p (a scratch pool cleared
+ * between pieces of a long read); nothing to release. */
+rc_db *rc_db_scratch(rc_db *db, apr_pool_t *p);
 
 /* Low-level statements, prepared once per connection under a label. Arguments
  * are strings (NULL binds SQL NULL). The SQL's placeholders carry the
@@ -55,6 +58,14 @@ int rc_db_select(rc_db *db, const char *label, const char *sql,
  * be NULL before the first call (the pgsql driver reuses what it holds). */
 int rc_db_next(rc_db *db, apr_dbd_results_t *res, apr_dbd_row_t **row);
 const char *rc_db_col(rc_db *db, apr_dbd_row_t *row, int col);
+/* A long read on SQLite, row by row from the connection's own handle: apr's
+ * driver would first copy every row (a row struct, a copy of each value, a
+ * lock per call); here each row's columns (NULL for SQL NULL, valid during
+ * the call only) go to fn, which returns 0 to go on. The same placeholders
+ * and arguments as rc_db_select. 0, or -1 on error (logged). SQLite only. */
+typedef int (*rc_db_row_fn)(void *ctx, const char *const *cols, int ncols);
+int rc_db_sqlite_each(rc_db *db, const char *label, const char *sql, int nargs,
+                      const char **args, rc_db_row_fn fn, void *ctx);
 int rc_db_begin(rc_db *db, apr_dbd_transaction_t **tx);
 int rc_db_end(rc_db *db, apr_dbd_transaction_t *tx, int rollback);
 int rc_db_is_sqlite(const rc_db *db);

@@ -29,6 +29,18 @@ APLOG_USE_MODULE(ragchat);
 
 #define RC_FILENAME_NAME_MAX 80     /* bytes of the thread name in a file name */
 
+/* The child's fonts, loaded on first use and kept until the child ends
+ * (src/core/pdf_cache.c); NULL: each export loads its own. */
+static rc_pdf_cache *font_cache;
+
+void rc_export_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    if (!(font_cache = rc_pdf_cache_create(pchild))) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "RC0503: no font cache: every PDF export loads its fonts");
+    }
+}
+
 /* ---- time stamps -------------------------------------------------------- */
 
 static int digits(const char *s, int n)
@@ -324,9 +336,9 @@ static const char *step_markdown(apr_pool_t *p, const rc_step *s)
     return rc_utf8_sanitize(p, out, strlen(out));
 }
 
-static const char *speaker(rc_req *q, const rc_step *s)
+static const char *speaker(rc_req *q, apr_pool_t *p, const rc_step *s)
 {
-    const char *n = one_line(q->r->pool, s->name);
+    const char *n = one_line(p, s->name);
 
     if (*n) {
         return n;
@@ -422,8 +434,8 @@ static int pdf_failed(rc_req *q, const char *what, const char *id, const char *e
                                   "message", "the PDF could not be made"));
 }
 
-/* What both PDF exports set: the configured fonts, the title, the user as
- * author, the creation time. */
+/* What both PDF exports set: the configured fonts, the child's font cache,
+ * the title, the user as author, the creation time. */
 static void pdf_setup(rc_req *q, const char *title, apr_time_t created,
                       rc_pdf_fonts *f, rc_pdf_meta *m)
 {
@@ -435,6 +447,7 @@ static void pdf_setup(rc_req *q, const char *title, apr_time_t created,
     f->bold_italic = c->pdf_font[3];
     f->mono = c->pdf_font[4];
     f->fallback = c->pdf_font[5];
+    f->cache = font_cache;
     m->title = title;
     m->author = q->user;
     m->created = created;
@@ -493,6 +506,174 @@ static int export_step(rc_req *q, rc_db *db, const char *id, int pdf)
     }
 }
 
+/* ---- a whole thread, read a piece at a time ------------------------------ */
+
+/* Steps read per statement (rc_conversation_read) while exporting. */
+#define RC_EXPORT_PIECE 64
+/* A Markdown transcript up to this size goes out with a Content-Length;
+ * a longer one streams (chunked) as it is read. */
+#define RC_EXPORT_BUFFER (256 * 1024)
+
+/* One turn of a transcript, its strings in p. */
+static void turn_of(rc_req *q, apr_pool_t *p, const rc_step *s, rc_pdf_turn *turn)
+{
+    turn->role = is_user_step(s) ? "user" : "assistant";
+    turn->name = speaker(q, p, s);
+    turn->timestamp = human_stamp(p, s->created);
+    turn->markdown = step_markdown(p, s);
+}
+
+typedef int (*turn_fn)(rc_req *q, void *ctx, const rc_pdf_turn *turn, int i, apr_pool_t *scratch);
+
+/* Calls fn on each turn of the branch shown, in order, reading the steps
+ * RC_EXPORT_PIECE at a time into a scratch pool cleared after each piece:
+ * the thread is never in memory whole. 0, or -1 on a database error or when
+ * fn fails. */
+static int each_turn(rc_req *q, rc_db *db, const rc_conversation *conv, turn_fn fn, void *ctx)
+{
+    apr_pool_t *sp;
+    apr_array_header_t *path = rc_conversation_shown(q->r->pool, conv);
+    int lo, i, k = 0, rv = 0;
+
+    apr_pool_create(&sp, q->r->pool);
+    for (lo = 0; !rv && lo < path->nelts; lo += RC_EXPORT_PIECE) {
+        int n = path->nelts - lo < RC_EXPORT_PIECE ? path->nelts - lo : RC_EXPORT_PIECE;
+        apr_array_header_t *steps = rc_conversation_read(rc_db_scratch(db, sp), conv,
+                                                         &APR_ARRAY_IDX(path, lo, int), n);
+        rv = steps ? 0 : -1;
+        for (i = 0; !rv && i < steps->nelts; i++) {
+            rc_pdf_turn turn;
+            turn_of(q, sp, APR_ARRAY_IDX(steps, i, rc_step *), &turn);
+            rv = fn(q, ctx, &turn, k++, sp);
+        }
+        apr_pool_clear(sp);
+    }
+    apr_pool_destroy(sp);
+    return rv;
+}
+
+typedef struct {
+    rc_buf *b;
+    const char *disp;
+    int streaming;               /* the headers and the start went out */
+} md_out;
+
+static void md_start(rc_req *q, md_out *o)
+{
+    request_rec *r = q->r;
+
+    r->status = HTTP_OK;
+    ap_set_content_type(r, "text/markdown; charset=utf-8");
+    common_headers(r, o->disp);
+    o->streaming = 1;
+}
+
+/* The buffer goes out when it is full (the response then streams). */
+static int md_flush(rc_req *q, md_out *o, int force)
+{
+    if (!force && o->b->len < RC_EXPORT_BUFFER) {
+        return 0;
+    }
+    if (!o->streaming) {
+        md_start(q, o);
+    }
+    if (o->b->len && ap_rwrite(o->b->data, (int)o->b->len, q->r) < 0) {
+        return -1;    /* the client went away */
+    }
+    rc_buf_clear(o->b);
+    return 0;
+}
+
+static int md_turn(rc_req *q, void *ctx, const rc_pdf_turn *t, int i, apr_pool_t *scratch)
+{
+    md_out *o = ctx;
+    const char *fence = open_fence(scratch, t->markdown);
+    int bad = 0;
+
+    bad |= rc_buf_appends(o->b, i ? "\n---\n\n### " : "\n### ");
+    bad |= rc_buf_appends(o->b, t->name);
+    bad |= rc_buf_appends(o->b, " \xE2\x80\x94 ");
+    bad |= rc_buf_appends(o->b, t->timestamp);
+    bad |= rc_buf_appends(o->b, "\n\n");
+    if (*t->markdown) {
+        bad |= rc_buf_appends(o->b, t->markdown);
+        bad |= rc_buf_appends(o->b, "\n");
+        if (fence) {
+            bad |= rc_buf_appends(o->b, fence);
+            bad |= rc_buf_appends(o->b, "\n");
+        }
+    }
+    return bad ? -1 : md_flush(q, o, 0);
+}
+
+/* A response already under way cannot change its status: it is cut short
+ * (no last chunk), so the client sees a broken download, not a whole one. */
+static int abort_stream(rc_req *q, const char *id)
+{
+    request_rec *r = q->r;
+    conn_rec *c = r->connection;
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, c->bucket_alloc);
+
+    ap_log_rerror(APLOG_MARK, c->aborted ? APLOG_INFO : APLOG_ERR, 0, r,
+                  "RC0502: Markdown export of thread %s cut short: %s", id,
+                  c->aborted ? "the client went away" : "the database failed");
+    c->keepalive = AP_CONN_CLOSE;
+    APR_BRIGADE_INSERT_TAIL(bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, r->pool,
+                                                       c->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(c->bucket_alloc));
+    ap_pass_brigade(r->output_filters, bb);
+    return OK;
+}
+
+static int export_thread_md(rc_req *q, rc_db *db, const rc_thread *t,
+                            const rc_conversation *conv, const char *title, const char *disp)
+{
+    request_rec *r = q->r;
+    md_out o;
+
+    o.b = rc_buf_make(r->pool, 4096);
+    o.disp = disp;
+    o.streaming = 0;
+    if (rc_buf_appends(o.b, "# ") || rc_buf_appends(o.b, title) || rc_buf_appends(o.b, "\n")) {
+        return rc_send_error(r, HTTP_INTERNAL_SERVER_ERROR, "no_memory",
+                             "the transcript is too large");
+    }
+    if (each_turn(q, db, conv, md_turn, &o)) {
+        if (o.streaming) {
+            return abort_stream(q, t->id);
+        }
+        return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
+                             "the database is unavailable");
+    }
+    if (!o.streaming) {
+        return send_body(r, "text/markdown; charset=utf-8", disp, o.b->data, o.b->len);
+    }
+    return md_flush(q, &o, 1) ? abort_stream(q, t->id) : OK;
+}
+
+typedef struct {
+    apr_pool_t *p;
+    rc_pdf_turn *turns;
+    int n;
+} pdf_turns;
+
+/* The turns kept for the PDF engine: only their strings, copied out of the
+ * piece read (the steps' rows are not kept). */
+static int pdf_turn(rc_req *q, void *ctx, const rc_pdf_turn *t, int i, apr_pool_t *scratch)
+{
+    pdf_turns *pt = ctx;
+    rc_pdf_turn *d = &pt->turns[i];
+
+    (void)q;
+    (void)scratch;
+    d->role = t->role;
+    d->name = apr_pstrdup(pt->p, t->name);
+    d->timestamp = apr_pstrdup(pt->p, t->timestamp);
+    d->markdown = apr_pstrdup(pt->p, t->markdown);
+    pt->n = i + 1;
+    return 0;
+}
+
 /* The conversation as shown: the branch shown of its message steps. */
 static int export_thread(rc_req *q, rc_db *db, const char *id, int pdf)
 {
@@ -500,10 +681,7 @@ static int export_thread(rc_req *q, rc_db *db, const char *id, int pdf)
     apr_pool_t *p = r->pool;
     rc_thread *t = rc_api_owned_thread(q, db, id);
     rc_conversation *conv;
-    apr_array_header_t *steps;
-    rc_pdf_turn *turns;
     const char *title, *disp;
-    int i, n = 0;
 
     if (!t) {
         return OK;
@@ -512,56 +690,28 @@ static int export_thread(rc_req *q, rc_db *db, const char *id, int pdf)
         return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
                              "the database is unavailable");
     }
-    steps = rc_conversation_shown(p, conv);
     title = thread_title(p, t);
     disp = content_disposition(p, title, stamp_date(p, t->created), pdf ? "pdf" : "md");
-    turns = apr_pcalloc(p, sizeof(*turns) * (steps->nelts + 1));
-    for (i = 0; i < steps->nelts; i++) {
-        rc_step *s = APR_ARRAY_IDX(steps, i, rc_step *);
-        turns[n].role = is_user_step(s) ? "user" : "assistant";
-        turns[n].name = speaker(q, s);
-        turns[n].timestamp = human_stamp(p, s->created);
-        turns[n].markdown = step_markdown(p, s);
-        n++;
-    }
     if (!pdf) {
-        rc_buf *b = rc_buf_make(p, 4096);
-        int bad = 0;
-        bad |= rc_buf_appends(b, "# ");
-        bad |= rc_buf_appends(b, title);
-        bad |= rc_buf_appends(b, "\n");
-        for (i = 0; i < n; i++) {
-            const char *fence = open_fence(p, turns[i].markdown);
-            bad |= rc_buf_appends(b, i ? "\n---\n\n### " : "\n### ");
-            bad |= rc_buf_appends(b, turns[i].name);
-            bad |= rc_buf_appends(b, " \xE2\x80\x94 ");
-            bad |= rc_buf_appends(b, turns[i].timestamp);
-            bad |= rc_buf_appends(b, "\n\n");
-            if (*turns[i].markdown) {
-                bad |= rc_buf_appends(b, turns[i].markdown);
-                bad |= rc_buf_appends(b, "\n");
-                if (fence) {
-                    bad |= rc_buf_appends(b, fence);
-                    bad |= rc_buf_appends(b, "\n");
-                }
-            }
-        }
-        if (bad) {
-            return rc_send_error(r, HTTP_INTERNAL_SERVER_ERROR, "no_memory",
-                                 "the transcript is too large");
-        }
-        return send_body(r, "text/markdown; charset=utf-8", disp, b->data, b->len);
+        return export_thread_md(q, db, t, conv, title, disp);
     }
     else {
         rc_pdf_fonts fonts;
         rc_pdf_meta meta;
         const char *out = NULL, *err = NULL;
         apr_size_t outlen = 0;
-
+        pdf_turns pt;
         int rv;
 
+        pt.p = p;
+        pt.n = 0;
+        pt.turns = apr_pcalloc(p, sizeof(rc_pdf_turn) * (conv->n + 1));
+        if (each_turn(q, db, conv, pdf_turn, &pt)) {
+            return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
+                                 "the database is unavailable");
+        }
         pdf_setup(q, title, stamp_time(t->created), &fonts, &meta);
-        rv = rc_pdf_transcript(p, turns, n, &fonts, &meta, &out, &outlen, &err);
+        rv = rc_pdf_transcript(p, pt.turns, pt.n, &fonts, &meta, &out, &outlen, &err);
         return send_pdf(q, rv, out, outlen, disp, "thread", t->id, err);
     }
 }

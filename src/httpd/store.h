@@ -4,6 +4,7 @@
 #define RC_STORE_H
 
 #include "db.h"
+#include "search_query.h"
 
 typedef struct {
     const char *id, *thread_id, *parent_id;
@@ -38,15 +39,12 @@ int rc_store_thread_insert(rc_db *db, const rc_thread *t);
 int rc_store_thread_rename(rc_db *db, const char *id, const char *name);
 int rc_store_thread_delete(rc_db *db, const char *id);
 /* The user's threads of app (and of no app), newest first: createdAt < before
- * (when set), matching q in the name or any message (when set); at most
- * limit. NULL on error. */
+ * (when set); at most limit. NULL on error. (A search: rc_store_threads_search.) */
 apr_array_header_t *rc_store_threads_list(rc_db *db, const char *user_id,
                                           const char *user_ident, const char *app,
-                                          const char *q, const char *before, int limit);
+                                          const char *before, int limit);
 
 int rc_store_step_insert(rc_db *db, const rc_step *s);
-/* Steps of a thread in order, with their feedback; at most limit. */
-apr_array_header_t *rc_store_thread_steps(rc_db *db, const char *thread_id, int limit);
 /* The step if its thread belongs to the user and to app (or no app), else NULL. */
 rc_step *rc_store_step_get(rc_db *db, const char *id, const char *user_id,
                            const char *user_ident, const char *app, int *failed);
@@ -151,16 +149,27 @@ int rc_store_doc_count(rc_db *db, const char *user_ident);
 apr_array_header_t *rc_store_passages_search(rc_db *db, const char *user_ident,
                                              const char *query);
 
-/* ---- chat history ---- */
+/* ---- a thread's history, read in pieces (store_history.c) ---- */
 
-typedef struct {
-    const char *type;            /* user_message | assistant_message */
-    const char *output;          /* may be NULL */
-} rc_history_msg;
+/* Ids read by one statement of rc_store_steps_by_ids. */
+#define RC_STORE_IDS_CHUNK 32
 
-/* The messages of a thread in order (rc_history_msg, in db->pool), at most
- * the first 2000; NULL on error. */
-apr_array_header_t *rc_store_history(rc_db *db, const char *thread_id);
+/* The thread's message steps (user_message, assistant_message) without their
+ * text: id, type, metadata and createdAt only (rc_step *, in time order, in
+ * db->pool); past limit, the newest limit. NULL on error. */
+apr_array_header_t *rc_store_thread_outline(rc_db *db, const char *thread_id, int limit);
+/* The whole steps (with feedback) of these ids of the thread, in no given
+ * order (rc_step *, in db->pool; ids not found, or of another thread, are
+ * left out). NULL on error. */
+apr_array_header_t *rc_store_steps_by_ids(rc_db *db, const char *thread_id,
+                                          const char *const *ids, int n);
+
+/* The columns of a whole step (steps s LEFT JOIN feedbacks f), and the step
+ * of such a row (in db->pool). */
+#define RC_STORE_STEP_COLS \
+    "s.id, s.name, s.type, s.\"threadId\", s.\"parentId\", s.\"isError\", s.metadata," \
+    " s.output, s.\"createdAt\", s.start, s.\"end\", f.value, f.comment"
+rc_step *rc_store_step_from_row(rc_db *db, apr_dbd_row_t *row);
 
 /* ---- conversation branches (store_branches.c) ---- */
 
@@ -169,8 +178,25 @@ int rc_store_step_set_metadata(rc_db *db, const char *step_id, const char *metad
 
 /* ---- search (store_search.c) ---- */
 
-/* The text of the thread's first message that contains q (as the thread
- * search matches), or NULL: none, or an error (*failed set, when given). */
-const char *rc_store_thread_match(rc_db *db, const char *thread_id, const char *q,
-                                  int *failed);
+typedef struct {
+    rc_thread *thread;
+    const char *doc;             /* the best matching document (its id) */
+    int in_name;                 /* that document is the thread's name */
+} rc_search_hit;
+
+/* The user's threads of app (and of no app) matching every term, best first
+ * (see store_search.c), from the offset-th on, at most limit (rc_search_hit,
+ * in db->pool); NULL on error. */
+apr_array_header_t *rc_store_threads_search(rc_db *db, const char *user_id,
+                                            const char *user_ident, const char *app,
+                                            const rc_search_terms *st, int offset,
+                                            int limit);
+/* A document's text with the matches of st between RC_SEARCH_MARK_ON and
+ * RC_SEARCH_MARK_OFF; NULL when it is gone (or on error: *failed). */
+const char *rc_store_search_marked(rc_db *db, const char *doc, const rc_search_terms *st,
+                                   int *failed);
+/* Indexes rows written before the search existed (SQLite: in batches, each
+ * its own short transaction, for about budget): 1 when some are left, 2 when
+ * this call indexed the last of them, 0 when none were left, -1 on error. */
+int rc_store_search_backfill(rc_db *db, apr_interval_time_t budget);
 #endif

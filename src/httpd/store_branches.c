@@ -1,5 +1,5 @@
 /* Conversation branches: what the store writes for them. The tree itself is
- * read with the thread's steps (rc_store_thread_steps) and resolved by
+ * read with the thread's outline (rc_store_thread_outline) and resolved by
  * src/core/branches.c; it lives in the steps' metadata, so the only statement
  * of its own is a step's metadata being rewritten (the version shown). */
 #include "store.h"

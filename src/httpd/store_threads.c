@@ -3,7 +3,6 @@
  * connections. Every statement of these tables is here. */
 #include "store.h"
 #include "ids.h"
-#include "snippet.h"
 
 #include "apr_strings.h"
 
@@ -133,9 +132,18 @@ int rc_store_thread_delete(rc_db *db, const char *id)
     return rv;
 }
 
+/* One of the two ways a thread names its user, newest first: each an
+ * indexed range scan (threads ("userIdentifier"|"userId", "createdAt")), the
+ * union of the two a merge; an OR in one WHERE would leave SQLite walking the
+ * whole of the user's threads to sort them. */
+#define LIST_SIDE(COL) \
+    "SELECT * FROM (SELECT id, name, \"createdAt\", \"ragchatApp\" FROM threads" \
+    " WHERE " COL " = %s AND (\"ragchatApp\" IS NULL OR \"ragchatApp\" = %s)" \
+    " AND \"createdAt\" < %s ORDER BY \"createdAt\" DESC, id DESC LIMIT %d) AS " 
+
 apr_array_header_t *rc_store_threads_list(rc_db *db, const char *user_id,
                                           const char *user_ident, const char *app,
-                                          const char *q, const char *before, int limit)
+                                          const char *before, int limit)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
@@ -143,31 +151,14 @@ apr_array_header_t *rc_store_threads_list(rc_db *db, const char *user_id,
     const char *lim = rc_db_int(db, limit);
     /* Timestamps compare as strings; this one sorts after all of them. */
     const char *cursor = before && *before ? before : "9999-12-31T23:59:59.999999Z";
-    int rv;
 
-    if (q && *q) {
-        const char *pat = rc_like_contains(db->pool, q);
-        rv = rc_db_select(db, "threads_search",
-                          "SELECT t.id, t.name, t.\"createdAt\", t.\"ragchatApp\" FROM threads t"
-                          " WHERE (t.\"userId\" = %s OR t.\"userIdentifier\" = %s)"
-                          " AND (t.\"ragchatApp\" IS NULL OR t.\"ragchatApp\" = %s)"
-                          " AND t.\"createdAt\" < %s"
-                          " AND (LOWER(t.name) LIKE LOWER(%s) ESCAPE '\\'"
-                          "  OR EXISTS (SELECT 1 FROM steps s WHERE s.\"threadId\" = t.id"
-                          "  AND LOWER(s.output) LIKE LOWER(%s) ESCAPE '\\'))"
-                          " ORDER BY t.\"createdAt\" DESC, t.id DESC LIMIT %d",
-                          &res, RC_DB_ARGS(user_id, user_ident, app, cursor, pat, pat, lim));
-    }
-    else {
-        rv = rc_db_select(db, "threads_list",
-                          "SELECT id, name, \"createdAt\", \"ragchatApp\" FROM threads"
-                          " WHERE (\"userId\" = %s OR \"userIdentifier\" = %s)"
-                          " AND (\"ragchatApp\" IS NULL OR \"ragchatApp\" = %s)"
-                          " AND \"createdAt\" < %s"
-                          " ORDER BY \"createdAt\" DESC, id DESC LIMIT %d",
-                          &res, RC_DB_ARGS(user_id, user_ident, app, cursor, lim));
-    }
-    if (rv) {
+    if (rc_db_select(db, "threads_list",
+                     "SELECT id, name, \"createdAt\", \"ragchatApp\" FROM ("
+                     LIST_SIDE("\"userIdentifier\"") "a UNION "
+                     LIST_SIDE("\"userId\"") "b) AS u"
+                     " ORDER BY \"createdAt\" DESC, id DESC LIMIT %d",
+                     &res, RC_DB_ARGS(user_ident, app, cursor, lim, user_id, app, cursor, lim,
+                                      lim))) {
         return NULL;
     }
     out = apr_array_make(db->pool, limit > 0 ? limit : 1, sizeof(rc_thread *));
@@ -196,7 +187,7 @@ static const char *dup_col(rc_db *db, apr_dbd_row_t *row, int col)
     return v ? apr_pstrdup(db->pool, v) : NULL;
 }
 
-static rc_step *step_from_row(rc_db *db, apr_dbd_row_t *row)
+rc_step *rc_store_step_from_row(rc_db *db, apr_dbd_row_t *row)
 {
     rc_step *s = apr_pcalloc(db->pool, sizeof(*s));
     const char *err;
@@ -218,37 +209,6 @@ static rc_step *step_from_row(rc_db *db, apr_dbd_row_t *row)
     return s;
 }
 
-#define STEP_COLS \
-    "s.id, s.name, s.type, s.\"threadId\", s.\"parentId\", s.\"isError\", s.metadata," \
-    " s.output, s.\"createdAt\", s.start, s.\"end\", f.value, f.comment"
-
-apr_array_header_t *rc_store_thread_steps(rc_db *db, const char *thread_id, int limit)
-{
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
-    apr_array_header_t *out;
-    const char *last = NULL;
-
-    if (rc_db_select(db, "thread_steps",
-                     "SELECT " STEP_COLS " FROM steps s"
-                     " LEFT JOIN feedbacks f ON f.\"forId\" = s.id"
-                     " WHERE s.\"threadId\" = %s ORDER BY s.\"createdAt\", s.id LIMIT %d",
-                     &res, RC_DB_ARGS(thread_id, rc_db_int(db, limit)))) {
-        return NULL;
-    }
-    out = apr_array_make(db->pool, 16, sizeof(rc_step *));
-    while (rc_db_next(db, res, &row) == 0) {
-        rc_step *s = step_from_row(db, row);
-        /* A Chainlit database may hold several feedbacks for one step. */
-        if (last && s->id && strcmp(last, s->id) == 0) {
-            continue;
-        }
-        last = s->id;
-        APR_ARRAY_PUSH(out, rc_step *) = s;
-    }
-    return out;
-}
-
 rc_step *rc_store_step_get(rc_db *db, const char *id, const char *user_id,
                            const char *user_ident, const char *app, int *failed)
 {
@@ -257,7 +217,7 @@ rc_step *rc_store_step_get(rc_db *db, const char *id, const char *user_id,
     rc_step *s = NULL;
 
     if (rc_db_select(db, "step_get",
-                     "SELECT " STEP_COLS " FROM steps s"
+                     "SELECT " RC_STORE_STEP_COLS " FROM steps s"
                      " JOIN threads t ON t.id = s.\"threadId\""
                      " LEFT JOIN feedbacks f ON f.\"forId\" = s.id"
                      " WHERE s.id = %s AND (t.\"userId\" = %s OR t.\"userIdentifier\" = %s)"
@@ -270,7 +230,7 @@ rc_step *rc_store_step_get(rc_db *db, const char *id, const char *user_id,
     }
     while (rc_db_next(db, res, &row) == 0) {
         if (!s) {
-            s = step_from_row(db, row);
+            s = rc_store_step_from_row(db, row);
         }
     }
     return s;

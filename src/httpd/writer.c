@@ -106,7 +106,7 @@ static void run_batch(write_job **jobs, int n)
 
     t1 = apr_time_now();
     rv = db ? run_transaction(db, jobs, n) : -1;
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, jobs[0]->s, "RC0108: %d requests' writes "
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, jobs[0]->s, "RC0110: %d requests' writes "
                  "committed together in %" APR_TIME_T_FMT " us (a connection in %"
                  APR_TIME_T_FMT " us)%s", n, apr_time_now() - t1, t1 - t0,
                  rv ? ", failed: each again alone" : "");
@@ -239,7 +239,7 @@ static int start_thread(request_rec *r)
     if (rv != APR_SUCCESS) {
         G.broken = 1;
         G.thread = NULL;
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "RC0107: the writer thread could not "
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "RC0109: the writer thread could not "
                       "start: each request writes in a transaction of its own");
         return -1;
     }

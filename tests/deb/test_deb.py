@@ -227,7 +227,9 @@ def test_package_fields(system):
 
     files = {l.split()[-1].lstrip(".") for l in run(["dpkg-deb", "-c", system.deb]).stdout.splitlines()}
     for path in (MODULE, HTDOCS + "/index.html", HTDOCS + "/js/main.js", EXAMPLE,
-                 DOC + "/copyright", "/usr/sbin/ragchat-migrate"):
+                 DOC + "/copyright", "/usr/sbin/ragchat-migrate", "/usr/sbin/ragchat-end-sessions",
+                 "/usr/share/man/man8/ragchat-migrate.8.gz",
+                 "/usr/share/man/man8/ragchat-end-sessions.8.gz"):
         assert path in files, path
     assert any(p.startswith(DOC + "/README") for p in files), sorted(files)
 

@@ -75,6 +75,8 @@ def unstarted(backend_proc):
     ("RagChatUploadMaxSize 12Q", r"RagChatUploadMaxSize: '12Q' is not a size"),
     ("RagChatMaxRequestSize -5", r"RagChatMaxRequestSize: '-5' is not a size"),
     ("RagChatUploadMaxFiles many", r"RagChatUploadMaxFiles: 'many' is not a count"),
+    ("RagChatHistoryMax 0", r"RagChatHistoryMax: '0' is not a count \(a whole number >= 1\)"),
+    ("RagChatHistoryChars 50", r"RagChatHistoryChars: '50' is not a count \(a whole number >= 100\)"),
     ("RagChatHtdocs /nonexistent/htdocs", r"RagChatHtdocs: '/nonexistent/htdocs' is not a directory"),
     ("RagChatPdfFont /nonexistent.ttf", r"RagChatPdfFont: font file '/nonexistent.ttf' not found"),
     ("RagChatPdfFont /etc/hostname", r"RagChatPdfFont: '/etc/hostname' is not a usable font"),

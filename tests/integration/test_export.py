@@ -320,6 +320,28 @@ def test_unicode_answer_and_file_name(api, backend):
     assert md == uni.strip() + "\n"
 
 
+def test_repeated_and_concurrent_exports_are_identical(api, server, backend):
+    """A child loads its fonts once and keeps them (the font cache): the first
+    export of a thread, the later ones and exports made at the same time by
+    several threads of the children are the same file, byte for byte, and
+    still embed every font the text needs."""
+    from concurrent.futures import ThreadPoolExecutor
+    from harness import ApiClient
+    th = chat(api, backend, "Unicode report", sample("unicode.md"))
+    path = "/api/threads/%s/export.pdf" % th["thread_id"]
+    first = check_pdf_response(api.get(path))
+    later = [check_pdf_response(api.get(path)) for _ in range(3)]
+    clients = [ApiClient(server, "alice") for _ in range(6)]
+    with ThreadPoolExecutor(len(clients)) as pool:
+        together = list(pool.map(lambda c: [c.get(path).content for _ in range(3)], clients))
+    assert all(pdf == first for pdf in later)
+    assert all(pdf == first for batch in together for pdf in batch)
+    fonts = pdf_fonts(first)
+    for font in ("DejaVuSans", "DroidSansFallback", "NotoSansArabic", "Symbola"):
+        assert any(font in f[0] and f[2] for f in fonts), (font, fonts)
+    assert "Ελληνικά" in squash(pdf_text(first))
+
+
 def test_fallback_fonts_only_when_used(api, backend):
     """A Cyrillic answer embeds DejaVu (a subset) and no fallback font."""
     th = chat(api, backend, "Привет", "Съешь же ещё этих мягких французских булок.")

@@ -4,8 +4,9 @@
 
 #include <apr_general.h>
 #include <apr_strings.h>
+#include <stdio.h>
 
-#define MAXN 16
+#define MAXN 40
 
 typedef struct {
     rc_branch_node n[MAXN];
@@ -118,6 +119,62 @@ static void test_bad_data(apr_pool_t *p)
     rc_branches_resolve(p, c.n, 0);
 }
 
+/* The quick reading of {"after": ...} alone agrees with the parser's. */
+static void test_simple_after(apr_pool_t *p)
+{
+    static const char *const spellings[] = {
+        "{\"after\":\"u1\"}", " { \"after\" :\t\"u1\" }\n", "{\"after\": \"u1\", \"x\": 1}",
+        "{\"after\": \"u\\u0031\"}", "{\"x\": \"}\", \"after\": \"u1\"}"
+    };
+    static const char *const starts[] = {
+        "{\"after\":null}", " {\"after\": null } ", "{\"after\": nullx}", "{\"after\":\"\"}"
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+        conv c = { .count = 0 };
+        add(&c, "u0", "{}", "2026-01-01T00:00:00.000000Z");
+        add(&c, "u1", "{\"after\":\"u0\"}", "2026-01-01T00:00:01.000000Z");
+        add(&c, "u2", "{\"after\":null}", "2026-01-01T00:00:02.000000Z");
+        add(&c, "a", spellings[i], "2026-01-01T00:00:03.000000Z");
+        rc_branches_resolve(p, c.n, c.count);
+        CHECK(c.n[3].parent == 1);
+        CHECK_STR(path_ids(p, &c), "u2");
+    }
+    for (i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+        conv c = { .count = 0 };
+        add(&c, "u0", "{}", "2026-01-01T00:00:00.000000Z");
+        add(&c, "a", starts[i], "2026-01-01T00:00:01.000000Z");
+        rc_branches_resolve(p, c.n, c.count);
+        /* invalid JSON (another app's step) or an unknown id: after the one before it */
+        CHECK(c.n[1].parent == (i >= 2 ? 0 : -1));
+    }
+}
+
+/* A step following a distant one (past the nearest few compared first), and
+ * an id written twice: the latest earlier one is followed. */
+static void test_distant(apr_pool_t *p)
+{
+    conv c = { .count = 0 };
+    static char ids[30][16], metas[30][48], times[30][48];
+    int i;
+
+    for (i = 0; i < 30; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "s%d", i);
+        snprintf(metas[i], sizeof(metas[i]), i ? "{\"after\":\"s%d\"}" : "{\"after\":null}", i - 1);
+        snprintf(times[i], sizeof(times[i]), "2026-01-01T00:00:%02d.000000Z", i);
+        add(&c, ids[i], metas[i], times[i]);
+    }
+    c.n[12].id = "s3";                               /* a second "s3" */
+    add(&c, "far", "{\"after\":\"s1\"}", "2026-01-01T00:01:00.000000Z");
+    add(&c, "dup", "{\"after\":\"s3\"}", "2026-01-01T00:01:01.000000Z");
+    add(&c, "near", "{\"after\":\"far\"}", "2026-01-01T00:01:02.000000Z");
+    rc_branches_resolve(p, c.n, c.count);
+    CHECK(c.n[30].parent == 1 && c.n[31].parent == 12 && c.n[32].parent == 30);
+    CHECK(c.n[30].nversions == 2 && c.n[30].version == 1);
+    CHECK(c.n[29].parent == 28 && c.n[13].parent == 12);
+}
+
 static void test_meta(apr_pool_t *p)
 {
     CHECK_STR(rc_branches_meta_after(p, "{\"stopped\":true}", "x"),
@@ -137,6 +194,8 @@ int main(void)
     test_legacy(p);
     test_regenerate_and_edit(p);
     test_bad_data(p);
+    test_simple_after(p);
+    test_distant(p);
     test_meta(p);
     apr_pool_destroy(p);
     apr_terminate();

@@ -322,7 +322,7 @@ static void test_unicode(apr_pool_t *p)
 
     /* no usable TrueType font: standard fonts with '?' marks, still a PDF */
     {
-        rc_pdf_fonts f = { "/nonexistent/font.ttf", NULL, NULL, NULL, NULL, "" };
+        rc_pdf_fonts f = { "/nonexistent/font.ttf", NULL, NULL, NULL, NULL, "", NULL };
         r = render(p, "Hello \xD0\x9C\xD0\xB8\xD1\x80", 12, &f, NULL);
         CHECK(r.rc == 0 && valid_pdf(r.pdf, r.len));
         if (r.file) {
@@ -431,7 +431,7 @@ static void test_fallback(apr_pool_t *p)
     rendered r;
     const char *text, *fonts;
     rc_pdf_fonts f = { NULL, NULL, NULL, NULL, NULL,
-                       "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc" };
+                       "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", NULL };
 
     if (render_text(p, "Hello Мир, Ελληνικά", NULL, &r, &fonts, &text)) {
         CHECK(strstr(fonts, "DejaVuSans") && !strstr(fonts, "Noto") && !strstr(fonts, "Droid")

@@ -1,0 +1,213 @@
+"""The thread search (GET B/api/threads?q=): ranked results with highlighted
+snippets, prefixes, quoted phrases, non-Latin text, rows the reference app
+writes straight into the tables, renames and deletes; and the index built
+for a database of schema version 3 (src/core/schema.c version 4)."""
+import re
+import uuid
+from urllib.parse import quote
+
+import harness
+from conftest import ApiClient, final_event, unique
+from test_schema import ROWS, V010, V010_SQLITE
+
+
+def new_thread(api, content, backend=None, answer="an answer"):
+    if backend is not None:
+        backend.script({"tokens": [answer]})
+    events = api.chat_events(content)
+    assert final_event(events)[0] == "done", events
+    return events[0][1]["thread_id"]
+
+
+def search(api, q, **params):
+    # spaces as %20, as the browser's encodeURIComponent writes them
+    r = api.get("/api/threads?q=" + quote(q), params=dict({"limit": 100}, **params))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def ids(api, q):
+    return [t["id"] for t in search(api, q)["threads"]]
+
+
+def check_parts(t):
+    """snippet_parts: plain text and matched words by turns, making up the snippet."""
+    parts = t["snippet_parts"]
+    assert len(parts) % 2 == 1 and "".join(parts) == t["snippet"], t
+    return parts[1::2]
+
+
+def test_ranked_names_first_newest_first_among_equals(api, backend):
+    word = unique("heron")
+    older = new_thread(api, "tell me about %s" % word, backend)
+    in_answer = new_thread(api, "a question", backend,
+                           answer="a long answer " + " ".join("w%d" % i for i in range(40))
+                           + " where %s comes up once" % word)
+    newer = new_thread(api, "tell me about %s" % word, backend)
+    assert ids(api, word) == [newer, older, in_answer]
+
+
+def test_snippet_marks_the_matched_words(api, backend):
+    word = unique("walrus")
+    before = " ".join("filler%d" % i for i in range(60))
+    tid = new_thread(api, "an opening", backend,
+                     answer=before + " then the " + word.upper() + " appears <img src=x "
+                     "onerror=alert(1)> and " + " ".join("tail%d" % i for i in range(60)))
+    t = [x for x in search(api, word)["threads"] if x["id"] == tid][0]
+    assert check_parts(t) == [word.upper()], t
+    assert t["snippet"].startswith("\u2026") and t["snippet"].endswith("\u2026"), t
+    assert "the " + word.upper() + " appears <img" in t["snippet"], t
+    assert len(t["snippet"]) < 200 and "filler0 " not in t["snippet"], t
+    # two words: both marked, wherever they are in the snippet
+    t = search(api, "appears " + word)["threads"][0]
+    assert sorted(check_parts(t)) == sorted([word.upper(), "appears"]), t
+
+
+def test_prefixes_and_inner_parts_of_words(api, backend):
+    word = unique("pelican")
+    tid = new_thread(api, "the %sfish swims" % word, backend)
+    assert ids(api, word) == [tid]
+    assert ids(api, word[:-4]) == [tid]          # a prefix of the unique word
+    assert ids(api, word + "fi") == [tid]
+    assert ids(api, word + "fishes") == []
+
+
+def test_quoted_phrases(api, backend):
+    tag = unique("phr")
+    together = new_thread(api, "%s the red fox jumps" % tag, backend)
+    apart = new_thread(api, "%s a red car and a fox" % tag, backend)
+    assert set(ids(api, "%s red fox" % tag)) == {together, apart}
+    assert ids(api, '%s "red fox"' % tag) == [together]
+    assert ids(api, '"%s the red fox"' % tag) == [together]
+
+
+def test_non_latin_text(api, backend):
+    tag = uuid.uuid4().hex[:6]
+    cjk = new_thread(api, "東京タワーに行きました %s" % tag, backend)
+    cyr = new_thread(api, "Привет, Мир! %s" % tag, backend)
+    ara = new_thread(api, "مرحبا بالعالم %s" % tag, backend,
+                     answer="Ответ про Москву")
+    assert ids(api, "京タワ") == [cjk]             # inside a run of CJK
+    assert ids(api, "東京") == [cjk]               # two characters: found too
+    assert ids(api, "привет") == [cyr]              # case folded
+    assert ids(api, "МИР " + tag) == [cyr]
+    assert ids(api, "بالعالم") == [ara]
+    assert ids(api, "москв") == [ara]               # in the answer
+    # the words marked in an answer's snippet, as written
+    osaka = new_thread(api, "where? " + tag, backend, answer="答えは大阪城です。")
+    t = search(api, "大阪城")["threads"][0]
+    assert t["id"] == osaka and check_parts(t) == ["大阪城"], t
+    t = search(api, "москв")["threads"][0]
+    assert t["id"] == ara and check_parts(t) == ["Москв"], t
+
+
+def test_rows_the_reference_app_writes(server, api, backend):
+    api.me()
+    uid = server.query("SELECT id FROM users WHERE identifier = ?", ("alice",))[0]["id"]
+    word, later = unique("osprey"), unique("kestrel")
+    tid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    server.db_exec('INSERT INTO threads (id, "createdAt", name, "userId", "userIdentifier",'
+                   ' tags, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                   (tid, "2030-01-01T00:00:00.000000Z", "chainlit " + word, uid, "alice",
+                    "[]", "{}"))
+    server.db_exec('INSERT INTO steps (id, name, type, "threadId", output, "createdAt",'
+                   ' metadata) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                   (sid, "Assistant", "assistant_message", tid, "",
+                    "2030-01-01T00:00:01.000000Z", "{}"))
+    assert ids(api, word) == [tid]
+    assert ids(api, later) == []
+    # Chainlit writes a streamed answer's text by updating its step
+    server.db_exec("UPDATE steps SET output = ? WHERE id = ?", ("the answer: " + later, sid))
+    assert ids(api, later) == [tid]
+    server.db_exec("UPDATE threads SET name = ? WHERE id = ?", ("renamed elsewhere", tid))
+    assert ids(api, word) == []
+    server.db_exec("DELETE FROM steps WHERE id = ?", (sid,))
+    assert ids(api, later) == []
+    # tool steps and the like are not messages
+    server.db_exec('INSERT INTO steps (id, name, type, "threadId", output, "createdAt",'
+                   ' metadata) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                   (str(uuid.uuid4()), "tool", "tool", tid, later,
+                    "2030-01-01T00:00:02.000000Z", "{}"))
+    assert ids(api, later) == []
+
+
+def test_renamed_thread_found_by_its_new_name(api, backend):
+    old, new = unique("grebe"), unique("plover")
+    tid = new_thread(api, "first %s" % old, backend)
+    r = api.patch("/api/threads/%s" % tid, json={"name": "now " + new})
+    assert r.status_code == 200, r.text
+    assert ids(api, new) == [tid]
+    t = search(api, new)["threads"][0]
+    assert t["name"] == "now " + new and "snippet" not in t, t
+    # the first message still holds the old word
+    assert ids(api, old) == [tid]
+
+
+def test_deleted_threads_are_gone(server, api, backend):
+    word = unique("curlew")
+    tid = new_thread(api, "doomed " + word, backend, answer="answer " + word)
+    assert ids(api, word) == [tid]
+    assert api.delete("/api/threads/%s" % tid).status_code == 204
+    assert ids(api, word) == []
+    assert server.query('SELECT COUNT(*) AS n FROM ragchat_search_docs WHERE "threadId" = ?',
+                        (tid,))[0]["n"] == 0
+
+
+def test_paging_and_other_users(api, api_bob, backend):
+    word = unique("tern")
+    made = [new_thread(api, "%s number %d" % (word, i), backend) for i in range(5)]
+    seen, before = [], None
+    for _ in range(5):
+        params = {"limit": 2}
+        if before:
+            params["before"] = before
+        body = search(api, word, **params)
+        seen += [t["id"] for t in body["threads"]]
+        before = body["next_before"]
+        if not before:
+            break
+    assert sorted(seen) == sorted(made) and len(seen) == 5, seen
+    assert ids(api_bob, word) == []
+    # search text is data
+    for q in ("%", "_", "'", '"', "\\", '"unclosed', "a*b", "NEAR(x y)", "x OR y"):
+        assert api.get("/api/threads", params={"q": q}).status_code == 200, q
+
+
+# A database of schema version 3, as the module left it before the search.
+V2 = ['CREATE INDEX IF NOT EXISTS ragchat_feedbacks_thread ON feedbacks ("threadId")',
+      'CREATE INDEX IF NOT EXISTS ragchat_elements_thread ON elements ("threadId")']
+V2_PG = ['CREATE TABLE IF NOT EXISTS ragchat_documents (id TEXT PRIMARY KEY,'
+         ' "userIdentifier" TEXT NOT NULL, name TEXT NOT NULL, mime TEXT, size BIGINT,'
+         ' chunks INTEGER NOT NULL DEFAULT 0, "createdAt" TEXT NOT NULL)',
+         'CREATE TABLE IF NOT EXISTS ragchat_chunks (document TEXT NOT NULL,'
+         ' "userIdentifier" TEXT NOT NULL, name TEXT NOT NULL, ordinal INTEGER NOT NULL,'
+         ' text TEXT NOT NULL, tsv tsvector GENERATED ALWAYS AS'
+         " (to_tsvector('english'::regconfig, text)) STORED)"]
+V3 = ['ALTER TABLE threads ADD COLUMN "ragchatApp" TEXT']
+
+
+def version_3(driver):
+    stmts = V010 + (V010_SQLITE if driver == "sqlite3" else V2_PG) + V2 + V3
+    return (";\n".join(stmts) + ";\n" + ROWS
+            + "CREATE TABLE ragchat_schema (version INTEGER PRIMARY KEY,"
+              " \"appliedAt\" TEXT NOT NULL);\n"
+            + "".join("INSERT INTO ragchat_schema VALUES (%d, '2025-01-01T00:00:00.000000Z');\n"
+                      % v for v in (1, 2, 3)))
+
+
+def test_upgrade_from_version_3_indexes_the_rows_there(make_server, backend):
+    srv = make_server(init_sql=version_3(harness.db_driver()))
+    alice = ApiClient(srv, "alice")
+    # the first list indexes what was there (SQLite, after its answer)
+    assert [t["id"] for t in alice.get("/api/threads").json()["threads"]] == ["t1"]
+    assert ids(alice, "old answer") == ["t1"]
+    assert ids(alice, "kept across") == ["t1"]
+    t = search(alice, "ANSWER")["threads"][0]
+    assert check_parts(t) == ["answer"], t
+    assert [r["version"] for r in srv.query(
+        "SELECT version FROM ragchat_schema ORDER BY version")] == [1, 2, 3, 4]
+    assert re.search(r"RC0104: database schema upgraded from version 3 to 4",
+                     srv.error_log()), srv.error_log()
+    if srv.driver == "sqlite3":
+        assert "RC0107: search index" in srv.error_log(), srv.error_log()
+        assert srv.query("SELECT COUNT(*) AS n FROM ragchat_search_backfill")[0]["n"] == 0
