@@ -81,6 +81,21 @@ def test_quoted_phrases(api, backend):
     assert ids(api, '"%s the red fox"' % tag) == [together]
 
 
+def test_plus_is_a_space_as_forms_send_it(api, backend):
+    tag = unique("plus")
+    spaced = new_thread(api, "%s red fox" % tag, backend)
+    plussed = new_thread(api, "%s c+fox" % tag, backend)
+
+    def raw(qs):
+        r = api.get("/api/threads?limit=100&q=" + qs)
+        assert r.status_code == 200, r.text
+        return [t["id"] for t in r.json()["threads"]]
+    assert raw("%s+red+fox" % tag) == [spaced]
+    assert raw("%22" + tag + "+red+fox%22") == [spaced]          # a quoted phrase
+    assert raw("%s+c%%2Bfox" % tag) == [plussed]                  # %2B: a plus itself
+    assert sorted(raw(tag + "+fox")) == sorted([spaced, plussed])
+
+
 def test_non_latin_text(api, backend):
     tag = uuid.uuid4().hex[:6]
     cjk = new_thread(api, "東京タワーに行きました %s" % tag, backend)
