@@ -81,6 +81,19 @@ def test_quoted_phrases(api, backend):
     assert ids(api, '"%s the red fox"' % tag) == [together]
 
 
+def test_common_words_all_required_shortest_match_first(api, backend):
+    tag = unique("cw")
+    both = new_thread(api, "%s with the wind" % tag, backend)
+    long_both = new_thread(api, "%s with " % tag + " ".join("x%d" % i for i in range(50))
+                           + " the end", backend)
+    new_thread(api, "%s the only one" % tag, backend)
+    new_thread(api, "%s with nothing more" % tag, backend)
+    # every word must match; the shorter match first though older
+    assert ids(api, "with the " + tag) == [both, long_both]
+    assert ids(api, "the with %s wind" % tag) == [both]
+    assert ids(api, '"with the" ' + tag) == [both]
+
+
 def test_plus_is_a_space_as_forms_send_it(api, backend):
     tag = unique("plus")
     spaced = new_thread(api, "%s red fox" % tag, backend)
