@@ -23,6 +23,7 @@
 #include "markdown.h"
 #include "login.h"
 #include "provider_env.h"
+#include "search_build.h"
 #include "static.h"
 #include "store.h"
 #include "stream_watch.h"
@@ -228,10 +229,10 @@ static int ragchat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
 
 static void ragchat_child_init(apr_pool_t *p, server_rec *s)
 {
-    (void)s;
     rc_db_child_init(p);
     rc_stream_watch_child_init(p);
     rc_backend_child_init(p);
+    rc_search_build_child_init(p, s);
 }
 
 static void ragchat_register_hooks(apr_pool_t *p)

@@ -15,7 +15,7 @@
 #include "apr_strings.h"
 
 #define RC_SEARCH_WINDOW 500      /* matching documents ranked, at least */
-#define RC_BACKFILL_BATCH 2000    /* rows indexed per transaction */
+#define RC_BACKFILL_BATCH 500     /* rows indexed per transaction */
 
 /* Documents ranked for a page that ends at offset + limit. */
 static const char *window_of(rc_db *db, int offset, int limit)
@@ -168,74 +168,132 @@ const char *rc_store_search_marked(rc_db *db, const char *doc, const rc_search_t
                 : NULL;
 }
 
-/* One batch of the rows of kind (0 threads, 1 steps) from rowid next on, in
- * its own transaction; 1 when more is left, 0 when none, -1 on error. */
-static int backfill_batch(rc_db *db, int kind, apr_int64_t next, apr_int64_t upto)
+/* SQLite: one batch of the rows of kind (0 threads, 1 steps) left in
+ * [next, upto], the newest first (the latest threads are found soonest). */
+static int batch_sqlite(rc_db *db, int kind, apr_int64_t next, apr_int64_t upto)
 {
     static const char *const sql[2] = {
         "INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
-        " SELECT 0, id, id, name FROM threads WHERE rowid >= %lld AND rowid < %lld"
+        " SELECT 0, id, id, name FROM threads WHERE rowid >= %lld AND rowid <= %lld"
         " AND COALESCE(name, '') <> '' ORDER BY rowid ON CONFLICT (ref, kind) DO NOTHING",
         "INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
-        " SELECT 1, id, \"threadId\", output FROM steps WHERE rowid >= %lld AND rowid < %lld"
+        " SELECT 1, id, \"threadId\", output FROM steps WHERE rowid >= %lld AND rowid <= %lld"
         " AND type IN ('user_message', 'assistant_message') AND COALESCE(output, '') <> ''"
         " ORDER BY rowid ON CONFLICT (ref, kind) DO NOTHING"
     };
-    apr_int64_t end = next + RC_BACKFILL_BATCH;
+    apr_int64_t from = upto - RC_BACKFILL_BATCH + 1;
     const char *k = rc_db_int(db, kind);
-    apr_dbd_transaction_t *tx;
-    int rv;
 
-    if (end > upto + 1) {
-        end = upto + 1;
+    from = from < next ? next : from;
+    return rc_db_exec(db, kind ? "backfill_steps" : "backfill_threads", sql[kind ? 1 : 0], NULL,
+                      RC_DB_ARGS(rc_db_int(db, from), rc_db_int(db, upto)))
+        || (from <= next
+            ? rc_db_exec(db, "backfill_done", "DELETE FROM ragchat_search_backfill"
+                         " WHERE kind = %d", NULL, RC_DB_ARGS(k))
+            : rc_db_exec(db, "backfill_upto", "UPDATE ragchat_search_backfill SET upto = %lld"
+                         " WHERE kind = %d", NULL, RC_DB_ARGS(rc_db_int(db, from - 1), k)));
+}
+
+/* PostgreSQL: one batch of the rows of kind with ids after `after`, in the
+ * ids' order. */
+static int batch_pgsql(rc_db *db, int kind, const char *after)
+{
+    static const char *const last[2] = {
+        "SELECT MAX(id) FROM (SELECT id FROM threads WHERE id > %s ORDER BY id LIMIT %d) AS b",
+        "SELECT MAX(id) FROM (SELECT id FROM steps WHERE id > %s ORDER BY id LIMIT %d) AS b"
+    };
+    static const char *const sql[2] = {
+        "INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
+        " SELECT 0, id, id, name FROM threads WHERE id > %s AND id <= %s"
+        " AND COALESCE(name, '') <> '' ON CONFLICT (ref, kind) DO NOTHING",
+        "INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
+        " SELECT 1, id, \"threadId\", output FROM steps WHERE id > %s AND id <= %s"
+        " AND type IN ('user_message', 'assistant_message') AND COALESCE(output, '') <> ''"
+        " ON CONFLICT (ref, kind) DO NOTHING"
+    };
+    const char *k = rc_db_int(db, kind), *upto;
+    int failed = 0;
+
+    upto = rc_db_value(db, kind ? "backfill_last1" : "backfill_last0", last[kind ? 1 : 0],
+                       RC_DB_ARGS(after, rc_db_int(db, RC_BACKFILL_BATCH)), &failed);
+    if (failed) {
+        return -1;
+    }
+    if (!upto) {
+        return rc_db_exec(db, "backfill_done", "DELETE FROM ragchat_search_backfill"
+                          " WHERE kind = %d", NULL, RC_DB_ARGS(k));
+    }
+    return rc_db_exec(db, kind ? "backfill_steps" : "backfill_threads", sql[kind ? 1 : 0], NULL,
+                      RC_DB_ARGS(after, upto))
+        || rc_db_exec(db, "backfill_after", "UPDATE ragchat_search_backfill SET after = %s"
+                      " WHERE kind = %d", NULL, RC_DB_ARGS(upto, k));
+}
+
+/* The next batch left: 1 and done, 0 when none is left, -1 on error. */
+static int next_batch(rc_db *db)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *kind = NULL, *a = NULL, *b = NULL;
+
+    if (rc_db_select(db, "backfill_get", db->sqlite
+                     ? "SELECT kind, next, upto FROM ragchat_search_backfill ORDER BY kind LIMIT 1"
+                     : "SELECT kind, after, after FROM ragchat_search_backfill ORDER BY kind"
+                       " LIMIT 1", &res, 0, NULL)) {
+        return -1;
+    }
+    while (rc_db_next(db, res, &row) == 0) {
+        kind = apr_pstrdup(db->pool, rc_db_col(db, row, 0));
+        a = apr_pstrdup(db->pool, rc_db_col(db, row, 1));
+        b = apr_pstrdup(db->pool, rc_db_col(db, row, 2));
+    }
+    if (!kind) {
+        return 0;
+    }
+    if (db->sqlite ? batch_sqlite(db, atoi(kind), apr_atoi64(a), apr_atoi64(b))
+                   : batch_pgsql(db, atoi(kind), a ? a : "")) {
+        return -1;
+    }
+    return 1;
+}
+
+int rc_store_search_build(rc_db *db, const char *owner, apr_time_t now,
+                          apr_interval_time_t stale, apr_time_t *started)
+{
+    apr_dbd_transaction_t *tx;
+    const char *t, *at = rc_db_int(db, now);
+    int n = 0, rv, failed = 0;
+
+    /* Nothing left (the usual case): no write at all. */
+    if (!rc_db_value(db, "backfill_any", "SELECT kind FROM ragchat_search_backfill LIMIT 1",
+                     0, NULL, &failed)) {
+        return failed ? -1 : 0;
     }
     if (rc_db_begin(db, &tx)) {
         return -1;
     }
-    rv = rc_db_exec(db, kind ? "backfill_steps" : "backfill_threads", sql[kind ? 1 : 0], NULL,
-                    RC_DB_ARGS(rc_db_int(db, next), rc_db_int(db, end)))
-      || (end > upto
-          ? rc_db_exec(db, "backfill_done", "DELETE FROM ragchat_search_backfill WHERE kind = %d",
-                       NULL, RC_DB_ARGS(k))
-          : rc_db_exec(db, "backfill_next", "UPDATE ragchat_search_backfill SET next = %lld"
-                       " WHERE kind = %d", NULL, RC_DB_ARGS(rc_db_int(db, end), k)));
-    if (rc_db_end(db, tx, rv) && !rv) {
-        rv = -1;
+    rv = rc_db_exec(db, "build_claim", "UPDATE ragchat_search_builder SET owner = %s,"
+                    " beat = %lld, started = CASE WHEN started = 0 THEN %lld ELSE started END"
+                    " WHERE one = 1 AND (owner = %s OR owner = '' OR beat < %lld)", &n,
+                    RC_DB_ARGS(owner, at, at, owner, rc_db_int(db, now - stale)));
+    if (!rv && n == 1) {
+        rv = next_batch(db) < 0;
+        t = rv ? NULL : rc_db_value(db, "build_started", "SELECT started FROM"
+                                    " ragchat_search_builder WHERE one = 1", 0, NULL, &failed);
+        *started = t ? apr_atoi64(t) : now;
     }
-    return rv ? -1 : 1;
-}
-
-int rc_store_search_backfill(rc_db *db, apr_interval_time_t budget)
-{
-    apr_time_t until = apr_time_now() + budget;
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
-    int did = 0;
-
-    if (!db->sqlite) {
-        return 0;          /* PostgreSQL indexes them in the upgrade */
+    if (rc_db_end(db, tx, rv) || rv) {
+        return -1;
     }
-    for (;;) {
-        apr_int64_t kind = -1, next = 0, upto = 0;
-        row = NULL;
-        if (rc_db_select(db, "backfill_get", "SELECT kind, next, upto FROM"
-                         " ragchat_search_backfill ORDER BY kind LIMIT 1", &res, 0, NULL)) {
-            return -1;
-        }
-        while (rc_db_next(db, res, &row) == 0) {
-            kind = apr_atoi64(rc_db_col(db, row, 0));
-            next = apr_atoi64(rc_db_col(db, row, 1));
-            upto = apr_atoi64(rc_db_col(db, row, 2));
-        }
-        if (kind < 0) {
-            return did ? 2 : 0;
-        }
-        if (did && apr_time_now() >= until) {
-            return 1;
-        }
-        if (backfill_batch(db, (int)kind, next, upto) < 0) {
-            return -1;
-        }
-        did = 1;
+    if (n != 1) {
+        return 3;
     }
+    if (rc_db_value(db, "backfill_any", "SELECT kind FROM ragchat_search_backfill LIMIT 1",
+                    0, NULL, &failed) || failed) {
+        return failed ? -1 : 1;
+    }
+    /* The last batch: the claim goes, for a later build. */
+    return rc_db_exec(db, "build_release", "UPDATE ragchat_search_builder SET owner = '',"
+                      " beat = 0, started = 0 WHERE one = 1 AND owner = %s", NULL,
+                      RC_DB_ARGS(owner)) ? -1 : 2;
 }

@@ -3,6 +3,7 @@ snippets, prefixes, quoted phrases, non-Latin text, rows the reference app
 writes straight into the tables, renames and deletes; and the index built
 for a database of schema version 3 (src/core/schema.c version 4)."""
 import re
+import time
 import uuid
 from urllib.parse import quote
 
@@ -223,19 +224,68 @@ def version_3(driver):
                       % v for v in (1, 2, 3)))
 
 
+def wait_for_log(srv, pattern, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        m = re.search(pattern, srv.error_log())
+        if m:
+            return m
+        time.sleep(0.05)
+    raise AssertionError("no %r in the error log:\n%s" % (pattern, srv.error_log()))
+
+
 def test_upgrade_from_version_3_indexes_the_rows_there(make_server, backend):
     srv = make_server(init_sql=version_3(harness.db_driver()))
+    # Nobody asks anything: the index of the rows there is built all the same.
+    wait_for_log(srv, r"RC0107: search index: .*index complete in [0-9.]+ s")
+    assert re.search(r"RC0104: database schema upgraded from version 3 to 5",
+                     srv.error_log()), srv.error_log()
     alice = ApiClient(srv, "alice")
-    # the first list indexes what was there (SQLite, after its answer)
-    assert [t["id"] for t in alice.get("/api/threads").json()["threads"]] == ["t1"]
     assert ids(alice, "old answer") == ["t1"]
     assert ids(alice, "kept across") == ["t1"]
     t = search(alice, "ANSWER")["threads"][0]
     assert check_parts(t) == ["answer"], t
+    assert [t["id"] for t in alice.get("/api/threads").json()["threads"]] == ["t1"]
     assert [r["version"] for r in srv.query(
-        "SELECT version FROM ragchat_schema ORDER BY version")] == [1, 2, 3, 4]
-    assert re.search(r"RC0104: database schema upgraded from version 3 to 4",
-                     srv.error_log()), srv.error_log()
-    if srv.driver == "sqlite3":
-        assert "RC0107: search index" in srv.error_log(), srv.error_log()
-        assert srv.query("SELECT COUNT(*) AS n FROM ragchat_search_backfill")[0]["n"] == 0
+        "SELECT version FROM ragchat_schema ORDER BY version")] == [1, 2, 3, 4, 5]
+    assert srv.query("SELECT COUNT(*) AS n FROM ragchat_search_backfill")[0]["n"] == 0
+    assert srv.query("SELECT owner FROM ragchat_search_builder")[0]["owner"] == ""
+
+
+def many_threads(n):
+    """n threads of alice with a message each, the oldest one's word 'aardwolf'."""
+    sql = []
+    for k in range(0, n, 500):
+        th, st = [], []
+        for i in range(k, min(n, k + 500)):
+            at = "2024-01-%02dT%02d:%02d:%02d.000000Z" % (1 + i // 86400 % 28, i // 3600 % 24,
+                                                         i // 60 % 60, i % 60)
+            th.append("('m%d', '%s', 'old thread %d', 'u1', 'alice', '[]', '{}')" % (i, at, i))
+            st.append("('ms%d', 'alice', 'user_message', 'm%d', '%s number %d', '%s', '{}')"
+                      % (i, i, "aardwolf" if i == 0 else "question", i, at))
+        sql.append('INSERT INTO threads (id, "createdAt", name, "userId", "userIdentifier",'
+                   " tags, metadata) VALUES " + ", ".join(th) + ";\n")
+        sql.append('INSERT INTO steps (id, name, type, "threadId", output, "createdAt",'
+                   " metadata) VALUES " + ", ".join(st) + ";\n")
+    return "".join(sql)
+
+
+def test_requests_during_the_build_are_answered(make_server, backend):
+    srv = make_server(init_sql=version_3(harness.db_driver()) + many_threads(6000))
+    alice = ApiClient(srv, "alice")
+    answered = 0
+    while "RC0107" not in srv.error_log():
+        assert alice.get("/api/threads").status_code == 200
+        assert alice.get("/api/threads?q=question").status_code == 200
+        answered += 1
+        assert answered < 2000, srv.error_log()
+    m = wait_for_log(srv, r"RC0108: search index: (\S+) indexes")
+    assert re.search(r"RC0107: .*index complete in [0-9.]+ s", srv.error_log())
+    # one builder did it all
+    assert len(re.findall("RC0108", srv.error_log())) == 1, srv.error_log()
+    assert m.group(1).endswith("/%d" % int(m.group(1).rsplit("/", 1)[1]))
+    assert ids(alice, "aardwolf") == ["m0"]
+    assert len(ids(alice, "old thread 5999")) == 1
+    # a new message is found at once, as before
+    tid = new_thread(alice, "fresh aardwolf", backend)
+    assert ids(alice, "aardwolf") == [tid, "m0"]
