@@ -9,7 +9,7 @@
  * so writers get in; the others look again every RC_BUILD_RETRY and take the
  * build over when its owner's heartbeat is older than RC_BUILD_STALE (a
  * crashed or stopped child). Requests meanwhile run as usual: searches find
- * the new rows and the old ones indexed so far (the newest first). The
+ * the new rows and the old ones indexed so far (the oldest first). The
  * builder that indexes the last batch logs it, with the build's duration. */
 #include "search_build.h"
 #include "db.h"

@@ -169,7 +169,8 @@ const char *rc_store_search_marked(rc_db *db, const char *doc, const rc_search_t
 }
 
 /* SQLite: one batch of the rows of kind (0 threads, 1 steps) left in
- * [next, upto], the newest first (the latest threads are found soonest). */
+ * [next, upto], the oldest first: the documents' ids follow the rows' order,
+ * which the search's window of the newest matches relies on. */
 static int batch_sqlite(rc_db *db, int kind, apr_int64_t next, apr_int64_t upto)
 {
     static const char *const sql[2] = {
@@ -181,17 +182,17 @@ static int batch_sqlite(rc_db *db, int kind, apr_int64_t next, apr_int64_t upto)
         " AND type IN ('user_message', 'assistant_message') AND COALESCE(output, '') <> ''"
         " ORDER BY rowid ON CONFLICT (ref, kind) DO NOTHING"
     };
-    apr_int64_t from = upto - RC_BACKFILL_BATCH + 1;
+    apr_int64_t to = next + RC_BACKFILL_BATCH - 1;
     const char *k = rc_db_int(db, kind);
 
-    from = from < next ? next : from;
+    to = to > upto ? upto : to;
     return rc_db_exec(db, kind ? "backfill_steps" : "backfill_threads", sql[kind ? 1 : 0], NULL,
-                      RC_DB_ARGS(rc_db_int(db, from), rc_db_int(db, upto)))
-        || (from <= next
+                      RC_DB_ARGS(rc_db_int(db, next), rc_db_int(db, to)))
+        || (to >= upto
             ? rc_db_exec(db, "backfill_done", "DELETE FROM ragchat_search_backfill"
                          " WHERE kind = %d", NULL, RC_DB_ARGS(k))
-            : rc_db_exec(db, "backfill_upto", "UPDATE ragchat_search_backfill SET upto = %lld"
-                         " WHERE kind = %d", NULL, RC_DB_ARGS(rc_db_int(db, from - 1), k)));
+            : rc_db_exec(db, "backfill_next", "UPDATE ragchat_search_backfill SET next = %lld"
+                         " WHERE kind = %d", NULL, RC_DB_ARGS(rc_db_int(db, to + 1), k)));
 }
 
 /* PostgreSQL: one batch of the rows of kind with ids after `after`, in the
@@ -219,7 +220,7 @@ static int batch_pgsql(rc_db *db, int kind, const char *after)
     if (failed) {
         return -1;
     }
-    if (!upto) {
+    if (!upto || !*upto) {          /* NULL: no id after `after` */
         return rc_db_exec(db, "backfill_done", "DELETE FROM ragchat_search_backfill"
                           " WHERE kind = %d", NULL, RC_DB_ARGS(k));
     }
