@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """History at scale: one user with 100,000 threads of 4 steps and one thread
-of 10,000 steps, on SQLite. Prints the server time (request time less that
+of 10,000 steps, on SQLite (HISTORY_DB=pgsql: on PostgreSQL, a private
+cluster of tests/pgcluster.py, without the baseline). Prints the server time (request time less that
 of GET B/api/me, medians) of the thread list, searches (a rare word, a common
 word, two common words) and opening the long thread (and its size), beside
 the statements of schema version 3 (the OR'd list, the LIKE search) run
@@ -8,6 +9,7 @@ straight on the same file as the baseline; and how long the search index of
 the rows already there takes to build in the background after the upgrade
 (the RC0107 log line), with list and search times meanwhile.
 Goals: list < 10 ms, search < 20 ms, long thread < 20 ms and < 300 KB."""
+import io
 import os
 import random
 import re
@@ -23,7 +25,7 @@ sys.path[:0] = [os.path.join(HERE, "..", "tests"), os.path.join(HERE, "..", "tes
 
 import harness  # noqa: E402
 from harness import ApiClient  # noqa: E402
-from test_search import V2, V3, V010, V010_SQLITE  # noqa: E402
+from test_search import V2, V2_PG, V3, V010, V010_SQLITE  # noqa: E402
 
 THREADS = int(os.environ.get("HISTORY_THREADS", "100000"))
 STEPS, LONG = 4, 10000
@@ -35,7 +37,7 @@ SEARCHES = (("search rare", RARE), ("search common", "the"), ("search 2 common",
             ("search phrase", '"the and"'), ("search w12 the", "w12 the"))
 
 
-def generate(path):
+def generate(srv):
     r = random.Random(7)
     words = ["w%d" % i for i in range(5000)]
 
@@ -43,12 +45,6 @@ def generate(path):
         return " ".join(r.choice(COMMON) if r.random() < .5
                         else words[min(int(r.paretovariate(1.0)), 4999)] for _ in range(n))
 
-    con = sqlite3.connect(path)
-    con.executescript(";\n".join(V010 + V010_SQLITE + V2 + V3) + ";\n"
-                      "CREATE TABLE ragchat_schema (version INTEGER PRIMARY KEY,"
-                      " \"appliedAt\" TEXT NOT NULL);\n")
-    con.execute("INSERT INTO ragchat_schema VALUES (1, 'x'), (2, 'x'), (3, 'x')")
-    con.execute("INSERT INTO users VALUES ('u1', 'alice', '2025-01-01T00:00:00.000000Z', '{}')")
     threads, steps = [], []
     for i in range(THREADS):
         tid = str(uuid.UUID(int=r.getrandbits(128), version=4))
@@ -70,6 +66,27 @@ def generate(path):
         s = list(steps[i])
         s[4] += " " + RARE
         steps[i] = tuple(s)
+    schema = ("CREATE TABLE ragchat_schema (version INTEGER PRIMARY KEY,"
+              " \"appliedAt\" TEXT NOT NULL);\n"
+              "INSERT INTO ragchat_schema VALUES (1, 'x'), (2, 'x'), (3, 'x');\n"
+              "INSERT INTO users VALUES ('u1', 'alice', '2025-01-01T00:00:00.000000Z', '{}');\n")
+    if srv.driver == "pgsql":
+        con = srv.pg.connect(srv.pg_database, user="ragchat")
+        cur = con.cursor()
+        cur.execute(";\n".join(V010 + V2_PG + V2 + V3) + ";\n" + schema)
+        for table, cols, rows in (("threads", '(id, "createdAt", name, "userId",'
+                                   ' "userIdentifier", tags, metadata)', threads),
+                                  ("steps", '(id, name, type, "threadId", output, "createdAt",'
+                                   ' metadata)', steps)):
+            cur.copy_expert("COPY %s %s FROM STDIN" % (table, cols),
+                            io.StringIO("".join("\t".join(r) + "\n" for r in rows)))
+        con.commit()
+        cur.execute("ANALYZE")
+        con.commit()
+        con.close()
+        return long_id
+    con = sqlite3.connect(srv.db_path)
+    con.executescript(";\n".join(V010 + V010_SQLITE + V2 + V3) + ";\n" + schema)
     con.executemany('INSERT INTO threads (id, "createdAt", name, "userId", "userIdentifier",'
                     ' tags, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)', threads)
     con.executemany('INSERT INTO steps (id, name, type, "threadId", output, "createdAt",'
@@ -110,13 +127,14 @@ def baseline(path):
 
 
 def main():
-    srv = harness.HttpdServer(db="sqlite3", start=False, loglevel="warn ragchat:notice")
+    db = os.environ.get("HISTORY_DB", "sqlite3")
+    srv = harness.HttpdServer(db=db, start=False, loglevel="warn ragchat:notice")
     try:
         t0 = time.time()
-        long_id = generate(srv.db_path)
-        print("generated %d threads x %d steps + one of %d steps in %.1f s (schema version 3)"
-              % (THREADS, STEPS, LONG, time.time() - t0), flush=True)
-        base = baseline(srv.db_path)
+        long_id = generate(srv)
+        print("%s: generated %d threads x %d steps + one of %d steps in %.1f s (schema version 3)"
+              % (db, THREADS, STEPS, LONG, time.time() - t0), flush=True)
+        base = baseline(srv.db_path) if db == "sqlite3" else {}
         srv._fix_owners()
         srv.start()
         alice = ApiClient(srv, "alice")
@@ -174,6 +192,8 @@ def main():
         if bad:
             print("error log:\n  " + "\n  ".join(bad[:10]))
         srv.cleanup()
+        if db == "pgsql":
+            harness.stop_pg_cluster()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@
 #include "apr_strings.h"
 
 #define RC_SEARCH_WINDOW 500      /* matching documents ranked, at least */
-#define RC_BACKFILL_BATCH 500     /* rows indexed per transaction */
+#define RC_BACKFILL_BATCH 200     /* rows indexed per transaction */
 
 /* Documents ranked for a page that ends at offset + limit. */
 static const char *window_of(rc_db *db, int offset, int limit)
