@@ -354,11 +354,24 @@ static int apply(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *handl
     return 0;
 }
 
+/* The version, read a second time on SQLite when the first failed: another
+ * process that changed the schema meanwhile (an upgrade) fails the first
+ * statement after it (SQLITE_SCHEMA, apr's legacy prepare), which makes the
+ * connection read the new schema. */
+static int version_again(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
+                         const char **err)
+{
+    int v = rc_schema_version(p, driver, handle, err);
+
+    return v < 0 && rc_driver_of(driver) == RC_DRIVER_SQLITE
+         ? rc_schema_version(p, driver, handle, err) : v;
+}
+
 int rc_schema_upgrade(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
                       rc_schema_state *state, const char **err)
 {
     rc_driver_kind kind = rc_driver_of(driver);
-    int v = rc_schema_version(p, driver, handle, err);
+    int v = version_again(p, driver, handle, err);
 
     state->from = state->to = v;
     if (v < 0) {
@@ -378,13 +391,7 @@ int rc_schema_upgrade(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *
         }
         return -1;
     }
-    v = rc_schema_version(p, driver, handle, err);
-    if (v < 0 && kind == RC_DRIVER_SQLITE) {
-        /* Another process upgraded while this one waited: the first
-         * statement after it fails (SQLITE_SCHEMA, apr's legacy prepare) and
-         * makes the connection read the new schema. */
-        v = rc_schema_version(p, driver, handle, err);
-    }
+    v = version_again(p, driver, handle, err);
     state->from = v;
     if (v < 0 || (v < RC_SCHEMA_VERSION && apply(p, driver, handle, v, err))) {
         const char *ignored;
