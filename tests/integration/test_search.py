@@ -289,3 +289,22 @@ def test_requests_during_the_build_are_answered(make_server, backend):
     # a new message is found at once, as before
     tid = new_thread(alice, "fresh aardwolf", backend)
     assert ids(alice, "aardwolf") == [tid, "m0"]
+
+
+def test_one_builder_at_a_time_and_a_silent_one_is_taken_over(make_server, backend):
+    # another node builds: its claim is fresh
+    now = int(time.time() * 1e6)
+    claim = ("CREATE TABLE ragchat_search_builder (one INTEGER PRIMARY KEY, owner TEXT NOT NULL,"
+             " beat BIGINT NOT NULL, started BIGINT NOT NULL);\n"
+             "INSERT INTO ragchat_search_builder VALUES (1, 'elsewhere/1', %d, %d);\n"
+             % (now + 3600 * 10**6, now))
+    srv = make_server(init_sql=version_3(harness.db_driver()) + claim)
+    alice = ApiClient(srv, "alice")
+    assert ids(alice, "kept across") == []
+    time.sleep(1)
+    assert ids(alice, "old answer") == [] and "RC0108" not in srv.error_log()
+    # it falls silent: taken over within a retry (5 s)
+    srv.db_exec("UPDATE ragchat_search_builder SET beat = ?", (now - 60 * 10**6,))
+    wait_for_log(srv, r"RC0107: .*index complete in", timeout=15)
+    assert ids(alice, "old answer") == ["t1"]
+    assert srv.query("SELECT owner FROM ragchat_search_builder")[0]["owner"] == ""
