@@ -1,5 +1,6 @@
 /* The search index of the rows written before it (a database upgraded to
- * schema version 4 or 5 with threads in it), built in the background.
+ * schema version 4 or 5 with threads in it), built in the background, on the
+ * main server's database (DBDriver/DBDParams outside any virtual host).
  *
  * Every child process starts one thread. It asks the database whether rows
  * are left to index (ragchat_search_backfill); when none are (the usual
@@ -37,6 +38,7 @@ static struct {
     server_rec *s;
     const char *owner;
     int quit;
+    int failures;                /* connections refused in a row */
 } B;
 
 /* Waits for d, or less when the child ends: 1 then. */
@@ -64,8 +66,11 @@ static apr_interval_time_t step(apr_pool_t *p, int *began)
     int rv;
 
     if (!db) {
-        return RC_BUILD_RETRY;
+        /* Logged (RC0102); a database that stays away (none configured for
+         * the main server, say) is asked less and less often: 5 s … 10 min. */
+        return RC_BUILD_RETRY << (B.failures < 7 ? B.failures++ : 7);
     }
+    B.failures = 0;
     rv = rc_store_search_build(db, B.owner, t0, RC_BUILD_STALE, &started);
     rc_db_release(db);
     took = apr_time_now() - t0;
