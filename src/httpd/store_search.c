@@ -2,10 +2,10 @@
  * kept by the database's triggers (schema.c, version 4), found through a
  * trigram index: SQLite FTS5's trigram tokenizer, PostgreSQL's pg_trgm.
  *
- * Ranking: a thread's best document (SQLite: the shortest matching one,
- * PostgreSQL: word similarity; a name counts twice), newest first among
- * equals, among the newest RC_SEARCH_WINDOW + … matching documents of the user. A rare word
- * has fewer matches than that and is ranked among all of them; a word in
+ * Ranking: a thread's best document (the shortest matching one; a name
+ * counts twice), newest first among equals, among the newest
+ * RC_SEARCH_WINDOW + … matching documents of the user. A rare word has
+ * fewer matches than that and is ranked among all of them; a word in
  * every thread is ranked among the most recent ones, which keeps its search
  * as quick as a rare word's (both indexes give the matches newest first). */
 #include "store.h"
@@ -69,8 +69,8 @@ static const char *const pg_search_sql[RC_SEARCH_TERMS_MAX] = {
 #define PG_SEARCH(COND) \
     "SELECT t.id, t.name, t.\"createdAt\", t.\"ragchatApp\", h.did, h.kind FROM (" \
     " SELECT DISTINCT ON (w.tid) w.tid, w.did, w.kind, w.score FROM (" \
-    " SELECT d.\"threadId\" AS tid, d.id AS did, d.kind AS kind, (CASE WHEN d.kind = 0 THEN 2 ELSE 1 END)" \
-    " * word_similarity(%s, d.text) AS score" \
+    " SELECT d.\"threadId\" AS tid, d.id AS did, d.kind AS kind," \
+    " (CASE WHEN d.kind = 0 THEN 2.0 ELSE 1.0 END) / (length(d.text) + 200) AS score" \
     " FROM ragchat_search_docs d JOIN threads t ON t.id = d.\"threadId\"" \
     " WHERE " COND " AND " OWNED " ORDER BY d.id DESC LIMIT %d) AS w" \
     " ORDER BY w.tid, w.score DESC, w.did DESC) AS h JOIN threads t ON t.id = h.tid" \
@@ -88,14 +88,9 @@ static int search_pgsql(rc_db *db, const char *uid, const char *ident, const cha
                         const rc_search_terms *st, int offset, int limit,
                         apr_dbd_results_t **res)
 {
-    const char *args[2 + RC_SEARCH_TERMS_MAX + 6], *whole = "";
+    const char *args[RC_SEARCH_TERMS_MAX + 6];
     int n = st->terms->nelts, i, k = 0;
 
-    for (i = 0; i < n; i++) {
-        whole = apr_pstrcat(db->pool, whole, i ? " " : "",
-                            APR_ARRAY_IDX(st->terms, i, const char *), NULL);
-    }
-    args[k++] = whole;
     for (i = 0; i < n; i++) {
         args[k++] = rc_like_contains(db->pool, APR_ARRAY_IDX(st->terms, i, const char *));
     }
