@@ -215,17 +215,25 @@ static const schema_stmt statements[] = {
              " owner TEXT NOT NULL, beat BIGINT NOT NULL, started BIGINT NOT NULL)" },
     { 5, ALL, "INSERT INTO ragchat_search_builder (one, owner, beat, started)"
               " VALUES (1, '', 0, 0) ON CONFLICT (one) DO NOTHING" },
-    /* PostgreSQL: what is left, by id, kind 0 (names) then 1 (messages):
-     * the ids after `after`. Only when nothing is indexed yet (a database
-     * version 4 indexed in its upgrade has its documents). */
+    /* PostgreSQL: what is left, kind 0 (names) then 1 (messages), in time
+     * order (the documents' ids follow it, as the search's window wants):
+     * the rows after (at, after), at their "createdAt" ('' for none) and id,
+     * through indexes that the builder drops when it is done. Only when
+     * nothing is indexed yet (a database version 4 indexed in its upgrade
+     * has its documents). */
     { 5, PG, "CREATE TABLE IF NOT EXISTS ragchat_search_backfill (kind INTEGER PRIMARY KEY,"
-             " after TEXT NOT NULL)" },
-    { 5, PG, "INSERT INTO ragchat_search_backfill (kind, after) SELECT 0, ''"
+             " at TEXT NOT NULL, after TEXT NOT NULL)" },
+    { 5, PG, "INSERT INTO ragchat_search_backfill (kind, at, after) SELECT 0, '', ''"
              " WHERE EXISTS (SELECT 1 FROM threads)"
              " AND NOT EXISTS (SELECT 1 FROM ragchat_search_docs)" },
-    { 5, PG, "INSERT INTO ragchat_search_backfill (kind, after) SELECT 1, ''"
+    { 5, PG, "INSERT INTO ragchat_search_backfill (kind, at, after) SELECT 1, '', ''"
              " WHERE EXISTS (SELECT 1 FROM steps)"
              " AND NOT EXISTS (SELECT 1 FROM ragchat_search_docs)" },
+    { 5, PG, "DO $$ BEGIN IF EXISTS (SELECT 1 FROM ragchat_search_backfill) THEN"
+             " CREATE INDEX IF NOT EXISTS ragchat_backfill_threads"
+             " ON threads ((COALESCE(\"createdAt\", '')), id);"
+             " CREATE INDEX IF NOT EXISTS ragchat_backfill_steps"
+             " ON steps ((COALESCE(\"createdAt\", '')), id); END IF; END $$" },
     { 0, 0, NULL }
 };
 

@@ -195,40 +195,52 @@ static int batch_sqlite(rc_db *db, int kind, apr_int64_t next, apr_int64_t upto)
                          " WHERE kind = %d", NULL, RC_DB_ARGS(rc_db_int(db, to + 1), k)));
 }
 
-/* PostgreSQL: one batch of the rows of kind with ids after `after`, in the
- * ids' order. */
-static int batch_pgsql(rc_db *db, int kind, const char *after)
+/* PostgreSQL: one batch of the rows of kind after (at, after), in the order
+ * of their "createdAt" and id. */
+#define PG_KEY "(COALESCE(\"createdAt\", ''), id)"
+static int batch_pgsql(rc_db *db, int kind, const char *at, const char *after)
 {
     static const char *const last[2] = {
-        "SELECT MAX(id) FROM (SELECT id FROM threads WHERE id > %s ORDER BY id LIMIT %d) AS b",
-        "SELECT MAX(id) FROM (SELECT id FROM steps WHERE id > %s ORDER BY id LIMIT %d) AS b"
+        "SELECT k, i FROM (SELECT COALESCE(\"createdAt\", '') AS k, id AS i FROM threads"
+        " WHERE " PG_KEY " > (%s, %s) ORDER BY " PG_KEY " LIMIT %d) AS b"
+        " ORDER BY k DESC, i DESC LIMIT 1",
+        "SELECT k, i FROM (SELECT COALESCE(\"createdAt\", '') AS k, id AS i FROM steps"
+        " WHERE " PG_KEY " > (%s, %s) ORDER BY " PG_KEY " LIMIT %d) AS b"
+        " ORDER BY k DESC, i DESC LIMIT 1"
     };
     static const char *const sql[2] = {
         "INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
-        " SELECT 0, id, id, name FROM threads WHERE id > %s AND id <= %s"
-        " AND COALESCE(name, '') <> '' ON CONFLICT (ref, kind) DO NOTHING",
+        " SELECT 0, id, id, name FROM threads WHERE " PG_KEY " > (%s, %s)"
+        " AND " PG_KEY " <= (%s, %s) AND COALESCE(name, '') <> ''"
+        " ORDER BY " PG_KEY " ON CONFLICT (ref, kind) DO NOTHING",
         "INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
-        " SELECT 1, id, \"threadId\", output FROM steps WHERE id > %s AND id <= %s"
+        " SELECT 1, id, \"threadId\", output FROM steps WHERE " PG_KEY " > (%s, %s)"
+        " AND " PG_KEY " <= (%s, %s)"
         " AND type IN ('user_message', 'assistant_message') AND COALESCE(output, '') <> ''"
-        " ON CONFLICT (ref, kind) DO NOTHING"
+        " ORDER BY " PG_KEY " ON CONFLICT (ref, kind) DO NOTHING"
     };
-    const char *k = rc_db_int(db, kind), *upto;
-    int failed = 0;
+    const char *k = rc_db_int(db, kind), *to_at = NULL, *to_id = NULL;
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
 
-    upto = rc_db_value(db, kind ? "backfill_last1" : "backfill_last0", last[kind ? 1 : 0],
-                       RC_DB_ARGS(after, rc_db_int(db, RC_BACKFILL_BATCH)), &failed);
-    if (failed) {
+    if (rc_db_select(db, kind ? "backfill_last1" : "backfill_last0", last[kind ? 1 : 0], &res,
+                     RC_DB_ARGS(at, after, rc_db_int(db, RC_BACKFILL_BATCH)))) {
         return -1;
     }
-    if (!upto || !*upto) {          /* NULL: no id after `after` */
+    while (rc_db_next(db, res, &row) == 0) {
+        to_at = apr_pstrdup(db->pool, rc_db_col(db, row, 0));
+        to_id = apr_pstrdup(db->pool, rc_db_col(db, row, 1));
+    }
+    if (!to_id) {
         return rc_db_exec(db, "backfill_done", "DELETE FROM ragchat_search_backfill"
                           " WHERE kind = %d", NULL, RC_DB_ARGS(k));
     }
     return rc_db_exec(db, kind ? "backfill_steps" : "backfill_threads", sql[kind ? 1 : 0], NULL,
-                      RC_DB_ARGS(after, upto))
-        || rc_db_exec(db, "backfill_after", "UPDATE ragchat_search_backfill SET after = %s"
-                      " WHERE kind = %d", NULL, RC_DB_ARGS(upto, k));
+                      RC_DB_ARGS(at, after, to_at, to_id))
+        || rc_db_exec(db, "backfill_after", "UPDATE ragchat_search_backfill SET at = %s,"
+                      " after = %s WHERE kind = %d", NULL, RC_DB_ARGS(to_at, to_id, k));
 }
+#undef PG_KEY
 
 /* The next batch left: 1 and done, 0 when none is left, -1 on error. */
 static int next_batch(rc_db *db)
@@ -239,7 +251,7 @@ static int next_batch(rc_db *db)
 
     if (rc_db_select(db, "backfill_get", db->sqlite
                      ? "SELECT kind, next, upto FROM ragchat_search_backfill ORDER BY kind LIMIT 1"
-                     : "SELECT kind, after, after FROM ragchat_search_backfill ORDER BY kind"
+                     : "SELECT kind, at, after FROM ragchat_search_backfill ORDER BY kind"
                        " LIMIT 1", &res, 0, NULL)) {
         return -1;
     }
@@ -252,7 +264,7 @@ static int next_batch(rc_db *db)
         return 0;
     }
     if (db->sqlite ? batch_sqlite(db, atoi(kind), apr_atoi64(a), apr_atoi64(b))
-                   : batch_pgsql(db, atoi(kind), a ? a : "")) {
+                   : batch_pgsql(db, atoi(kind), a ? a : "", b ? b : "")) {
         return -1;
     }
     return 1;
@@ -293,7 +305,12 @@ int rc_store_search_build(rc_db *db, const char *owner, apr_time_t now,
                     0, NULL, &failed) || failed) {
         return failed ? -1 : 1;
     }
-    /* The last batch: the claim goes, for a later build. */
+    /* The last batch: the claim goes, for a later build (and on PostgreSQL
+     * the indexes that the build read by). */
+    if (!db->sqlite && (rc_db_run(db, "DROP INDEX IF EXISTS ragchat_backfill_threads")
+                        || rc_db_run(db, "DROP INDEX IF EXISTS ragchat_backfill_steps"))) {
+        return -1;
+    }
     return rc_db_exec(db, "build_release", "UPDATE ragchat_search_builder SET owner = '',"
                       " beat = 0, started = 0 WHERE one = 1 AND owner = %s", NULL,
                       RC_DB_ARGS(owner)) ? -1 : 2;

@@ -286,6 +286,13 @@ def test_requests_during_the_build_are_answered(make_server, backend):
     assert m.group(1).endswith("/%d" % int(m.group(1).rsplit("/", 1)[1]))
     assert ids(alice, "aardwolf") == ["m0"]
     assert len(ids(alice, "old thread 5999")) == 1
+    # the documents in the messages' time order (the search's window is the newest)
+    refs = [r["ref"] for r in srv.query("SELECT ref FROM ragchat_search_docs WHERE kind = 1"
+                                        " ORDER BY id") if r["ref"].startswith("ms")]
+    assert refs == ["ms%d" % i for i in range(6000)]
+    if srv.driver == "pgsql":      # the indexes the build read by are gone
+        assert srv.query("SELECT indexname FROM pg_indexes"
+                         " WHERE indexname LIKE 'ragchat_backfill%'") == []
     # a new message is found at once, as before
     tid = new_thread(alice, "fresh aardwolf", backend)
     assert ids(alice, "aardwolf") == [tid, "m0"]
