@@ -208,16 +208,20 @@ static int batch_pgsql(rc_db *db, int kind, const char *at, const char *after)
         " WHERE " PG_KEY " > (%s, %s) ORDER BY " PG_KEY " LIMIT %d) AS b"
         " ORDER BY k DESC, i DESC LIMIT 1"
     };
+    /* The LIMIT (twice the batch, never reached) keeps the generic plan of
+     * the prepared statement on the index, not a scan of the table. */
     static const char *const sql[2] = {
         "INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
-        " SELECT 0, id, id, name FROM threads WHERE " PG_KEY " > (%s, %s)"
-        " AND " PG_KEY " <= (%s, %s) AND COALESCE(name, '') <> ''"
-        " ORDER BY " PG_KEY " ON CONFLICT (ref, kind) DO NOTHING",
+        " SELECT 0, id, id, name FROM (SELECT id, name FROM threads"
+        " WHERE " PG_KEY " > (%s, %s) AND " PG_KEY " <= (%s, %s)"
+        " ORDER BY " PG_KEY " LIMIT %d) AS b WHERE COALESCE(name, '') <> ''"
+        " ON CONFLICT (ref, kind) DO NOTHING",
         "INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
-        " SELECT 1, id, \"threadId\", output FROM steps WHERE " PG_KEY " > (%s, %s)"
-        " AND " PG_KEY " <= (%s, %s)"
-        " AND type IN ('user_message', 'assistant_message') AND COALESCE(output, '') <> ''"
-        " ORDER BY " PG_KEY " ON CONFLICT (ref, kind) DO NOTHING"
+        " SELECT 1, id, \"threadId\", output FROM (SELECT id, \"threadId\", output, type"
+        " FROM steps WHERE " PG_KEY " > (%s, %s) AND " PG_KEY " <= (%s, %s)"
+        " ORDER BY " PG_KEY " LIMIT %d) AS b"
+        " WHERE type IN ('user_message', 'assistant_message') AND COALESCE(output, '') <> ''"
+        " ON CONFLICT (ref, kind) DO NOTHING"
     };
     const char *k = rc_db_int(db, kind), *to_at = NULL, *to_id = NULL;
     apr_dbd_results_t *res;
@@ -236,7 +240,8 @@ static int batch_pgsql(rc_db *db, int kind, const char *at, const char *after)
                           " WHERE kind = %d", NULL, RC_DB_ARGS(k));
     }
     return rc_db_exec(db, kind ? "backfill_steps" : "backfill_threads", sql[kind ? 1 : 0], NULL,
-                      RC_DB_ARGS(at, after, to_at, to_id))
+                      RC_DB_ARGS(at, after, to_at, to_id,
+                                 rc_db_int(db, 2 * RC_BACKFILL_BATCH)))
         || rc_db_exec(db, "backfill_after", "UPDATE ragchat_search_backfill SET at = %s,"
                       " after = %s WHERE kind = %d", NULL, RC_DB_ARGS(to_at, to_id, k));
 }
