@@ -146,7 +146,8 @@ def main():
         t_up = time.time() - t0
         while "RC0107" not in srv.error_log() and time.time() - t0 < 300:
             t = time.perf_counter()
-            assert alice.get("/api/threads").status_code == 200
+            r = alice.get("/api/threads")
+            assert r.status_code == 200, (r.status_code, r.text[:300], srv.error_log()[-2000:])
             lists.append(time.perf_counter() - t)
             t = time.perf_counter()
             assert alice.get("/api/threads?q=" + RARE).status_code == 200
