@@ -24,6 +24,7 @@
 #include "markdown.h"
 #include "login.h"
 #include "provider_env.h"
+#include "search_build.h"
 #include "static.h"
 #include "store.h"
 #include "stream_watch.h"
@@ -246,6 +247,7 @@ static void ragchat_child_init(apr_pool_t *p, server_rec *s)
     rc_stream_watch_child_init(p);
     rc_backend_child_init(p);
     rc_export_child_init(p, s);
+    rc_search_build_child_init(p, s);
 }
 
 static void ragchat_register_hooks(apr_pool_t *p)

@@ -15,7 +15,10 @@
  * PostgreSQL's pg_trgm GIN): any script, CJK included, and substrings; an
  * index on threads ("userId", "createdAt") for the list. SQLite indexes the
  * rows already there in batches afterwards (ragchat_search_backfill, see
- * store_search.c); PostgreSQL in the upgrade itself.
+ * store_search.c).
+ *
+ * Version 5: those batches run in a thread of one child process of one node
+ * at a time (ragchat_search_builder, see search_build.c), PostgreSQL's too.
  *
  * A later version appends its statements with its number and raises
  * RC_SCHEMA_VERSION; nothing already here changes. */
@@ -174,17 +177,9 @@ static const schema_stmt statements[] = {
     { 4, LITE, "INSERT INTO ragchat_search_backfill (kind, next, upto)"
                " SELECT 1, 1, MAX(rowid) FROM steps HAVING COUNT(*) > 0" },
     /* PostgreSQL: pg_trgm (a trusted extension: the database's owner may
-     * create it), the rows there now in time order, then the index and the
-     * triggers (which lock out writers until the upgrade commits). */
+     * create it), the index and the triggers; the rows already there are
+     * indexed afterwards (version 5). */
     { 4, PG, "CREATE EXTENSION IF NOT EXISTS pg_trgm" },
-    { 4, PG, "INSERT INTO ragchat_search_docs (kind, ref, \"threadId\", text)"
-             " SELECT kind, ref, tid, text FROM ("
-             " SELECT 0 AS kind, id AS ref, id AS tid, name AS text, \"createdAt\" AS at"
-             " FROM threads WHERE COALESCE(name, '') <> '' UNION ALL"
-             " SELECT 1, id, \"threadId\", output, \"createdAt\" FROM steps"
-             " WHERE type IN ('user_message', 'assistant_message')"
-             " AND COALESCE(output, '') <> '') AS d ORDER BY at NULLS FIRST"
-             " ON CONFLICT (ref, kind) DO NOTHING" },
     { 4, PG, "CREATE INDEX IF NOT EXISTS ragchat_search_docs_text"
              " ON ragchat_search_docs USING GIN (text gin_trgm_ops)" },
     { 4, PG, "CREATE OR REPLACE FUNCTION ragchat_search_steps() RETURNS trigger"
@@ -211,6 +206,34 @@ static const schema_stmt statements[] = {
     { 4, PG, "CREATE TRIGGER ragchat_search_threads AFTER INSERT OR DELETE"
              " OR UPDATE OF name, id ON threads"
              " FOR EACH ROW EXECUTE FUNCTION ragchat_search_threads()" },
+    /* ---- 5: the index of the rows already there, built in the background ---- */
+    /* Who builds it (one node's child at a time): owner "host/pid", its
+     * heartbeat and when the build started (µs since the epoch). */
+    { 5, LITE, "CREATE TABLE IF NOT EXISTS ragchat_search_builder (one INTEGER PRIMARY KEY,"
+               " owner TEXT NOT NULL, beat INTEGER NOT NULL, started INTEGER NOT NULL)" },
+    { 5, PG, "CREATE TABLE IF NOT EXISTS ragchat_search_builder (one INTEGER PRIMARY KEY,"
+             " owner TEXT NOT NULL, beat BIGINT NOT NULL, started BIGINT NOT NULL)" },
+    { 5, ALL, "INSERT INTO ragchat_search_builder (one, owner, beat, started)"
+              " VALUES (1, '', 0, 0) ON CONFLICT (one) DO NOTHING" },
+    /* PostgreSQL: what is left, kind 0 (names) then 1 (messages), in time
+     * order (the documents' ids follow it, as the search's window wants):
+     * the rows after (at, after), at their "createdAt" ('' for none) and id,
+     * through indexes that the builder drops when it is done. Only when
+     * nothing is indexed yet (a database version 4 indexed in its upgrade
+     * has its documents). */
+    { 5, PG, "CREATE TABLE IF NOT EXISTS ragchat_search_backfill (kind INTEGER PRIMARY KEY,"
+             " at TEXT NOT NULL, after TEXT NOT NULL)" },
+    { 5, PG, "INSERT INTO ragchat_search_backfill (kind, at, after) SELECT 0, '', ''"
+             " WHERE EXISTS (SELECT 1 FROM threads)"
+             " AND NOT EXISTS (SELECT 1 FROM ragchat_search_docs)" },
+    { 5, PG, "INSERT INTO ragchat_search_backfill (kind, at, after) SELECT 1, '', ''"
+             " WHERE EXISTS (SELECT 1 FROM steps)"
+             " AND NOT EXISTS (SELECT 1 FROM ragchat_search_docs)" },
+    { 5, PG, "DO $$ BEGIN IF EXISTS (SELECT 1 FROM ragchat_search_backfill) THEN"
+             " CREATE INDEX IF NOT EXISTS ragchat_backfill_threads"
+             " ON threads ((COALESCE(\"createdAt\", '')), id);"
+             " CREATE INDEX IF NOT EXISTS ragchat_backfill_steps"
+             " ON steps ((COALESCE(\"createdAt\", '')), id); END IF; END $$" },
     { 0, 0, NULL }
 };
 
@@ -369,11 +392,24 @@ static int apply(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *handl
     return 0;
 }
 
+/* The version, read a second time on SQLite when the first failed: another
+ * process that changed the schema meanwhile (an upgrade) fails the first
+ * statement after it (SQLITE_SCHEMA, apr's legacy prepare), which makes the
+ * connection read the new schema. */
+static int version_again(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
+                         const char **err)
+{
+    int v = rc_schema_version(p, driver, handle, err);
+
+    return v < 0 && rc_driver_of(driver) == RC_DRIVER_SQLITE
+         ? rc_schema_version(p, driver, handle, err) : v;
+}
+
 int rc_schema_upgrade(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
                       rc_schema_state *state, const char **err)
 {
     rc_driver_kind kind = rc_driver_of(driver);
-    int v = rc_schema_version(p, driver, handle, err);
+    int v = version_again(p, driver, handle, err);
 
     state->from = state->to = v;
     if (v < 0) {
@@ -393,7 +429,7 @@ int rc_schema_upgrade(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *
         }
         return -1;
     }
-    v = rc_schema_version(p, driver, handle, err);
+    v = version_again(p, driver, handle, err);
     state->from = v;
     if (v < 0 || (v < RC_SCHEMA_VERSION && apply(p, driver, handle, v, err))) {
         const char *ignored;

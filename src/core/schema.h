@@ -10,7 +10,7 @@
 #include <apr_dbd.h>
 
 /* The version this build creates and upgrades to. */
-#define RC_SCHEMA_VERSION 4
+#define RC_SCHEMA_VERSION 5
 
 typedef enum {
     RC_DRIVER_OTHER = 0,

@@ -1,6 +1,7 @@
 /* The thread search's query: terms from what was typed, and their FTS5,
  * regular-expression and marked-text forms. */
 #include "search_query.h"
+#include "utf8.h"
 
 #include <apr_strings.h>
 #include <string.h>
@@ -154,6 +155,89 @@ char *rc_search_regex(apr_pool_t *p, const rc_search_terms *st)
     }
     *o++ = ')';
     *o = '\0';
+    return out;
+}
+
+/* c without case, as the trigram index compares: simple folding of the
+ * Latin, Greek and Cyrillic capitals (others are themselves). */
+static apr_uint32_t fold_case(apr_uint32_t c)
+{
+    if ((c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7)
+        || (c >= 0x391 && c <= 0x3AB && c != 0x3A2) || (c >= 0x410 && c <= 0x42F)) {
+        return c + 0x20;
+    }
+    if (c >= 0x400 && c <= 0x40F) {
+        return c + 0x50;
+    }
+    if (((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)
+         || (c >= 0x460 && c <= 0x481) || (c >= 0x48A && c <= 0x4BF)
+         || (c >= 0x4D0 && c <= 0x52F)) && !(c & 1)) {
+        return c + 1;
+    }
+    if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) && (c & 1)) {
+        return c + 1;
+    }
+    return c;
+}
+
+/* Bytes of text at s that match term without case, 0 when it does not. */
+static size_t match_at(const char *s, const char *term)
+{
+    const unsigned char *a = (const unsigned char *)s, *b = (const unsigned char *)term;
+    size_t na = strlen(s), nb = strlen(term);
+
+    while (nb) {
+        apr_size_t ua, ub;
+        apr_uint32_t ca, cb;
+        if (!na) {
+            return 0;
+        }
+        ca = rc_utf8_next(a, na, &ua);
+        cb = rc_utf8_next(b, nb, &ub);
+        if (fold_case(ca) != fold_case(cb)) {
+            return 0;
+        }
+        a += ua;
+        na -= ua;
+        b += ub;
+        nb -= ub;
+    }
+    return (size_t)(a - (const unsigned char *)s);
+}
+
+char *rc_search_mark_terms(apr_pool_t *p, const char *text, const rc_search_terms *st,
+                           int *marked)
+{
+    size_t len = strlen(text), o = 0;
+    char *out = apr_palloc(p, 3 * len + 1);     /* at worst each byte marked */
+    const char *s;
+    int i;
+
+    *marked = 0;
+    for (s = text; *s;) {
+        size_t best = 0, n;
+        for (i = 0; i < st->terms->nelts; i++) {
+            const char *t = APR_ARRAY_IDX(st->terms, i, const char *);
+            n = *t ? match_at(s, t) : 0;
+            best = n > best ? n : best;
+        }
+        if (best) {
+            out[o++] = RC_SEARCH_MARK_ON;
+            memcpy(out + o, s, best);
+            o += best;
+            out[o++] = RC_SEARCH_MARK_OFF;
+            s += best;
+            *marked = 1;
+        }
+        else {
+            /* a whole character: a match starts on one */
+            out[o++] = *s++;
+            while (((unsigned char)*s & 0xC0) == 0x80) {
+                out[o++] = *s++;
+            }
+        }
+    }
+    out[o] = '\0';
     return out;
 }
 

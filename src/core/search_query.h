@@ -37,5 +37,10 @@ char *rc_search_regex(apr_pool_t *p, const rc_search_terms *st);
 #define RC_SEARCH_MARK_ON  '\x02'
 #define RC_SEARCH_MARK_OFF '\x03'
 char *rc_search_mark(apr_pool_t *p, const char *text, const char *term);
+/* text with RC_SEARCH_MARK_ON/OFF around each occurrence of any of st's
+ * terms (the longest at a place), without the case of Latin, Greek and
+ * Cyrillic letters; *marked says whether any was. In p. */
+char *rc_search_mark_terms(apr_pool_t *p, const char *text, const rc_search_terms *st,
+                           int *marked);
 
 #endif

@@ -19,7 +19,6 @@ APLOG_USE_MODULE(ragchat);
 #define RC_PAGE_MAX 500
 #define RC_NAME_MAX 1000
 #define RC_SNIPPET_WIDTH 160      /* bytes of a search result's snippet */
-#define RC_BACKFILL_BUDGET apr_time_from_msec(100)   /* indexing after a list */
 
 rc_db *rc_api_db(rc_req *q)
 {
@@ -181,25 +180,13 @@ static int search_threads(rc_req *q, rc_db *db, const rc_search_terms *st,
             : json_null()));
 }
 
-/* Rows written before the search index existed are indexed a little at a
- * time, after a list's answer has gone out. */
-static void index_some(rc_req *q, rc_db *db)
-{
-    int rv = rc_store_search_backfill(db, RC_BACKFILL_BUDGET);
-
-    if (rv == 2) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, q->r, "RC0107: search index: the threads"
-                      " and messages written before it are all indexed now");
-    }
-}
-
 static int list_threads(rc_req *q)
 {
     request_rec *r = q->r;
     const char *lim = rc_query_param(r, "limit");
     const char *before = rc_query_param(r, "before");
     const char *query = rc_query_param(r, "q");
-    int limit = lim ? atoi(lim) : 30, rv;
+    int limit = lim ? atoi(lim) : 30;
     rc_search_terms *st = NULL;
     apr_array_header_t *list;
     json_t *arr;
@@ -217,10 +204,7 @@ static int list_threads(rc_req *q)
         return OK;
     }
     if (query && (st = rc_search_parse(r->pool, query)) != NULL) {
-        rv = search_threads(q, db, st, before, limit);
-        ap_rflush(r);
-        index_some(q, db);
-        return rv;
+        return search_threads(q, db, st, before, limit);
     }
     /* One more than asked tells whether another page follows. */
     list = rc_store_threads_list(db, q->user_id, q->user, rc_req_app(q), before, limit + 1);
@@ -231,13 +215,10 @@ static int list_threads(rc_req *q)
     for (i = 0; i < list->nelts && i < limit; i++) {
         json_array_append_new(arr, thread_json(APR_ARRAY_IDX(list, i, rc_thread *)));
     }
-    rv = rc_send_json(r, HTTP_OK, json_pack("{s:o,s:o}", "threads", arr, "next_before",
+    return rc_send_json(r, HTTP_OK, json_pack("{s:o,s:o}", "threads", arr, "next_before",
         list->nelts > limit
             ? json_string(APR_ARRAY_IDX(list, limit - 1, rc_thread *)->created)
             : json_null()));
-    ap_rflush(r);
-    index_some(q, db);
-    return rv;
 }
 
 int rc_handle_threads(rc_req *q)

@@ -179,17 +179,26 @@ apr_array_header_t *rc_path_segments(apr_pool_t *p, const char *rel)
     return a;
 }
 
+/* The query string read as a form sends it: '+' is a space (a '+' itself
+ * comes as %2B), every %XX decoded (%2F too). The first value of name. */
 const char *rc_query_param(request_rec *r, const char *name)
 {
-    apr_table_t *args = NULL;
-    const char *v;
+    char *pair, *state = NULL;
 
     if (!r->args) {
         return NULL;
     }
-    ap_args_to_table(r, &args);
-    v = args ? apr_table_get(args, name) : NULL;
-    return v;
+    for (pair = apr_strtok(apr_pstrdup(r->pool, r->args), "&", &state); pair;
+         pair = apr_strtok(NULL, "&", &state)) {
+        char *value = strchr(pair, '=');
+        if (value) {
+            *value++ = '\0';
+        }
+        if (ap_unescape_urlencoded(pair) == OK && strcmp(pair, name) == 0) {
+            return !value ? "" : ap_unescape_urlencoded(value) == OK ? value : NULL;
+        }
+    }
+    return NULL;
 }
 
 const char *rc_req_user_id(rc_req *q, rc_db *db)

@@ -195,8 +195,12 @@ apr_array_header_t *rc_store_threads_search(rc_db *db, const char *user_id,
  * RC_SEARCH_MARK_OFF; NULL when it is gone (or on error: *failed). */
 const char *rc_store_search_marked(rc_db *db, const char *doc, const rc_search_terms *st,
                                    int *failed);
-/* Indexes rows written before the search existed (SQLite: in batches, each
- * its own short transaction, for about budget): 1 when some are left, 2 when
- * this call indexed the last of them, 0 when none were left, -1 on error. */
-int rc_store_search_backfill(rc_db *db, apr_interval_time_t budget);
+/* One step of the build of the search index of the rows written before it
+ * (search_build.c), as owner ("host/pid") at now: claims the build (free, its
+ * own, or its owner's heartbeat older than stale), indexes one batch in one
+ * short transaction. 0: nothing is left; 1: a batch done, more left; 2: the
+ * last batch done (*started: when the build began, µs); 3: another owner
+ * builds; -1: an error (logged). */
+int rc_store_search_build(rc_db *db, const char *owner, apr_time_t now,
+                          apr_interval_time_t stale, apr_time_t *started);
 #endif

@@ -87,9 +87,9 @@ def test_schema_created_once_by_concurrent_nodes(nodes):
         t.join(30)
     assert results == [303] * 4, results
     logs = a.error_log() + b.error_log()
-    assert len(re.findall(r"RC0104: database schema at version 4", logs)) == 1, logs
+    assert len(re.findall(r"RC0104: database schema at version 5", logs)) == 1, logs
     assert [r["version"] for r in a.query("SELECT version FROM ragchat_schema ORDER BY version")] \
-        == list(range(1, 5))
+        == list(range(1, 6))
 
 
 def test_session_made_on_a_is_valid_on_b(nodes, alice):

@@ -3,6 +3,7 @@ snippets, prefixes, quoted phrases, non-Latin text, rows the reference app
 writes straight into the tables, renames and deletes; and the index built
 for a database of schema version 3 (src/core/schema.c version 4)."""
 import re
+import time
 import uuid
 from urllib.parse import quote
 
@@ -79,6 +80,34 @@ def test_quoted_phrases(api, backend):
     assert set(ids(api, "%s red fox" % tag)) == {together, apart}
     assert ids(api, '%s "red fox"' % tag) == [together]
     assert ids(api, '"%s the red fox"' % tag) == [together]
+
+
+def test_common_words_all_required_shortest_match_first(api, backend):
+    tag = unique("cw")
+    both = new_thread(api, "%s with the wind" % tag, backend)
+    long_both = new_thread(api, "%s with " % tag + " ".join("x%d" % i for i in range(50))
+                           + " the end", backend)
+    new_thread(api, "%s the only one" % tag, backend)
+    new_thread(api, "%s with nothing more" % tag, backend)
+    # every word must match; the shorter match first though older
+    assert ids(api, "with the " + tag) == [both, long_both]
+    assert ids(api, "the with %s wind" % tag) == [both]
+    assert ids(api, '"with the" ' + tag) == [both]
+
+
+def test_plus_is_a_space_as_forms_send_it(api, backend):
+    tag = unique("plus")
+    spaced = new_thread(api, "%s red fox" % tag, backend)
+    plussed = new_thread(api, "%s c+fox" % tag, backend)
+
+    def raw(qs):
+        r = api.get("/api/threads?limit=100&q=" + qs)
+        assert r.status_code == 200, r.text
+        return [t["id"] for t in r.json()["threads"]]
+    assert raw("%s+red+fox" % tag) == [spaced]
+    assert raw("%22" + tag + "+red+fox%22") == [spaced]          # a quoted phrase
+    assert raw("%s+c%%2Bfox" % tag) == [plussed]                  # %2B: a plus itself
+    assert sorted(raw(tag + "+fox")) == sorted([spaced, plussed])
 
 
 def test_non_latin_text(api, backend):
@@ -195,19 +224,94 @@ def version_3(driver):
                       % v for v in (1, 2, 3)))
 
 
+def wait_for_log(srv, pattern, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        m = re.search(pattern, srv.error_log())
+        if m:
+            return m
+        time.sleep(0.05)
+    raise AssertionError("no %r in the error log:\n%s" % (pattern, srv.error_log()))
+
+
 def test_upgrade_from_version_3_indexes_the_rows_there(make_server, backend):
     srv = make_server(init_sql=version_3(harness.db_driver()))
+    # Nobody asks anything: the index of the rows there is built all the same.
+    wait_for_log(srv, r"RC0107: search index: .*index complete in [0-9.]+ s")
+    assert re.search(r"RC0104: database schema upgraded from version 3 to 5",
+                     srv.error_log()), srv.error_log()
     alice = ApiClient(srv, "alice")
-    # the first list indexes what was there (SQLite, after its answer)
-    assert [t["id"] for t in alice.get("/api/threads").json()["threads"]] == ["t1"]
     assert ids(alice, "old answer") == ["t1"]
     assert ids(alice, "kept across") == ["t1"]
     t = search(alice, "ANSWER")["threads"][0]
     assert check_parts(t) == ["answer"], t
+    assert [t["id"] for t in alice.get("/api/threads").json()["threads"]] == ["t1"]
     assert [r["version"] for r in srv.query(
-        "SELECT version FROM ragchat_schema ORDER BY version")] == [1, 2, 3, 4]
-    assert re.search(r"RC0104: database schema upgraded from version 3 to 4",
-                     srv.error_log()), srv.error_log()
-    if srv.driver == "sqlite3":
-        assert "RC0107: search index" in srv.error_log(), srv.error_log()
-        assert srv.query("SELECT COUNT(*) AS n FROM ragchat_search_backfill")[0]["n"] == 0
+        "SELECT version FROM ragchat_schema ORDER BY version")] == [1, 2, 3, 4, 5]
+    assert srv.query("SELECT COUNT(*) AS n FROM ragchat_search_backfill")[0]["n"] == 0
+    assert srv.query("SELECT owner FROM ragchat_search_builder")[0]["owner"] == ""
+
+
+def many_threads(n):
+    """n threads of alice with a message each, the oldest one's word 'aardwolf'."""
+    sql = []
+    for k in range(0, n, 500):
+        th, st = [], []
+        for i in range(k, min(n, k + 500)):
+            at = "2024-01-%02dT%02d:%02d:%02d.000000Z" % (1 + i // 86400 % 28, i // 3600 % 24,
+                                                         i // 60 % 60, i % 60)
+            th.append("('m%d', '%s', 'old thread %d', 'u1', 'alice', '[]', '{}')" % (i, at, i))
+            st.append("('ms%d', 'alice', 'user_message', 'm%d', '%s number %d', '%s', '{}')"
+                      % (i, i, "aardwolf" if i == 0 else "question", i, at))
+        sql.append('INSERT INTO threads (id, "createdAt", name, "userId", "userIdentifier",'
+                   " tags, metadata) VALUES " + ", ".join(th) + ";\n")
+        sql.append('INSERT INTO steps (id, name, type, "threadId", output, "createdAt",'
+                   " metadata) VALUES " + ", ".join(st) + ";\n")
+    return "".join(sql)
+
+
+def test_requests_during_the_build_are_answered(make_server, backend):
+    srv = make_server(init_sql=version_3(harness.db_driver()) + many_threads(6000))
+    alice = ApiClient(srv, "alice")
+    answered = 0
+    while "RC0107" not in srv.error_log():
+        assert alice.get("/api/threads").status_code == 200
+        assert alice.get("/api/threads?q=question").status_code == 200
+        answered += 1
+        assert answered < 2000, srv.error_log()
+    m = wait_for_log(srv, r"RC0108: search index: (\S+) indexes")
+    assert re.search(r"RC0107: .*index complete in [0-9.]+ s", srv.error_log())
+    # one builder did it all
+    assert len(re.findall("RC0108", srv.error_log())) == 1, srv.error_log()
+    assert m.group(1).endswith("/%d" % int(m.group(1).rsplit("/", 1)[1]))
+    assert ids(alice, "aardwolf") == ["m0"]
+    assert len(ids(alice, "old thread 5999")) == 1
+    # the documents in the messages' time order (the search's window is the newest)
+    refs = [r["ref"] for r in srv.query("SELECT ref FROM ragchat_search_docs WHERE kind = 1"
+                                        " ORDER BY id") if r["ref"].startswith("ms")]
+    assert refs == ["ms%d" % i for i in range(6000)]
+    if srv.driver == "pgsql":      # the indexes the build read by are gone
+        assert srv.query("SELECT indexname FROM pg_indexes"
+                         " WHERE indexname LIKE 'ragchat_backfill%'") == []
+    # a new message is found at once, as before
+    tid = new_thread(alice, "fresh aardwolf", backend)
+    assert ids(alice, "aardwolf") == [tid, "m0"]
+
+
+def test_one_builder_at_a_time_and_a_silent_one_is_taken_over(make_server, backend):
+    # another node builds: its claim is fresh
+    now = int(time.time() * 1e6)
+    claim = ("CREATE TABLE ragchat_search_builder (one INTEGER PRIMARY KEY, owner TEXT NOT NULL,"
+             " beat BIGINT NOT NULL, started BIGINT NOT NULL);\n"
+             "INSERT INTO ragchat_search_builder VALUES (1, 'elsewhere/1', %d, %d);\n"
+             % (now + 3600 * 10**6, now))
+    srv = make_server(init_sql=version_3(harness.db_driver()) + claim)
+    alice = ApiClient(srv, "alice")
+    assert ids(alice, "kept across") == []
+    time.sleep(1)
+    assert ids(alice, "old answer") == [] and "RC0108" not in srv.error_log()
+    # it falls silent: taken over within a retry (5 s)
+    srv.db_exec("UPDATE ragchat_search_builder SET beat = ?", (now - 60 * 10**6,))
+    wait_for_log(srv, r"RC0107: .*index complete in", timeout=15)
+    assert ids(alice, "old answer") == ["t1"]
+    assert srv.query("SELECT owner FROM ragchat_search_builder")[0]["owner"] == ""

@@ -56,6 +56,20 @@ int main(void)
     CHECK(st->terms->nelts == RC_SEARCH_TERMS_MAX);
 
     CHECK_STR(rc_search_mark(p, "Abc xabcx", "ABC"), "\x02" "Abc\x03 x\x02" "abc\x03x");
+    {
+        int marked = 0;
+        st = rc_search_parse(p, "with the");
+        CHECK_STR(rc_search_mark_terms(p, "The cat, WITHOUT them", st, &marked),
+                  "\x02" "The\x03 cat, \x02" "WITH\x03OUT \x02the\x03m");
+        CHECK(marked);
+        st = rc_search_parse(p, "москв \xc3\xa9t\xc3\xa9");   /* été */
+        CHECK_STR(rc_search_mark_terms(p, "В МОСКВЕ \xc3\x89T\xc3\x89", st, &marked),
+                  "В \x02МОСКВ\x03Е \x02\xc3\x89T\xc3\x89\x03");
+        CHECK(marked);
+        st = rc_search_parse(p, "dog");
+        CHECK_STR(rc_search_mark_terms(p, "no match", st, &marked), "no match");
+        CHECK(!marked);
+    }
 
     parts = rc_snippet_parts(p, "a short \x02text\x03 with \x02two\x03\x02 marks\x03.", 80);
     CHECK_STR(join(p, parts), "a short |text| with |two marks|.");
