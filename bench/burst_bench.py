@@ -15,9 +15,10 @@ own with a connection of their own, all released at once:
 Prints per arm: streams complete with every token in order, errors logged,
 first-token wait p50/p99, and the children's RSS growth per open stream (their
 summed RSS at the moment most streams were open, minus before the burst,
-divided by the streams open then). Then first-token p50 of new chats with 50
-streams open (chat_bench.ttft) over the proxy's, the two measured in
-alternating rounds on the module's server.
+divided by the streams open then), and that growth split by kind of mapping
+(smaps_kib: stacks, malloc, APR pools, files) when every stream is open. Then
+first-token p50 of new chats with 50 streams open (chat_bench.ttft) over the
+proxy's, the two measured in alternating rounds on the module's server.
 
   BENCH_BURST_PEOPLE (default 1000), BENCH_BURST_TOKENS (40) and
   BENCH_BURST_GAPUS (100000: a 4 s answer, so every stream is open at once),
@@ -125,6 +126,36 @@ def rss_kib(pids):
     return total
 
 
+def smaps_kib(pids):
+    """The children's RSS by kind of mapping: thread stacks (anonymous 8 MiB
+    mappings), malloc (glibc's main heap and its 64 MiB-aligned thread arenas),
+    APR pools (the other anonymous mappings: Debian's APR mmaps its allocator's
+    nodes, the pools' and the bucket allocators' memory), and file-backed pages."""
+    kinds = {"stacks": 0, "malloc": 0, "pools": 0, "files": 0}
+    for pid in pids:
+        try:
+            with open("/proc/%d/smaps" % pid) as f:
+                kind = None
+                for line in f:
+                    head = line.split()
+                    if "-" in head[0] and not head[0].endswith(":"):
+                        start, end = (int(x, 16) for x in head[0].split("-"))
+                        path = head[5] if len(head) > 5 else ""
+                        if path == "[heap]" or (not path and start % (64 << 20) == 0):
+                            kind = "malloc"
+                        elif not path and end - start == 8 << 20:
+                            kind = "stacks"
+                        elif not path or path.startswith("["):
+                            kind = "pools"
+                        else:
+                            kind = "files"
+                    elif head[0] == "Rss:":
+                        kinds[kind] += int(head[1])
+        except OSError:
+            pass
+    return kinds
+
+
 class Dechunker:
     """Incremental HTTP/1.1 chunked decoding of a response body."""
 
@@ -224,11 +255,15 @@ def run_burst(arm, server, burst):
     """Runs the burst, sampling the children's RSS and the streams open."""
     pids = server._children()
     base = rss_kib(pids)
+    base_kinds = smaps_kib(pids)
     samples, stop = [], threading.Event()
+    peak_kinds = {}
 
     def sample():
         while not stop.is_set():
             samples.append((burst.open, rss_kib(pids)))
+            if not peak_kinds and burst.open >= len(server.users):
+                peak_kinds.update(smaps_kib(pids))
             time.sleep(0.05)
 
     th = threading.Thread(target=sample)
@@ -248,7 +283,15 @@ def run_burst(arm, server, burst):
         "p99": first[max(0, int(len(first) * 0.99) - 1)] if first else float("nan"),
         "open": most, "per_stream": (rss - base) / most if most else float("nan"),
         "base": base, "peak": rss, "children": len(pids),
+        "kinds": {k: (peak_kinds[k] - base_kinds[k]) / len(server.users)
+                  for k in peak_kinds},
     }
+
+
+def print_kinds(arm, r):
+    if r["kinds"]:
+        print("%s per stream by kind (all streams open): %s" % (arm, ", ".join(
+            "%s %.1f KiB" % kv for kv in r["kinds"].items())))
 
 
 def basic(user, pw):
@@ -408,6 +451,7 @@ def report(results, ttft, nofile):
         print("%s memory per open stream: %.1f KiB (%d open; children RSS %d -> %d KiB; "
               "goal <= 96)%s" % (arm, r["per_stream"], r["open"], r["base"], r["peak"],
                                  "" if r["per_stream"] <= 96 else "  MISSED"))
+        print_kinds(arm, r)
         if arm in ttft and "proxy" in ttft:
             added = (ttft[arm][0] - ttft["proxy"][0]) * 1e3
             print("%s 50 streams: first-token p50 %.2f ms vs proxy %.2f ms: %+.2f ms "
@@ -418,6 +462,7 @@ def report(results, ttft, nofile):
     if "proxy" in by:
         r = by["proxy"]
         print("proxy memory per open stream: %.1f KiB (%d open)" % (r["per_stream"], r["open"]))
+        print_kinds("proxy", r)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,12 @@ APLOG_USE_MODULE(ragchat);
 #define RC_MAX_ANSWER        (8 * 1024 * 1024)  /* bytes of one answer */
 #define RC_MAX_SSE_EVENT     (1024 * 1024)
 #define RC_MAX_ERROR_BODY    16384
+/* libcurl's receive buffer for an answer's stream (its default: 16 KiB, held
+ * by every open stream). Tokens arrive a few hundred bytes at a time, and one
+ * curl_multi_perform reads on while more is waiting, so a small buffer costs
+ * no throughput (bench/chat_bench.py); 12 KiB less malloc'd per open stream,
+ * though little less resident (only the pages a read wrote to ever were). */
+#define RC_RELAY_RECV_BUFFER 4096
 
 int rc_backend_global_init(void)
 {
@@ -318,6 +324,7 @@ static CURL *make_curl(relay *c, const char *body)
     if (!h) {
         return NULL;
     }
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)RC_RELAY_RECV_BUFFER);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
