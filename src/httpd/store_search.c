@@ -3,11 +3,12 @@
  * trigram index: SQLite FTS5's trigram tokenizer, PostgreSQL's pg_trgm.
  *
  * Ranking: a thread's best document (the shortest matching one; a name
- * counts twice), newest first among equals, among the newest
- * RC_SEARCH_WINDOW + … matching documents of the user. A rare word has
- * fewer matches than that and is ranked among all of them; a word in
- * every thread is ranked among the most recent ones, which keeps its search
- * as quick as a rare word's (both indexes give the matches newest first). */
+ * counts twice), then the thread with the newest match, among the threads
+ * of the user's newest matching documents (collect_matches: read in
+ * batches until enough threads are found). A rare word has fewer matches
+ * than that and is ranked among all of them; a word in every thread is
+ * ranked among the most recent threads, which keeps its search as quick as
+ * a rare word's (both indexes give the matches newest first). */
 #include "store.h"
 #include "search_query.h"
 #include "snippet.h"
@@ -17,7 +18,8 @@
 #define RC_SEARCH_WINDOW 500      /* matching documents ranked, at least */
 #define RC_BACKFILL_BATCH 200     /* rows indexed per transaction */
 
-/* Documents ranked for a page that ends at offset + limit. */
+/* Documents ranked for a page that ends at offset + limit (the scan of
+ * short terms). */
 static const char *window_of(rc_db *db, int offset, int limit)
 {
     return rc_db_int(db, RC_SEARCH_WINDOW + 8 * (apr_int64_t)(offset + limit));
@@ -26,98 +28,188 @@ static const char *window_of(rc_db *db, int offset, int limit)
 #define OWNED "(t.\"userId\" = %s OR t.\"userIdentifier\" = %s)" \
               " AND (t.\"ragchatApp\" IS NULL OR t.\"ragchatApp\" = %s)"
 
-static int search_sqlite(rc_db *db, const char *uid, const char *ident, const char *app,
-                         const rc_search_terms *st, int offset, int limit,
-                         apr_dbd_results_t **res)
-{
-    const char *lim = rc_db_int(db, limit), *off = rc_db_int(db, offset);
+/* The matching documents are read newest first in batches of
+ * RC_SEARCH_BATCH, until RC_SEARCH_THREADS + 2 × (offset + limit) threads
+ * are found or RC_SEARCH_SCAN_MAX documents read: a long thread whose
+ * recent messages all hold the word does not hide the others. */
+#define RC_SEARCH_BATCH 500
+#define RC_SEARCH_THREADS 100
+#define RC_SEARCH_SCAN_MAX 20000
 
-    if (st->short_only) {
-        /* Under three characters the trigrams find nothing: a scan, newest first. */
-        const char *like = rc_like_contains(db->pool, APR_ARRAY_IDX(st->terms, 0, const char *));
-        return rc_db_select(db, "search_scan",
-            "SELECT t.id, t.name, t.\"createdAt\", t.\"ragchatApp\", h.did, h.kind FROM ("
-            " SELECT d.\"threadId\" AS tid, MAX(d.id) AS did, d.kind AS kind"
-            " FROM ragchat_search_docs d"
-            " JOIN threads t ON t.id = d.\"threadId\""
-            " WHERE d.text LIKE %s ESCAPE '\\' AND " OWNED
-            " GROUP BY d.\"threadId\" ORDER BY MAX(d.id) DESC LIMIT %d) AS h"
-            " JOIN threads t ON t.id = h.tid ORDER BY t.\"createdAt\" DESC, t.id DESC"
-            " LIMIT %d OFFSET %d",
-            res, RC_DB_ARGS(like, uid, ident, app, window_of(db, offset, limit), lim, off));
-    }
-    /* The score is the document's own, shorter first (a name counts
-     * twice): bm25 would read every matching row of the index for its
-     * rarity weights, 13 ms for a word in every thread, 130 ms for four.
-     * SQLite's bare columns of a MIN() come from the row of the minimum:
-     * h.did is the best document's. */
+/* One batch: tid, did, kind, length of the user's matching documents with
+ * an id below the cursor, newest first. */
+static int search_batch_sqlite(rc_db *db, const char *uid, const char *ident,
+                               const char *app, const rc_search_terms *st,
+                               const char *below, apr_dbd_results_t **res)
+{
     return rc_db_select(db, "search_fts",
-        "SELECT t.id, t.name, t.\"createdAt\", t.\"ragchatApp\", h.did, h.kind, MIN(h.score)"
-        " FROM (SELECT d.\"threadId\" AS tid, f.rowid AS did, d.kind AS kind,"
-        " -(CASE WHEN d.kind = 0 THEN 2.0 ELSE 1.0 END) / (length(d.text) + 200) AS score"
+        "SELECT d.\"threadId\", f.rowid, d.kind, length(d.text)"
         " FROM ragchat_search f JOIN ragchat_search_docs d ON d.id = f.rowid"
         " JOIN threads t ON t.id = d.\"threadId\""
-        " WHERE ragchat_search MATCH %s AND " OWNED
-        " ORDER BY f.rowid DESC LIMIT %d) AS h"
-        " JOIN threads t ON t.id = h.tid GROUP BY t.id"
-        " ORDER BY MIN(h.score), t.\"createdAt\" DESC, t.id DESC LIMIT %d OFFSET %d",
-        res, RC_DB_ARGS(rc_search_fts5(db->pool, st), uid, ident, app,
-                        window_of(db, offset, limit), lim, off));
+        " WHERE ragchat_search MATCH %s AND f.rowid < %lld AND " OWNED
+        " ORDER BY f.rowid DESC LIMIT " APR_STRINGIFY(RC_SEARCH_BATCH),
+        res, RC_DB_ARGS(rc_search_fts5(db->pool, st), below, uid, ident, app));
 }
 
-static const char *const pg_search_sql[RC_SEARCH_TERMS_MAX] = {
-#define PG_SEARCH(COND) \
-    "SELECT t.id, t.name, t.\"createdAt\", t.\"ragchatApp\", h.did, h.kind FROM (" \
-    " SELECT DISTINCT ON (w.tid) w.tid, w.did, w.kind, w.score FROM (" \
-    " SELECT d.\"threadId\" AS tid, d.id AS did, d.kind AS kind," \
-    " (CASE WHEN d.kind = 0 THEN 2.0 ELSE 1.0 END) / (length(d.text) + 200) AS score" \
+static const char *const pg_batch_sql[RC_SEARCH_TERMS_MAX] = {
+#define PG_BATCH(COND) \
+    "SELECT d.\"threadId\", d.id, d.kind, length(d.text)" \
     " FROM ragchat_search_docs d JOIN threads t ON t.id = d.\"threadId\"" \
-    " WHERE " COND " AND " OWNED " ORDER BY d.id DESC LIMIT %d) AS w" \
-    " ORDER BY w.tid, w.score DESC, w.did DESC) AS h JOIN threads t ON t.id = h.tid" \
-    " ORDER BY h.score DESC, t.\"createdAt\" DESC, t.id DESC LIMIT %d OFFSET %d"
+    " WHERE " COND " AND d.id < %lld AND " OWNED \
+    " ORDER BY d.id DESC LIMIT " APR_STRINGIFY(RC_SEARCH_BATCH)
 #define LIKE1 "d.text ILIKE %s"
-    PG_SEARCH(LIKE1),
-    PG_SEARCH(LIKE1 " AND " LIKE1),
-    PG_SEARCH(LIKE1 " AND " LIKE1 " AND " LIKE1),
-    PG_SEARCH(LIKE1 " AND " LIKE1 " AND " LIKE1 " AND " LIKE1),
+    PG_BATCH(LIKE1),
+    PG_BATCH(LIKE1 " AND " LIKE1),
+    PG_BATCH(LIKE1 " AND " LIKE1 " AND " LIKE1),
+    PG_BATCH(LIKE1 " AND " LIKE1 " AND " LIKE1 " AND " LIKE1),
 #undef LIKE1
-#undef PG_SEARCH
+#undef PG_BATCH
 };
 
-static int search_pgsql(rc_db *db, const char *uid, const char *ident, const char *app,
-                        const rc_search_terms *st, int offset, int limit,
-                        apr_dbd_results_t **res)
+static int search_batch_pgsql(rc_db *db, const char *uid, const char *ident,
+                              const char *app, const rc_search_terms *st,
+                              const char *below, apr_dbd_results_t **res)
 {
-    const char *args[RC_SEARCH_TERMS_MAX + 6];
+    const char *args[RC_SEARCH_TERMS_MAX + 4];
     int n = st->terms->nelts, i, k = 0;
 
     for (i = 0; i < n; i++) {
         args[k++] = rc_like_contains(db->pool, APR_ARRAY_IDX(st->terms, i, const char *));
     }
+    args[k++] = below;
     args[k++] = uid;
     args[k++] = ident;
     args[k++] = app;
-    args[k++] = window_of(db, offset, limit);
-    args[k++] = rc_db_int(db, limit);
-    args[k++] = rc_db_int(db, offset);
-    return rc_db_select(db, apr_psprintf(db->pool, "search_pg%d", n), pg_search_sql[n - 1],
+    return rc_db_select(db, apr_psprintf(db->pool, "search_pg%d", n), pg_batch_sql[n - 1],
                         res, k, args);
 }
 
-apr_array_header_t *rc_store_threads_search(rc_db *db, const char *user_id,
-                                            const char *user_ident, const char *app,
-                                            const rc_search_terms *st, int offset, int limit)
+/* A thread found: its best document (the shortest; a name counts twice)
+ * and its newest matching one. */
+typedef struct {
+    const char *tid;
+    apr_int64_t did, newest;
+    int kind;
+    double score;
+} found_thread;
+
+/* Best first, then the thread with the newest match. */
+static int found_order(const void *a, const void *b)
+{
+    const found_thread *x = *(found_thread *const *)a, *y = *(found_thread *const *)b;
+
+    if (x->score != y->score) {
+        return x->score > y->score ? -1 : 1;
+    }
+    return x->newest == y->newest ? 0 : x->newest > y->newest ? -1 : 1;
+}
+
+/* Reads the batches into threads (tid → found_thread). 0, or -1 on error. */
+static int collect_matches(rc_db *db, const char *uid, const char *ident, const char *app,
+                           const rc_search_terms *st, int wanted, apr_hash_t *threads)
+{
+    apr_int64_t below = APR_INT64_MAX;
+    int scanned = 0;
+
+    while (scanned < RC_SEARCH_SCAN_MAX && (int)apr_hash_count(threads) < wanted) {
+        apr_dbd_results_t *res;
+        apr_dbd_row_t *row = NULL;
+        const char *cursor = rc_db_int(db, below);
+        int rows = 0;
+        int rv = db->sqlite
+            ? search_batch_sqlite(db, uid, ident, app, st, cursor, &res)
+            : search_batch_pgsql(db, uid, ident, app, st, cursor, &res);
+
+        if (rv) {
+            return -1;
+        }
+        while (rc_db_next(db, res, &row) == 0) {
+            const char *tid = rc_db_col(db, row, 0), *v;
+            apr_int64_t did;
+            int kind;
+            double score;
+            found_thread *f;
+
+            rows++;
+            if (!tid || !(v = rc_db_col(db, row, 1))) {
+                continue;
+            }
+            did = apr_atoi64(v);
+            below = did;
+            v = rc_db_col(db, row, 2);
+            kind = v ? atoi(v) : 1;
+            v = rc_db_col(db, row, 3);
+            score = (kind == 0 ? 2.0 : 1.0) / ((v ? atof(v) : 0) + 200);
+            f = apr_hash_get(threads, tid, APR_HASH_KEY_STRING);
+            if (!f) {
+                f = apr_pcalloc(db->pool, sizeof(*f));
+                f->tid = apr_pstrdup(db->pool, tid);
+                f->newest = did;
+                f->score = -1;
+                apr_hash_set(threads, f->tid, APR_HASH_KEY_STRING, f);
+            }
+            if (score > f->score) {
+                f->score = score;
+                f->did = did;
+                f->kind = kind;
+            }
+        }
+        scanned += rows;
+        if (rows < RC_SEARCH_BATCH) {
+            break;               /* every match read */
+        }
+    }
+    return 0;
+}
+
+/* The page [offset, offset + limit) of the threads found, best first. */
+static apr_array_header_t *rank_page(rc_db *db, apr_hash_t *threads, int offset, int limit)
+{
+    apr_array_header_t *all = apr_array_make(db->pool, (int)apr_hash_count(threads) + 1,
+                                             sizeof(found_thread *));
+    apr_array_header_t *page = apr_array_make(db->pool, limit > 0 ? limit : 1,
+                                              sizeof(found_thread *));
+    apr_hash_index_t *hi;
+    int i;
+
+    for (hi = apr_hash_first(db->pool, threads); hi; hi = apr_hash_next(hi)) {
+        APR_ARRAY_PUSH(all, found_thread *) = apr_hash_this_val(hi);
+    }
+    qsort(all->elts, all->nelts, sizeof(found_thread *), found_order);
+    for (i = offset; i < all->nelts && i < offset + limit; i++) {
+        APR_ARRAY_PUSH(page, found_thread *) = APR_ARRAY_IDX(all, i, found_thread *);
+    }
+    return page;
+}
+
+/* The short terms' scan (under three characters the trigrams find nothing),
+ * newest first. */
+static apr_array_header_t *search_scan(rc_db *db, const char *uid, const char *ident,
+                                       const char *app, const rc_search_terms *st,
+                                       int offset, int limit)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
     apr_array_header_t *out;
-    int rv = db->sqlite
-        ? search_sqlite(db, user_id, user_ident, app, st, offset, limit, &res)
-        : search_pgsql(db, user_id, user_ident, app, st, offset, limit, &res);
+    const char *like = rc_like_contains(db->pool, APR_ARRAY_IDX(st->terms, 0, const char *));
 
-    if (rv) {
+#define SCAN_SQL(LIKE) \
+            "SELECT t.id, t.name, t.\"createdAt\", t.\"ragchatApp\", h.did, dd.kind FROM (" \
+            " SELECT d.\"threadId\" AS tid, MAX(d.id) AS did" \
+            " FROM ragchat_search_docs d" \
+            " JOIN threads t ON t.id = d.\"threadId\"" \
+            " WHERE d.text " LIKE " %s ESCAPE '\\' AND " OWNED \
+            " GROUP BY d.\"threadId\" ORDER BY MAX(d.id) DESC LIMIT %d) AS h" \
+            " JOIN threads t ON t.id = h.tid JOIN ragchat_search_docs dd ON dd.id = h.did" \
+            " ORDER BY t.\"createdAt\" DESC, t.id DESC LIMIT %d OFFSET %d"
+    /* SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE */
+    if (rc_db_select(db, db->sqlite ? "search_scan" : "search_scan_pg",
+            db->sqlite ? SCAN_SQL("LIKE") : SCAN_SQL("ILIKE"),
+            &res, RC_DB_ARGS(like, uid, ident, app, window_of(db, offset, limit),
+                             rc_db_int(db, limit), rc_db_int(db, offset)))) {
         return NULL;
     }
+#undef SCAN_SQL
     out = apr_array_make(db->pool, limit > 0 ? limit : 1, sizeof(rc_search_hit));
     while (rc_db_next(db, res, &row) == 0) {
         rc_search_hit *h = apr_array_push(out);
@@ -134,6 +226,69 @@ apr_array_header_t *rc_store_threads_search(rc_db *db, const char *user_id,
         h->doc = apr_pstrdup(db->pool, v ? v : "0");
         v = rc_db_col(db, row, 5);
         h->in_name = v && atoi(v) == 0;
+    }
+    return out;
+}
+
+/* The thread row of a hit; 0, or -1 on error (a thread deleted meanwhile
+ * is left out: 1). */
+static int hit_thread(rc_db *db, const found_thread *f, rc_search_hit *h)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *v;
+
+    if (rc_db_select(db, "search_thread",
+                     "SELECT id, name, \"createdAt\", \"ragchatApp\" FROM threads WHERE id = %s",
+                     &res, RC_DB_ARGS(f->tid))) {
+        return -1;
+    }
+    if (rc_db_next(db, res, &row) != 0) {
+        return 1;
+    }
+    h->thread = apr_pcalloc(db->pool, sizeof(rc_thread));
+    h->thread->id = f->tid;
+    v = rc_db_col(db, row, 1);
+    h->thread->name = apr_pstrdup(db->pool, v ? v : "");
+    v = rc_db_col(db, row, 2);
+    h->thread->created = apr_pstrdup(db->pool, v ? v : "");
+    v = rc_db_col(db, row, 3);
+    h->thread->app = v ? apr_pstrdup(db->pool, v) : NULL;
+    h->doc = apr_psprintf(db->pool, "%" APR_INT64_T_FMT, f->did);
+    h->in_name = f->kind == 0;
+    while (rc_db_next(db, res, &row) == 0) {
+        /* drain (apr's drivers want a result read to its end) */
+    }
+    return 0;
+}
+
+apr_array_header_t *rc_store_threads_search(rc_db *db, const char *user_id,
+                                            const char *user_ident, const char *app,
+                                            const rc_search_terms *st, int offset, int limit)
+{
+    apr_hash_t *threads;
+    apr_array_header_t *page, *out;
+    int i;
+
+    if (st->short_only) {
+        return search_scan(db, user_id, user_ident, app, st, offset, limit);
+    }
+    threads = apr_hash_make(db->pool);
+    if (collect_matches(db, user_id, user_ident, app, st,
+                        RC_SEARCH_THREADS + 2 * (offset + limit), threads)) {
+        return NULL;
+    }
+    page = rank_page(db, threads, offset, limit);
+    out = apr_array_make(db->pool, page->nelts + 1, sizeof(rc_search_hit));
+    for (i = 0; i < page->nelts; i++) {
+        rc_search_hit h;
+        int rv = hit_thread(db, APR_ARRAY_IDX(page, i, found_thread *), &h);
+        if (rv < 0) {
+            return NULL;
+        }
+        if (rv == 0) {
+            APR_ARRAY_PUSH(out, rc_search_hit) = h;
+        }
     }
     return out;
 }

@@ -160,6 +160,24 @@ def test_rows_the_reference_app_writes(server, api, backend):
     assert ids(api, later) == []
 
 
+def test_a_long_thread_does_not_hide_the_others(server, api, backend):
+    """A thread whose newest 1,500 messages all hold the word (more than one
+    batch of matches) still leaves the older threads holding it in the results."""
+    word = unique("plover")
+    older = [new_thread(api, "about %s number %d" % (word, i), backend) for i in range(3)]
+    long_tid = new_thread(api, "the long one", backend)
+    server.db_exec_many(
+        'INSERT INTO steps (id, name, type, "threadId", output, "createdAt", metadata)'
+        ' VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [(str(uuid.uuid4()), "Assistant", "assistant_message", long_tid,
+          "again %s, message %d" % (word, i), "2031-01-01T00:%02d:%02d.000000Z"
+          % (i // 60 % 60, i % 60), "{}") for i in range(1500)])
+    found = ids(api, word)
+    assert set(found) == set(older) | {long_tid}, found
+    # newest first among equals: the older threads' own order kept
+    assert [t for t in found if t in older] == older[::-1], found
+
+
 def test_renamed_thread_found_by_its_new_name(api, backend):
     old, new = unique("grebe"), unique("plover")
     tid = new_thread(api, "first %s" % old, backend)
