@@ -28,29 +28,16 @@ static const char *window_of(rc_db *db, int offset, int limit)
 #define OWNED "(t.\"userId\" = %s OR t.\"userIdentifier\" = %s)" \
               " AND (t.\"ragchatApp\" IS NULL OR t.\"ragchatApp\" = %s)"
 
-/* The matching documents are read newest first in batches of
- * RC_SEARCH_BATCH, until RC_SEARCH_THREADS + 2 × (offset + limit) threads
- * are found or RC_SEARCH_SCAN_MAX documents read: a long thread whose
- * recent messages all hold the word does not hide the others. */
+/* The matching documents are read newest first (on PostgreSQL in batches
+ * of RC_SEARCH_BATCH), until RC_SEARCH_THREADS + 2 × (offset + limit)
+ * threads are found or RC_SEARCH_SCAN_MAX documents read: a long thread
+ * whose recent messages all hold the word does not hide the others. */
 #define RC_SEARCH_BATCH 500
 #define RC_SEARCH_THREADS 100
 #define RC_SEARCH_SCAN_MAX 20000
 
-/* One batch: tid, did, kind, length of the user's matching documents with
- * an id below the cursor, newest first. */
-static int search_batch_sqlite(rc_db *db, const char *uid, const char *ident,
-                               const char *app, const rc_search_terms *st,
-                               const char *below, apr_dbd_results_t **res)
-{
-    return rc_db_select(db, "search_fts",
-        "SELECT d.\"threadId\", f.rowid, d.kind, length(d.text)"
-        " FROM ragchat_search f JOIN ragchat_search_docs d ON d.id = f.rowid"
-        " JOIN threads t ON t.id = d.\"threadId\""
-        " WHERE ragchat_search MATCH %s AND f.rowid < %lld AND " OWNED
-        " ORDER BY f.rowid DESC LIMIT " APR_STRINGIFY(RC_SEARCH_BATCH),
-        res, RC_DB_ARGS(rc_search_fts5(db->pool, st), below, uid, ident, app));
-}
-
+/* PostgreSQL, one batch: tid, did, kind, length of the user's matching
+ * documents with an id below the cursor, newest first. */
 static const char *const pg_batch_sql[RC_SEARCH_TERMS_MAX] = {
 #define PG_BATCH(COND) \
     "SELECT d.\"threadId\", d.id, d.kind, length(d.text)" \
@@ -104,62 +91,107 @@ static int found_order(const void *a, const void *b)
     return x->newest == y->newest ? 0 : x->newest > y->newest ? -1 : 1;
 }
 
-/* Reads the batches into threads (tid → found_thread). 0, or -1 on error. */
-static int collect_matches(rc_db *db, const char *uid, const char *ident, const char *app,
-                           const rc_search_terms *st, int wanted, apr_hash_t *threads)
-{
-    apr_int64_t below = APR_INT64_MAX;
-    int scanned = 0;
+/* What collect_matches gathers. */
+typedef struct {
+    rc_db *db;
+    apr_hash_t *threads;         /* tid → found_thread */
+    int wanted, scanned;
+    apr_int64_t below;           /* the oldest document read */
+} match_reader;
 
-    while (scanned < RC_SEARCH_SCAN_MAX && (int)apr_hash_count(threads) < wanted) {
+/* One matching document (tid, did, kind, length); nonzero when enough. */
+static int add_match(void *ctx, const char *const *cols, int ncols)
+{
+    match_reader *m = ctx;
+    found_thread *f;
+    apr_int64_t did;
+    double score;
+    int kind;
+
+    m->scanned++;
+    if (ncols < 4 || !cols[0] || !cols[1]) {
+        return 0;
+    }
+    did = apr_atoi64(cols[1]);
+    m->below = did;
+    kind = cols[2] ? atoi(cols[2]) : 1;
+    score = (kind == 0 ? 2.0 : 1.0) / ((cols[3] ? atof(cols[3]) : 0) + 200);
+    f = apr_hash_get(m->threads, cols[0], APR_HASH_KEY_STRING);
+    if (!f) {
+        f = apr_pcalloc(m->db->pool, sizeof(*f));
+        f->tid = apr_pstrdup(m->db->pool, cols[0]);
+        f->newest = did;
+        f->score = -1;
+        apr_hash_set(m->threads, f->tid, APR_HASH_KEY_STRING, f);
+    }
+    if (score > f->score) {
+        f->score = score;
+        f->did = did;
+        f->kind = kind;
+    }
+    return (int)apr_hash_count(m->threads) >= m->wanted || m->scanned >= RC_SEARCH_SCAN_MAX;
+}
+
+/* SQLite: one pass over the matches, newest first, row by row from the
+ * connection's handle, ended as soon as enough are read. */
+static int collect_sqlite(match_reader *m, const char *uid, const char *ident,
+                          const char *app, const rc_search_terms *st)
+{
+    const char *args[] = { rc_search_fts5(m->db->pool, st), uid, ident, app };
+
+    return rc_db_sqlite_each(m->db, "search_fts",
+        "SELECT d.\"threadId\", f.rowid, d.kind, length(d.text)"
+        " FROM ragchat_search f JOIN ragchat_search_docs d ON d.id = f.rowid"
+        " JOIN threads t ON t.id = d.\"threadId\""
+        " WHERE ragchat_search MATCH %s AND " OWNED " ORDER BY f.rowid DESC",
+        4, args, add_match, m);
+}
+
+/* PostgreSQL: batches of RC_SEARCH_BATCH, each below the last one read. */
+static int collect_pgsql(match_reader *m, const char *uid, const char *ident,
+                         const char *app, const rc_search_terms *st)
+{
+    rc_db *db = m->db;
+
+    m->below = APR_INT64_MAX;
+    while (m->scanned < RC_SEARCH_SCAN_MAX && (int)apr_hash_count(m->threads) < m->wanted) {
         apr_dbd_results_t *res;
         apr_dbd_row_t *row = NULL;
-        const char *cursor = rc_db_int(db, below);
-        int rows = 0;
-        int rv = db->sqlite
-            ? search_batch_sqlite(db, uid, ident, app, st, cursor, &res)
-            : search_batch_pgsql(db, uid, ident, app, st, cursor, &res);
+        int rows = 0, enough = 0;
 
-        if (rv) {
+        if (search_batch_pgsql(db, uid, ident, app, st, rc_db_int(db, m->below), &res)) {
             return -1;
         }
         while (rc_db_next(db, res, &row) == 0) {
-            const char *tid = rc_db_col(db, row, 0), *v;
-            apr_int64_t did;
-            int kind;
-            double score;
-            found_thread *f;
-
+            const char *cols[4];
+            int c;
+            for (c = 0; c < 4; c++) {
+                cols[c] = rc_db_col(db, row, c);
+            }
             rows++;
-            if (!tid || !(v = rc_db_col(db, row, 1))) {
-                continue;
-            }
-            did = apr_atoi64(v);
-            below = did;
-            v = rc_db_col(db, row, 2);
-            kind = v ? atoi(v) : 1;
-            v = rc_db_col(db, row, 3);
-            score = (kind == 0 ? 2.0 : 1.0) / ((v ? atof(v) : 0) + 200);
-            f = apr_hash_get(threads, tid, APR_HASH_KEY_STRING);
-            if (!f) {
-                f = apr_pcalloc(db->pool, sizeof(*f));
-                f->tid = apr_pstrdup(db->pool, tid);
-                f->newest = did;
-                f->score = -1;
-                apr_hash_set(threads, f->tid, APR_HASH_KEY_STRING, f);
-            }
-            if (score > f->score) {
-                f->score = score;
-                f->did = did;
-                f->kind = kind;
+            if (!enough) {
+                enough = add_match(m, cols, 4);
             }
         }
-        scanned += rows;
         if (rows < RC_SEARCH_BATCH) {
             break;               /* every match read */
         }
     }
     return 0;
+}
+
+/* Reads the user's matches into threads. 0, or -1 on error. */
+static int collect_matches(rc_db *db, const char *uid, const char *ident, const char *app,
+                           const rc_search_terms *st, int wanted, apr_hash_t *threads)
+{
+    match_reader m;
+
+    memset(&m, 0, sizeof(m));
+    m.db = db;
+    m.threads = threads;
+    m.wanted = wanted;
+    return db->sqlite ? collect_sqlite(&m, uid, ident, app, st)
+                      : collect_pgsql(&m, uid, ident, app, st);
 }
 
 /* The page [offset, offset + limit) of the threads found, best first. */
