@@ -43,7 +43,7 @@ static const char *const pg_batch_sql[RC_SEARCH_TERMS_MAX] = {
     "SELECT d.\"threadId\", d.id, d.kind, length(d.text)" \
     " FROM ragchat_search_docs d JOIN threads t ON t.id = d.\"threadId\"" \
     " WHERE " COND " AND d.id < %lld AND " OWNED \
-    " ORDER BY d.id DESC LIMIT " APR_STRINGIFY(RC_SEARCH_BATCH)
+    " ORDER BY d.id DESC LIMIT %d"
 #define LIKE1 "d.text ILIKE %s"
     PG_BATCH(LIKE1),
     PG_BATCH(LIKE1 " AND " LIKE1),
@@ -55,9 +55,9 @@ static const char *const pg_batch_sql[RC_SEARCH_TERMS_MAX] = {
 
 static int search_batch_pgsql(rc_db *db, const char *uid, const char *ident,
                               const char *app, const rc_search_terms *st,
-                              const char *below, apr_dbd_results_t **res)
+                              const char *below, int size, apr_dbd_results_t **res)
 {
-    const char *args[RC_SEARCH_TERMS_MAX + 4];
+    const char *args[RC_SEARCH_TERMS_MAX + 5];
     int n = st->terms->nelts, i, k = 0;
 
     for (i = 0; i < n; i++) {
@@ -67,6 +67,7 @@ static int search_batch_pgsql(rc_db *db, const char *uid, const char *ident,
     args[k++] = uid;
     args[k++] = ident;
     args[k++] = app;
+    args[k++] = rc_db_int(db, size);
     return rc_db_select(db, apr_psprintf(db->pool, "search_pg%d", n), pg_batch_sql[n - 1],
                         res, k, args);
 }
@@ -147,11 +148,14 @@ static int collect_sqlite(match_reader *m, const char *uid, const char *ident,
         4, args, add_match, m);
 }
 
-/* PostgreSQL: batches of RC_SEARCH_BATCH, each below the last one read. */
+/* PostgreSQL: batches, each below the last one read, the first of
+ * RC_SEARCH_BATCH and each next one four times larger (every batch runs
+ * the trigram match again: a few large ones cost less than many small). */
 static int collect_pgsql(match_reader *m, const char *uid, const char *ident,
                          const char *app, const rc_search_terms *st)
 {
     rc_db *db = m->db;
+    int size = RC_SEARCH_BATCH;
 
     m->below = APR_INT64_MAX;
     while (m->scanned < RC_SEARCH_SCAN_MAX && (int)apr_hash_count(m->threads) < m->wanted) {
@@ -159,7 +163,7 @@ static int collect_pgsql(match_reader *m, const char *uid, const char *ident,
         apr_dbd_row_t *row = NULL;
         int rows = 0, enough = 0;
 
-        if (search_batch_pgsql(db, uid, ident, app, st, rc_db_int(db, m->below), &res)) {
+        if (search_batch_pgsql(db, uid, ident, app, st, rc_db_int(db, m->below), size, &res)) {
             return -1;
         }
         while (rc_db_next(db, res, &row) == 0) {
@@ -173,9 +177,10 @@ static int collect_pgsql(match_reader *m, const char *uid, const char *ident,
                 enough = add_match(m, cols, 4);
             }
         }
-        if (rows < RC_SEARCH_BATCH) {
+        if (rows < size) {
             break;               /* every match read */
         }
+        size = size * 4 < RC_SEARCH_SCAN_MAX ? size * 4 : RC_SEARCH_SCAN_MAX;
     }
     return 0;
 }
