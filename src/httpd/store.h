@@ -176,6 +176,10 @@ rc_step *rc_store_step_from_row(rc_db *db, apr_dbd_row_t *row);
 /* Replaces a step's metadata (JSON text). */
 int rc_store_step_set_metadata(rc_db *db, const char *step_id, const char *metadata);
 
+/* A thread from a row whose first columns are id, name, "createdAt",
+ * "ragchatApp" (in db->pool). */
+rc_thread *rc_store_thread_from_row(rc_db *db, apr_dbd_row_t *row);
+
 /* ---- search (store_search.c) ---- */
 
 typedef struct {

@@ -251,14 +251,7 @@ static apr_array_header_t *search_scan(rc_db *db, const char *uid, const char *i
     while (rc_db_next(db, res, &row) == 0) {
         rc_search_hit *h = apr_array_push(out);
         const char *v;
-        h->thread = apr_pcalloc(db->pool, sizeof(rc_thread));
-        h->thread->id = apr_pstrdup(db->pool, rc_db_col(db, row, 0));
-        v = rc_db_col(db, row, 1);
-        h->thread->name = apr_pstrdup(db->pool, v ? v : "");
-        v = rc_db_col(db, row, 2);
-        h->thread->created = apr_pstrdup(db->pool, v ? v : "");
-        v = rc_db_col(db, row, 3);
-        h->thread->app = v ? apr_pstrdup(db->pool, v) : NULL;
+        h->thread = rc_store_thread_from_row(db, row);
         v = rc_db_col(db, row, 4);
         h->doc = apr_pstrdup(db->pool, v ? v : "0");
         v = rc_db_col(db, row, 5);
@@ -273,7 +266,6 @@ static int hit_thread(rc_db *db, const found_thread *f, rc_search_hit *h)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
-    const char *v;
 
     if (rc_db_select(db, "search_thread",
                      "SELECT id, name, \"createdAt\", \"ragchatApp\" FROM threads WHERE id = %s",
@@ -283,14 +275,7 @@ static int hit_thread(rc_db *db, const found_thread *f, rc_search_hit *h)
     if (rc_db_next(db, res, &row) != 0) {
         return 1;
     }
-    h->thread = apr_pcalloc(db->pool, sizeof(rc_thread));
-    h->thread->id = f->tid;
-    v = rc_db_col(db, row, 1);
-    h->thread->name = apr_pstrdup(db->pool, v ? v : "");
-    v = rc_db_col(db, row, 2);
-    h->thread->created = apr_pstrdup(db->pool, v ? v : "");
-    v = rc_db_col(db, row, 3);
-    h->thread->app = v ? apr_pstrdup(db->pool, v) : NULL;
+    h->thread = rc_store_thread_from_row(db, row);
     h->doc = apr_psprintf(db->pool, "%" APR_INT64_T_FMT, f->did);
     h->in_name = f->kind == 0;
     while (rc_db_next(db, res, &row) == 0) {

@@ -30,7 +30,7 @@ const char *rc_store_user_id(rc_db *db, const char *ident)
     return n == 1 ? id : rc_db_value(db, "user_get", sel, RC_DB_ARGS(ident), NULL);
 }
 
-static rc_thread *thread_from_row(rc_db *db, apr_dbd_row_t *row)
+rc_thread *rc_store_thread_from_row(rc_db *db, apr_dbd_row_t *row)
 {
     rc_thread *t = apr_pcalloc(db->pool, sizeof(*t));
     const char *v;
@@ -65,7 +65,7 @@ rc_thread *rc_store_thread_get(rc_db *db, const char *id, const char *user_id,
     }
     while (rc_db_next(db, res, &row) == 0) {
         if (!t) {
-            t = thread_from_row(db, row);
+            t = rc_store_thread_from_row(db, row);
             t->user_id = user_id;
             t->user_ident = user_ident;
         }
@@ -163,7 +163,7 @@ apr_array_header_t *rc_store_threads_list(rc_db *db, const char *user_id,
     }
     out = apr_array_make(db->pool, limit > 0 ? limit : 1, sizeof(rc_thread *));
     while (rc_db_next(db, res, &row) == 0) {
-        APR_ARRAY_PUSH(out, rc_thread *) = thread_from_row(db, row);
+        APR_ARRAY_PUSH(out, rc_thread *) = rc_store_thread_from_row(db, row);
     }
     return out;
 }
