@@ -10,7 +10,7 @@ import { SseParser } from './sse.js';
 import { displayStart, liveTail } from './live.js';
 import { morph } from './render.js';
 import { toast, notice, updateSend } from './ui.js';
-import { adoptThread } from './threads.js';
+import { adoptThread, forgetThread } from './threads.js';
 import { userMsg, setUserActs, assistantShell, setActs, setSources, badge, markLatest,
   nearBottom, toBottom, openThread } from './messages.js';
 
@@ -180,6 +180,14 @@ function seen(st, d) {
   }
 }
 
+/* The question was not saved (nor its answer): Retry asks it again, and a
+ * thread made for it goes. */
+function forgetUnsaved(st) {
+  if (st.threadSeen && !st.body.thread_id && S.threadId) forgetThread(S.threadId);
+  st.threadSeen = false;
+  st.stepId = null;
+}
+
 function onSse(st, ev, data) {
   if (st.ended || st.aborted) return;
   var d;
@@ -194,6 +202,7 @@ function onSse(st, ev, data) {
   } else if (ev === 'done') {
     finishStream(st, d);
   } else if (ev === 'error') {
+    if (d.code === 'not_saved') forgetUnsaved(st);
     failStream(st, d.message || 'The assistant failed while answering. Try again.', 'error');
   }
 }

@@ -204,6 +204,19 @@ export function adoptThread(id, name) {
   setThreadName(name);
 }
 
+/* A thread adopted for a question the server then could not save: it does
+ * not exist, so it leaves the list, the address and the title (the page
+ * keeps the messages shown, for the user to send again). */
+export function forgetThread(id) {
+  S.list.items = S.list.items.filter(function (t) { return t.id !== id; });
+  renderThreads();
+  if (S.threadId !== id) return;
+  S.threadId = null;
+  history.replaceState(null, '', location.pathname + location.search.replace(/([?&])thread=[^&]*&?/, '$1').replace(/[?&]$/, ''));
+  markActive();
+  setThreadName('');
+}
+
 function inlineEdit(anchor, value, commit, back) {
   var input = E('input', 'thread-rename');
   input.value = value;

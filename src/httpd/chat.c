@@ -41,6 +41,7 @@ APLOG_USE_MODULE(ragchat);
 
 #define RC_STOP_POLL         apr_time_from_msec(200)
 #define RC_RENDER_MIN        apr_time_from_msec(100)
+#define RC_USER_ID_MAX       128    /* bytes of a user's id (ours: a UUID) */
 
 typedef struct {
     rc_answer a;                  /* first: the hooks get it back as a chat_ctx */
@@ -56,6 +57,9 @@ typedef struct {
     size_t rendered_len;
     const char *question_after;   /* the step the new question follows (NULL: the start) */
     int regenerate;               /* no new question: a new answer to it */
+    struct question_write *question;
+    rc_write_ticket *saving;      /* its write, committed while the answer streams */
+    int saved;                    /* its result: -1 under way, 0 committed, 1 failed */
 } chat_ctx;
 
 /* ---- events to the browser ---------------------------------------------- */
@@ -155,6 +159,9 @@ static int on_tick(rc_answer *a, int more)
     maybe_render(c, 0);
     rc_sse_out_flush(c->out);
     apr_pool_clear(a->scratch);
+    if (c->saved < 0 && (c->saved = rc_writer_result(c->saving)) > 0) {
+        return 1;                 /* the question was not saved: no answer to it */
+    }
     if (!more || (now = apr_time_now()) < c->next_poll) {
         return 0;
     }
@@ -285,62 +292,72 @@ static int read_request(chat_ctx *c, chat_request *req)
  * with the other requests' of the moment: the user when new, the thread when
  * new, the user's step (none when an answer is regenerated), the running
  * answer. */
-typedef struct {
+typedef struct question_write {
     chat_ctx *c;
     rc_thread *t;
     rc_step step;
-    const char *user_id;          /* the user's, found or made by the job */
+    const char *known_user_id;    /* the user's id when known before */
+    char user_id[RC_USER_ID_MAX]; /* the user's, found or made by the job */
 } question_write;
 
 /* The user's id, their row made when it is their first message: the
  * identifier's UNIQUE makes a concurrent insert of the same user (another
- * child, another node) a no-op, and both use the winner's id. */
-static const char *write_user(rc_db *db, question_write *w)
+ * child, another node) a no-op, and both use the winner's id. Copied into
+ * the job: it runs on the writer's thread, away from the request's pool. */
+static int write_user(rc_db *db, question_write *w)
 {
-    const char *id = w->c->q->user_id;
+    const char *id = w->known_user_id;
 
-    if (!id && (id = rc_store_user_id(db, w->c->q->user)) != NULL) {
-        id = apr_pstrdup(w->c->r->pool, id);
+    if (!id && !(id = rc_store_user_id(db, w->c->q->user))) {
+        return -1;
     }
-    return id;
+    if (strlen(id) >= sizeof(w->user_id)) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->c->r->server, "RC0210: the id of user %s "
+                     "is longer than %d bytes", ap_escape_logitem(db->pool, w->c->q->user),
+                     RC_USER_ID_MAX - 1);
+        return -1;
+    }
+    strcpy(w->user_id, id);
+    return 0;
 }
 
+/* Reads only what the request set before it was queued, and writes only
+ * into w: the request goes on meanwhile. */
 static int write_question(rc_db *db, void *baton)
 {
     question_write *w = baton;
     chat_ctx *c = w->c;
-    rc_thread *t = w->t;
+    rc_thread t = *w->t;
 
-    if (!(w->user_id = write_user(db, w))) {
+    if (write_user(db, w)) {
         return -1;
     }
-    t->user_id = w->user_id;
-    return (c->new_thread && rc_store_thread_insert(db, t))
-        || (!c->new_thread && !t->app && rc_store_thread_claim(db, t->id, rc_req_app(c->q)))
+    t.user_id = w->user_id;
+    return (c->new_thread && rc_store_thread_insert(db, &t))
+        || (!c->new_thread && !t.app && rc_store_thread_claim(db, t.id, rc_req_app(c->q)))
         || (!c->regenerate && rc_store_step_insert(db, &w->step))
-        || rc_store_stream_begin(db, c->assistant_step_id, t->id, w->user_id);
+        || rc_store_stream_begin(db, c->assistant_step_id, t.id, w->user_id);
 }
 
-static int save_question(chat_ctx *c, rc_thread *t, const char *content)
+/* Queues the question's write (rc_writer_submit): the backend is called
+ * while it commits. */
+static void save_question(chat_ctx *c, rc_thread *t, const char *content)
 {
-    question_write w;
-    int rv;
+    question_write *w = apr_pcalloc(c->r->pool, sizeof(*w));
 
-    memset(&w, 0, sizeof(w));
-    w.c = c;
-    w.t = t;
-    w.step.id = c->user_step_id;
-    w.step.thread_id = t->id;
-    w.step.type = "user_message";
-    w.step.name = c->q->user;
-    w.step.output = content;
-    w.step.metadata = rc_branches_meta_after(c->r->pool, NULL, c->question_after);
-    w.step.created = w.step.start = w.step.end = rc_timestamp(c->r->pool, c->started);
-    rv = rc_writer_run(c->r, c->q->user, write_question, &w);
-    if (!rv) {
-        c->q->user_id = w.user_id;
-    }
-    return rv;
+    w->c = c;
+    w->t = t;
+    w->known_user_id = c->q->user_id;
+    w->step.id = c->user_step_id;
+    w->step.thread_id = t->id;
+    w->step.type = "user_message";
+    w->step.name = c->q->user;
+    w->step.output = content;
+    w->step.metadata = rc_branches_meta_after(c->r->pool, NULL, c->question_after);
+    w->step.created = w->step.start = w->step.end = rc_timestamp(c->r->pool, c->started);
+    c->question = w;
+    c->saving = rc_writer_submit(c->r, c->q->user, write_question, w);
+    c->saved = rc_writer_result(c->saving);
 }
 
 /* A new thread, named by its first message; its user's id is known, or
@@ -502,13 +519,13 @@ static int begin_chat(chat_ctx *c, json_t **history)
                              "the conversation could not be read"), DONE;
     }
     t_write = apr_time_now();
-    rv = save_question(c, t, req.content);
+    save_question(c, t, req.content);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "RC0209: answer %s: the question read in %"
                   APR_TIME_T_FMT " us after the request arrived, the thread and its history "
-                  "in %" APR_TIME_T_FMT " us, written in %" APR_TIME_T_FMT " us (group commit)",
-                  c->assistant_step_id, t_read - r->request_time, t_write - t_read,
-                  apr_time_now() - t_write);
-    if (rv) {
+                  "in %" APR_TIME_T_FMT " us, its write queued in %" APR_TIME_T_FMT " us "
+                  "(group commit)", c->assistant_step_id, t_read - r->request_time,
+                  t_write - t_read, apr_time_now() - t_write);
+    if (c->saved > 0) {
         json_decref(*history);
         *history = NULL;
         return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
@@ -530,7 +547,7 @@ static const char *outcome_name(rc_answer_outcome o)
 /* One line per answer that admins can grep (RC0206 at info; a failure is
  * RC0204 at warn with its reason): who, which app and thread, the outcome,
  * tokens, time to first token and duration. Never the words of the messages. */
-static void log_answer(chat_ctx *c, rc_answer_outcome o, const char *error)
+static void log_answer(chat_ctx *c, const char *outcome, const char *error)
 {
     request_rec *r = c->r;
     apr_time_t now = apr_time_now();
@@ -538,7 +555,7 @@ static void log_answer(chat_ctx *c, rc_answer_outcome o, const char *error)
         r->pool, "user=%s app=%s thread=%s step=%s outcome=%s tokens=%lu ttft_ms=%s "
         "duration_ms=%" APR_INT64_T_FMT " bytes=%lu", ap_escape_logitem(r->pool, c->q->user),
         ap_escape_logitem(r->pool, *c->q->base ? c->q->base : "/"), c->thread_id,
-        c->assistant_step_id, outcome_name(o), c->out->tokens,
+        c->assistant_step_id, outcome, c->out->tokens,
         c->out->first_token ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                                            (apr_int64_t)apr_time_as_msec(c->out->first_token
                                                                          - r->request_time))
@@ -562,7 +579,7 @@ static void finish_chat(chat_ctx *c, rc_answer_outcome o)
     json_t *preamble = rc_sources_preamble(c->answer->data, c->answer->len);
     json_t *sources = rc_sources_from(preamble), *ev;
 
-    log_answer(c, o, error);
+    log_answer(c, outcome_name(o), error);
     rc_json_pool(r->pool, preamble);
     rc_json_pool(r->pool, sources);
     save_answer(c, text, o, error, preamble, sources);
@@ -595,6 +612,30 @@ static void finish_chat(chat_ctx *c, rc_answer_outcome o)
     {
         const char *data = rc_json_dump(r->pool, ev);
         rc_sse_out_event(c->out, error ? "error" : "done", data, strlen(data));
+    }
+    rc_sse_out_finish(c->out);
+}
+
+/* The question could not be saved (the database layer logged why): the
+ * answer, stopped as soon as that was known, is not saved either. The user
+ * is told so; their words are still in the browser, to send again. */
+static void finish_unsaved(chat_ctx *c)
+{
+    static const char msg[] = "Your message could not be saved, so its answer was stopped. "
+                              "Please send it again.";
+    request_rec *r = c->r;
+    json_t *ev;
+
+    log_answer(c, "not_saved", "the question could not be saved");
+    if (!c->out->started) {
+        rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database", "the message could not be saved");
+        return;
+    }
+    ev = json_pack("{s:s,s:s,s:b}", "message", msg, "code", "not_saved", "saved", 0);
+    rc_json_pool(r->pool, ev);
+    {
+        const char *data = rc_json_dump(r->pool, ev);
+        rc_sse_out_event(c->out, "error", data, strlen(data));
     }
     rc_sse_out_finish(c->out);
 }
@@ -635,28 +676,68 @@ int rc_handle_chat(rc_req *q)
     a->open = on_open;
     a->tick = on_tick;
     o = rc_backend_of(q->conf)->answer(a);
-    maybe_render(c, 1);
     rc_stream_watch_remove(c->watch);
+    if (rc_writer_wait(c->saving)) {
+        finish_unsaved(c);
+        return OK;
+    }
+    c->q->user_id = c->question->user_id;
+    maybe_render(c, 1);
     finish_chat(c, o);
     return OK;
 }
 
+/* Sets the stop flag of the user's running answer: 1 when it was set, 0 when
+ * the answer has ended, -1 when no answer has that id, -2 on a database
+ * error. */
+static int request_stop(rc_req *q, const char *step_id)
+{
+    request_rec *r = q->r;
+    apr_pool_t *p;
+    rc_db *db;
+    int n = -2, failed = 0;
+
+    apr_pool_create(&p, r->pool);
+    db = rc_db_open(r, p);
+    if (db && rc_req_user_id(q, db)) {
+        n = rc_store_stream_request_stop(db, step_id, q->user_id);
+        if (n == 0) {
+            n = rc_store_step_get(db, step_id, q->user_id, q->user, rc_req_app(q), &failed)
+                ? 0 : failed ? -2 : -1;
+        }
+        else if (n < 0) {
+            n = -2;
+        }
+    }
+    rc_db_release(db);
+    apr_pool_destroy(p);
+    return n;
+}
+
+/* An answer streams while its question is being committed (the running
+ * answer's row goes with it): a stop that finds no such answer looks again
+ * a few times, up to RC_STOP_WAIT, before it says so. */
+#define RC_STOP_WAIT   apr_time_from_msec(1000)
+#define RC_STOP_RETRY  apr_time_from_msec(100)
+
 int rc_handle_chat_stop(rc_req *q, const char *step_id)
 {
     request_rec *r = q->r;
-    rc_db *db = rc_db_acquire(r);
-    int n, failed = 0;
+    apr_time_t until = apr_time_now() + RC_STOP_WAIT;
+    int n;
 
-    if (!db || !rc_req_user_id(q, db)) {
+    while ((n = request_stop(q, step_id)) == -1 && apr_time_now() < until) {
+        apr_sleep(RC_STOP_RETRY);
+    }
+    switch (n) {
+    case -2:
         return rc_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database",
                              "the database is unavailable");
-    }
-    n = rc_store_stream_request_stop(db, step_id, q->user_id);
-    if (n > 0) {
+    case -1:
+        return rc_send_error(r, HTTP_NOT_FOUND, "not_found", "no running answer with this id");
+    case 0:
+        return rc_send_error(r, HTTP_CONFLICT, "not_running", "this answer has already ended");
+    default:
         return rc_send_json(r, HTTP_ACCEPTED, json_pack("{s:b}", "stopping", 1));
     }
-    if (n == 0 && rc_store_step_get(db, step_id, q->user_id, q->user, rc_req_app(q), &failed)) {
-        return rc_send_error(r, HTTP_CONFLICT, "not_running", "this answer has already ended");
-    }
-    return rc_send_error(r, HTTP_NOT_FOUND, "not_found", "no running answer with this id");
 }

@@ -198,11 +198,67 @@ static int upgrade_schema(rc_db *db)
     return rv;
 }
 
+/* Our statements of one connection, kept in mod_dbd's table of the
+ * connection under one key (the table's other entries are DBDPrepareSQL's,
+ * other modules'). */
+typedef struct {
+    apr_hash_t *statements;      /* label -> apr_dbd_prepared_t */
+    int schema_version;          /* SQLite's, when they were prepared */
+} conn_cache;
+
+#define RC_CONN_CACHE "ragchat:statements"
+
+static conn_cache *cache_of(rc_db *db)
+{
+    return apr_hash_get(db->dbd->prepared, RC_CONN_CACHE, APR_HASH_KEY_STRING);
+}
+
+/* PRAGMA schema_version: it changes with every change of the schema. */
+static int sqlite_schema_version(rc_db *db)
+{
+    sqlite3 *h = apr_dbd_native_handle(db->dbd->driver, db->dbd->handle);
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+
+    if (sqlite3_prepare_v2(h, "PRAGMA schema_version", -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* apr prepares SQLite statements with the legacy sqlite3_prepare: once
+ * another connection changed the schema (this server's upgrade on another
+ * node, a tool, an index an admin added) they fail for good, and inside a
+ * transaction apr then repeats that failure for every later statement, so
+ * the transaction's writes would be lost. Before a transaction a changed
+ * schema empties the connection's cache: its statements are prepared again
+ * (the old ones go with the connection). */
+static void forget_stale_statements(rc_db *db)
+{
+    conn_cache *c = cache_of(db);
+    int v;
+
+    if (!c || !db->sqlite || (v = sqlite_schema_version(db)) == c->schema_version) {
+        return;
+    }
+    DB_LOG(db, APLOG_DEBUG, "RC0111: the database schema changed (version %d to %d): this "
+           "connection's statements are prepared again", c->schema_version, v);
+    /* The connection's copy of the schema is read again by a statement of
+     * SQLite's current API (which finds the change and reloads), so that
+     * the new legacy statements are made from the new schema. */
+    sqlite3_exec(apr_dbd_native_handle(db->dbd->driver, db->dbd->handle),
+                 "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    apr_hash_clear(c->statements);
+    c->schema_version = v;
+}
+
 static int init_connection(rc_db *db)
 {
-    static const char marker[] = "ragchat:init";
+    conn_cache *c;
 
-    if (apr_hash_get(db->dbd->prepared, marker, APR_HASH_KEY_STRING)) {
+    if (cache_of(db)) {
         return 0;
     }
     lock_writes(db);
@@ -224,8 +280,11 @@ static int init_connection(rc_db *db)
         unlock_writes(db);
         return -1;
     }
+    c = apr_pcalloc(db->dbd->pool, sizeof(*c));
+    c->statements = apr_hash_make(db->dbd->pool);
+    c->schema_version = db->sqlite ? sqlite_schema_version(db) : 0;
     unlock_writes(db);
-    apr_hash_set(db->dbd->prepared, marker, APR_HASH_KEY_STRING, (void *)marker);
+    apr_hash_set(db->dbd->prepared, RC_CONN_CACHE, APR_HASH_KEY_STRING, c);
     return 0;
 }
 
@@ -322,8 +381,8 @@ static int worth_retry(rc_db *db, int rv)
 static apr_dbd_prepared_t *prepared(rc_db *db, const char *label, const char *sql,
                                     int fresh)
 {
-    apr_dbd_prepared_t *st = fresh ? NULL
-                           : apr_hash_get(db->dbd->prepared, label, APR_HASH_KEY_STRING);
+    apr_hash_t *cache = cache_of(db)->statements;
+    apr_dbd_prepared_t *st = fresh ? NULL : apr_hash_get(cache, label, APR_HASH_KEY_STRING);
     int rv;
 
     if (st) {
@@ -335,7 +394,7 @@ static apr_dbd_prepared_t *prepared(rc_db *db, const char *label, const char *sq
         log_db_error(db, rv, label);
         return NULL;
     }
-    apr_hash_set(db->dbd->prepared, label, APR_HASH_KEY_STRING, st);
+    apr_hash_set(cache, label, APR_HASH_KEY_STRING, st);
     return st;
 }
 
@@ -488,6 +547,7 @@ int rc_db_begin(rc_db *db, apr_dbd_transaction_t **tx)
     *tx = NULL;
     lock_writes(db);
     if (db->sqlite) {
+        forget_stale_statements(db);
         rv = apr_dbd_transaction_start(db->dbd->driver, db->pool, db->dbd->handle, tx);
     }
     else if ((rv = pg_tx(db, "BEGIN")) != 0 && worth_retry(db, rv)) {

@@ -18,7 +18,12 @@
  * batches: 0.1-2 ms).
  *
  * A job that fails rolls its batch back; the batch's jobs then run again one
- * transaction each, so that one request's failure is its own only. */
+ * transaction each, so that one request's failure is its own only.
+ *
+ * A chat's question need not be waited for: rc_writer_submit queues it and
+ * the request calls the backend meanwhile (under load the wait for a commit
+ * was most of the time to the first token), looking at the result between
+ * reads and waiting for it before the answer is saved. */
 #include "writer.h"
 
 #include "http_log.h"
@@ -248,18 +253,51 @@ static int start_thread(request_rec *r)
     return 0;
 }
 
+/* Queues job (its cond made) and wakes the writer, starting it when needed;
+ * under G.lock. Non-zero when there is no writer thread. */
+static int enqueue(request_rec *r, write_job *job)
+{
+    write_job **at;
+
+    if (!G.thread && start_thread(r)) {
+        return -1;
+    }
+    for (at = &G.head; *at; at = &(*at)->next) {
+        /* to the end: the queue is short (what arrived during one batch) */
+    }
+    *at = job;
+    apr_thread_cond_signal(G.wake);
+    return 0;
+}
+
+/* Waits for a queued job's end; under G.lock. */
+static int wait_job(write_job *job)
+{
+    while (!job->done) {
+        apr_thread_cond_wait(job->done_cond, G.lock);
+    }
+    return job->rv != 0;
+}
+
+static void init_job(write_job *job, request_rec *r, const char *order, rc_write_fn fn,
+                     void *baton)
+{
+    memset(job, 0, sizeof(*job));
+    job->s = r->server;
+    job->order = order;
+    job->fn = fn;
+    job->baton = baton;
+}
+
 int rc_writer_run(request_rec *r, const char *order, rc_write_fn fn, void *baton)
 {
-    write_job job, **at;
+    write_job job;
+    int rv;
 
     if (G.broken || !G.lock) {
         return run_alone(r, fn, baton);
     }
-    memset(&job, 0, sizeof(job));
-    job.s = r->server;
-    job.order = order;
-    job.fn = fn;
-    job.baton = baton;
+    init_job(&job, r, order, fn, baton);
     if (apr_thread_cond_create(&job.done_cond, r->pool) != APR_SUCCESS) {
         return run_alone(r, fn, baton);
     }
@@ -267,7 +305,6 @@ int rc_writer_run(request_rec *r, const char *order, rc_write_fn fn, void *baton
     if (!G.busy && !G.head) {
         /* Nothing to join: written at once on this thread, without waking
          * the writer; requests arriving meanwhile queue for it. */
-        int rv;
         G.busy = 1;
         apr_thread_mutex_unlock(G.lock);
         rv = run_alone(r, fn, baton);
@@ -277,18 +314,72 @@ int rc_writer_run(request_rec *r, const char *order, rc_write_fn fn, void *baton
         apr_thread_mutex_unlock(G.lock);
         return rv;
     }
-    if (!G.thread && start_thread(r)) {
+    if (enqueue(r, &job)) {
         apr_thread_mutex_unlock(G.lock);
         return run_alone(r, fn, baton);
     }
-    for (at = &G.head; *at; at = &(*at)->next) {
-        /* to the end: the queue is short (what arrived during one batch) */
-    }
-    *at = &job;
-    apr_thread_cond_signal(G.wake);
-    while (!job.done) {
-        apr_thread_cond_wait(job.done_cond, G.lock);
-    }
+    rv = wait_job(&job);
     apr_thread_mutex_unlock(G.lock);
-    return job.rv;
+    return rv;
+}
+
+/* ---- a write that goes on while the request does ----------------------------- */
+
+struct rc_write_ticket {
+    write_job job;
+    int queued;                  /* in the writer's hands until job.done */
+    int rv;                      /* when not queued: the result */
+};
+
+/* r's pool must not go while the writer may still touch the job. */
+static apr_status_t wait_ticket(void *data)
+{
+    rc_writer_wait(data);
+    return APR_SUCCESS;
+}
+
+rc_write_ticket *rc_writer_submit(request_rec *r, const char *order, rc_write_fn fn,
+                                  void *baton)
+{
+    rc_write_ticket *t = apr_pcalloc(r->pool, sizeof(*t));
+
+    init_job(&t->job, r, order, fn, baton);
+    if (!G.broken && G.lock
+        && apr_thread_cond_create(&t->job.done_cond, r->pool) == APR_SUCCESS) {
+        apr_thread_mutex_lock(G.lock);
+        t->queued = enqueue(r, &t->job) == 0;
+        apr_thread_mutex_unlock(G.lock);
+    }
+    if (!t->queued) {
+        t->rv = run_alone(r, fn, baton) != 0;
+        return t;
+    }
+    apr_pool_pre_cleanup_register(r->pool, t, wait_ticket);
+    return t;
+}
+
+int rc_writer_result(rc_write_ticket *t)
+{
+    int rv;
+
+    if (!t->queued) {
+        return t->rv;
+    }
+    apr_thread_mutex_lock(G.lock);
+    rv = t->job.done ? t->job.rv != 0 : -1;
+    apr_thread_mutex_unlock(G.lock);
+    return rv;
+}
+
+int rc_writer_wait(rc_write_ticket *t)
+{
+    int rv;
+
+    if (!t->queued) {
+        return t->rv;
+    }
+    apr_thread_mutex_lock(G.lock);
+    rv = wait_job(&t->job);
+    apr_thread_mutex_unlock(G.lock);
+    return rv;
 }

@@ -22,4 +22,17 @@ void rc_writer_child_init(apr_pool_t *pchild);
  * (it could not start) the transaction runs on a connection of the request. */
 int rc_writer_run(request_rec *r, const char *order, rc_write_fn fn, void *baton);
 
+/* The same write, queued for the writer while the request goes on (a chat's
+ * question is committed while its answer already streams). baton must live
+ * in r's pool, and fn must not allocate from r's pool: it runs on the
+ * writer's thread. Whatever happens, the write has ended before r's pool
+ * goes (a cleanup waits for it). Without a writer thread it runs at once. */
+typedef struct rc_write_ticket rc_write_ticket;
+rc_write_ticket *rc_writer_submit(request_rec *r, const char *order, rc_write_fn fn,
+                                  void *baton);
+/* -1 while the write is under way; then 0 (committed) or 1 (failed). */
+int rc_writer_result(rc_write_ticket *t);
+/* Waits for the write's end: 0 (committed) or 1 (failed). */
+int rc_writer_wait(rc_write_ticket *t);
+
 #endif

@@ -1,6 +1,7 @@
 """Bad requests and backend faults: JSON errors before the stream, error events
 and partial answers saved after it started."""
 import json
+import re
 import socket
 import time
 import uuid
@@ -12,7 +13,8 @@ from conftest import (ApiClient, assert_error_json, final_event, free_port_close
                       step_row, tokens_of, wait_for)
 
 # Backend failures are logged as warnings (RC0204) by design.
-LOG_ALLOW = [r"RC0204", r"AH01617"]  # + the wrong password of test_no_credentials
+LOG_ALLOW = [r"RC0204", r"AH01617",  # + the wrong password of test_no_credentials
+             r"RC0101: database error in .*rejected by the test"]
 
 @pytest.fixture(scope="module")
 def open_server(make_server, backend_proc):
@@ -319,3 +321,64 @@ def test_configured_request_limit(make_server, backend):
     assert backend.chat_requests() == []
     events = alice.chat_events("z" * 500)
     assert final_event(events)[0] == "done"
+
+
+# ---- the question's write fails --------------------------------------------------
+REJECTED = "this question cannot be stored"
+
+
+def reject_question(srv):
+    """Makes the database refuse a question whose text is REJECTED (a trigger
+    that raises): a real failed INSERT, as a full disk or a broken constraint
+    would give."""
+    if srv.driver == "pgsql":
+        srv.db_exec("CREATE FUNCTION rc_test_reject() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$f$ BEGIN RAISE EXCEPTION 'rejected by the test'; END $f$")
+        srv.db_exec("CREATE TRIGGER rc_test_reject BEFORE INSERT ON steps FOR EACH ROW "
+                    "WHEN (NEW.output = '%s') EXECUTE FUNCTION rc_test_reject()" % REJECTED)
+    else:
+        srv.db_exec("CREATE TRIGGER rc_test_reject BEFORE INSERT ON steps WHEN new.output = "
+                    "'%s' BEGIN SELECT RAISE(ABORT, 'rejected by the test'); END" % REJECTED)
+
+
+def test_unsaved_question_stops_its_answer(make_server, backend, sse):
+    """The answer streams while the question is being committed; when the
+    commit fails, the answer stops at once with an error event that says the
+    message was not saved, nothing of the chat is stored, and the next
+    question works."""
+    srv = make_server()
+    alice = ApiClient(srv, "alice")
+    alice.chat_events("hello first")          # the user and the schema exist
+    reject_question(srv)
+    mark = srv.log_mark()
+    toks = ["t%02d " % i for i in range(40)]
+    backend.script({"tokens": toks, "delay": 0.1})        # 4 s if it ran to its end
+    t0 = time.monotonic()
+    events = list(sse(alice.chat(REJECTED)))
+    took = time.monotonic() - t0
+    assert events[0][0] == "thread", events
+    end = final_event(events)
+    assert end[0] == "error", events
+    assert end[1]["code"] == "not_saved" and end[1]["saved"] is False, end
+    assert "could not be saved" in end[1]["message"]
+    assert took < 2.5, "the answer went on %.1f s after its question failed" % took
+    assert len(tokens_of(events)) < len(toks)
+    thread_id = events[0][1]["thread_id"]
+    assert srv.query("SELECT id FROM threads WHERE id = ?", (thread_id,)) == []
+    assert srv.query("SELECT id FROM steps WHERE \"threadId\" = ?", (thread_id,)) == []
+    assert srv.query("SELECT * FROM ragchat_streams") == []
+    assert alice.get("/api/threads/%s" % thread_id).status_code == 404
+    log = srv.log_since(mark)
+    assert len(re.findall(r"RC0101: .*rejected by the test", log)) == 1, log
+    assert len(re.findall(r"RC0204: .*outcome=not_saved", log)) == 1, log
+    # A stop for it finds no answer (after looking again for a second).
+    t0 = time.monotonic()
+    r = alice.post("/api/chat/%s/stop" % events[0][1]["assistant_step_id"])
+    assert_error_json(r, 404)
+    assert 0.9 <= time.monotonic() - t0 < 3
+    # The next question is saved and answered.
+    backend.script({"tokens": ["fine "]})
+    events = alice.chat_events("a question that is stored")
+    assert final_event(events)[0] == "done", events
+    assert alice.thread(events[0][1]["thread_id"])["steps"][0]["output"] == \
+        "a question that is stored"
