@@ -21,8 +21,8 @@ rc_sse_parser *rc_sse_create(apr_pool_t *p, size_t max_event, rc_sse_event_fn fn
 {
     rc_sse_parser *sp = apr_pcalloc(p, sizeof(*sp));
 
-    sp->line = rc_buf_make(p, 512);
-    sp->data = rc_buf_make(p, 512);
+    sp->line = rc_buf_make(p, 128);
+    sp->data = rc_buf_make(p, 128);
     sp->event = rc_buf_make(p, 32);
     sp->max_event = max_event;
     sp->fn = fn;

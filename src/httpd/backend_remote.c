@@ -21,11 +21,10 @@ APLOG_USE_MODULE(ragchat);
 #define RC_MAX_SSE_EVENT     (1024 * 1024)
 #define RC_MAX_ERROR_BODY    16384
 /* libcurl's receive buffer for an answer's stream (its default: 16 KiB, held
- * by every open stream). Tokens arrive a few hundred bytes at a time, and one
- * curl_multi_perform reads on while more is waiting, so a small buffer costs
- * no throughput (bench/chat_bench.py); 12 KiB less malloc'd per open stream,
- * though little less resident (only the pages a read wrote to ever were). */
-#define RC_RELAY_RECV_BUFFER 4096
+ * by every open stream): its smallest, 1 KiB. Tokens arrive a few hundred
+ * bytes at a time, and one curl_multi_perform reads on while more is
+ * waiting, so a small buffer costs no throughput (bench/chat_bench.py). */
+#define RC_RELAY_RECV_BUFFER 1024
 
 int rc_backend_global_init(void)
 {

@@ -663,7 +663,7 @@ int rc_handle_chat(rc_req *q)
     c->watch = rc_stream_watch_add(r, c->assistant_step_id);
     rc_json_pool(r->pool, history);
     c->out = rc_sse_out_create(r);
-    c->answer = rc_buf_make(r->pool, 4096);
+    c->answer = rc_buf_make(r->pool, 256);   /* grows by doubling: an open stream holds what came */
 
     a->q = q;
     a->r = r;

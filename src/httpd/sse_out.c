@@ -15,7 +15,7 @@ rc_sse_out *rc_sse_out_create(request_rec *r)
 
     o->r = r;
     o->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    o->frame = rc_buf_make(r->pool, 1024);
+    o->frame = rc_buf_make(r->pool, 256);
     return o;
 }
 

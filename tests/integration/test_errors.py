@@ -330,15 +330,18 @@ REJECTED = "this question cannot be stored"
 def reject_question(srv):
     """Makes the database refuse a question whose text is REJECTED (a trigger
     that raises): a real failed INSERT, as a full disk or a broken constraint
-    would give."""
+    would give. The trigger works a few hundred milliseconds first, so that the
+    backend's answer has begun to stream when the commit fails."""
     if srv.driver == "pgsql":
         srv.db_exec("CREATE FUNCTION rc_test_reject() RETURNS trigger LANGUAGE plpgsql AS "
-                    "$f$ BEGIN RAISE EXCEPTION 'rejected by the test'; END $f$")
+                    "$f$ BEGIN PERFORM pg_sleep(0.4); RAISE EXCEPTION 'rejected by the test'; "
+                    "END $f$")
         srv.db_exec("CREATE TRIGGER rc_test_reject BEFORE INSERT ON steps FOR EACH ROW "
                     "WHEN (NEW.output = '%s') EXECUTE FUNCTION rc_test_reject()" % REJECTED)
     else:
         srv.db_exec("CREATE TRIGGER rc_test_reject BEFORE INSERT ON steps WHEN new.output = "
-                    "'%s' BEGIN SELECT RAISE(ABORT, 'rejected by the test'); END" % REJECTED)
+                    "'%s' BEGIN SELECT RAISE(ABORT, 'rejected by the test') WHERE "
+                    "length(hex(randomblob(20000000))) > 0; END" % REJECTED)
 
 
 def test_unsaved_question_stops_its_answer(make_server, backend, sse):
@@ -365,9 +368,10 @@ def test_unsaved_question_stops_its_answer(make_server, backend, sse):
     assert len(tokens_of(events)) < len(toks)
     thread_id = events[0][1]["thread_id"]
     assert srv.query("SELECT id FROM threads WHERE id = ?", (thread_id,)) == []
-    assert srv.query("SELECT id FROM steps WHERE \"threadId\" = ?", (thread_id,)) == []
+    assert srv.query("SELECT id FROM steps WHERE output = ?", (REJECTED,)) == []
     assert srv.query("SELECT * FROM ragchat_streams") == []
     assert alice.get("/api/threads/%s" % thread_id).status_code == 404
+    assert len(alice.get("/api/threads").json()["threads"]) == 1     # "hello first" only
     log = srv.log_since(mark)
     assert len(re.findall(r"RC0101: .*rejected by the test", log)) == 1, log
     assert len(re.findall(r"RC0204: .*outcome=not_saved", log)) == 1, log
