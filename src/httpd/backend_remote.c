@@ -3,6 +3,7 @@
  * completions), relayed token by token as they arrive; its uploads are in
  * backend_remote_upload.c. Here too: what every call to it shares. */
 #include "backend_remote.h"
+#include "backend_http.h"
 #include "json.h"
 #include "sse_parse.h"
 #include "openai_chunk.h"
@@ -210,7 +211,8 @@ typedef struct {
     rc_answer_outcome failure;    /* set by the SSE callback on a bad stream */
     const char *failure_msg;      /* for the log */
     int error_event;              /* the backend sent {"error": …} in its stream */
-    apr_time_t last_data;
+    apr_time_t last_data, idle;
+    rc_answer_outcome stopped;    /* why the own client's tick stopped it */
 } relay;
 
 static int on_sse_event(void *ctx, const char *event, const char *data, size_t len)
@@ -249,40 +251,27 @@ static int on_sse_event(void *ctx, const char *event, const char *data, size_t l
     }
 }
 
-static size_t on_header(char *buf, size_t size, size_t n, void *ctx)
+/* The answer's head, from either client. Only a 2xx answer opens the event
+ * stream to the browser, so that failures before it can still be answered
+ * with a JSON error. */
+static int relay_head(void *ctx, int status, const char *content_type)
 {
     relay *c = ctx;
-    size_t len = size * n;
-    long status = 0;
 
-    /* A blank line ends a header block; an interim 1xx block is followed by
-     * the real one. Only a 2xx answer opens the event stream to the browser,
-     * so that failures before it can still be answered with a JSON error. */
-    if (len > 2 || (len && buf[0] != '\r' && buf[0] != '\n')) {
-        return len;
-    }
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status >= 100 && status < 200) {
-        return len;
-    }
     c->status = status;
     c->headers_done = 1;
     c->last_data = apr_time_now();
-    {
-        char *ct = NULL;
-        curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct);
-        c->json_reply = ct && strncasecmp(ct, "application/json", 16) == 0;
-    }
+    c->json_reply = content_type && strncasecmp(content_type, "application/json", 16) == 0;
     if (status >= 200 && status < 300 && !c->a->out->started) {
         c->a->open(c->a);
     }
-    return len;
+    return 0;
 }
 
-static size_t on_body(char *buf, size_t size, size_t n, void *ctx)
+/* A piece of the answer's body, from either client; non-zero stops it. */
+static int relay_body(void *ctx, const char *buf, size_t len)
 {
     relay *c = ctx;
-    size_t len = size * n;
     int rv;
 
     c->last_data = apr_time_now();
@@ -290,15 +279,41 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ctx)
         size_t max = c->json_reply ? RC_MAX_ANSWER : RC_MAX_ERROR_BODY;
         size_t room = max - c->errbody->len;
         rc_buf_append(c->errbody, buf, len < room ? len : room);
-        return len;
+        return 0;
     }
     rv = rc_sse_feed(c->sse, buf, len);
     if (rv == RC_SSE_TOO_LARGE) {
         c->failure = RC_ANSWER_BAD_STREAM;
         c->failure_msg = "the backend sent an oversized event";
     }
+    return rv != 0;
+}
+
+static size_t on_header(char *buf, size_t size, size_t n, void *ctx)
+{
+    relay *c = ctx;
+    size_t len = size * n;
+    long status = 0;
+    char *ct = NULL;
+
+    /* A blank line ends a header block; an interim 1xx block is followed by
+     * the real one. */
+    if (len > 2 || (len && buf[0] != '\r' && buf[0] != '\n')) {
+        return len;
+    }
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 100 && status < 200) {
+        return len;
+    }
+    curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct);
+    relay_head(c, (int)status, ct);
+    return len;
+}
+
+static size_t on_body(char *buf, size_t size, size_t n, void *ctx)
+{
     /* Returning less than len makes curl abort the transfer. */
-    return rv ? 0 : len;
+    return relay_body(ctx, buf, size * n) ? 0 : size * n;
 }
 
 static const char *request_body(rc_answer *a)
@@ -462,16 +477,93 @@ static const char *outcome_message(relay *c, rc_answer_outcome o)
     }
 }
 
+/* ---- the relay on the own client (an http:// backend) ----------------------- */
+
+static void http_batch(void *ctx)
+{
+    rc_sse_out_batch(((relay *)ctx)->a->out);
+}
+
+/* The answer's tick, and the idle timeout (the wait for the first byte as
+ * well as gaps later on). */
+static int http_tick(void *ctx, int more)
+{
+    relay *c = ctx;
+
+    if (c->a->tick(c->a, more)) {
+        c->stopped = RC_ANSWER_STOPPED;
+        return 1;
+    }
+    if (more && apr_time_now() - c->last_data > c->idle) {
+        c->stopped = RC_ANSWER_TIMEOUT;
+        return 1;
+    }
+    return 0;
+}
+
+static const rc_http_hooks http_hooks = { relay_head, relay_body, http_batch, http_tick };
+
+/* How the own client's request went, as transfer_result says it for libcurl's. */
+static rc_answer_outcome http_transfer(relay *c, const char *url, const char *body)
+{
+    static const char *const headers[] = {
+        "Content-Type: application/json", "Accept: text/event-stream", NULL
+    };
+    rc_answer *a = c->a;
+    const rc_dir_conf *conf = a->q->conf;
+    const char *why = NULL;
+    const char *hdrs[4] = { headers[0], headers[1], NULL, NULL };
+    rc_http_end end;
+
+    if (conf->backend_key) {
+        hdrs[2] = apr_pstrcat(a->r->pool, "Authorization: Bearer ", conf->backend_key, NULL);
+    }
+    c->idle = apr_time_from_sec(rc_conf_idle_timeout(conf));
+    c->last_data = apr_time_now();
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, a->r,
+                  "RC0205: answer %s: calling the backend %" APR_TIME_T_FMT " us after the "
+                  "request arrived", a->step_id, c->last_data - a->r->request_time);
+    end = rc_http_post(a->r, url, hdrs, body, strlen(body),
+                       apr_time_from_sec(rc_conf_connect_timeout(conf)), c->idle, &http_hooks,
+                       c, &why);
+    switch (end) {
+    case RC_HTTP_OK:
+        return transfer_result(c, CURLE_OK);
+    case RC_HTTP_STOPPED:
+        return c->stopped;
+    case RC_HTTP_ABORTED:
+        return c->failure != RC_ANSWER_DONE ? c->failure : RC_ANSWER_BROKEN;
+    case RC_HTTP_CONNECT_TIMEOUT:
+        c->failure_msg = why;
+        return RC_ANSWER_TIMEOUT;
+    case RC_HTTP_UNREACHABLE:
+    case RC_HTTP_SEND_FAILED:
+        c->failure_msg = why;
+        return c->headers_done ? RC_ANSWER_BROKEN : RC_ANSWER_UNREACHABLE;
+    default:
+        if (c->failure != RC_ANSWER_DONE) {
+            return c->failure;
+        }
+        c->failure_msg = why;
+        return RC_ANSWER_BROKEN;
+    }
+}
+
 static rc_answer_outcome remote_answer(rc_answer *a)
 {
     relay *c = apr_pcalloc(a->r->pool, sizeof(*c));
     rc_answer_outcome o;
     CURLcode code = CURLE_OK;
+    const char *url;
 
     c->a = a;
     c->errbody = rc_buf_make(a->r->pool, 256);
     c->sse = rc_sse_create(a->r->pool, RC_MAX_SSE_EVENT, on_sse_event, c);
-    if (!make_curl(c, request_body(a)) || !c->multi) {
+    url = apr_pstrcat(a->r->pool, a->q->conf->backend, "/v1/chat/completions", NULL);
+    if (rc_http_can_post(a->r->pool, url)) {
+        o = http_transfer(c, url, request_body(a));
+    }
+    else if (!make_curl(c, request_body(a)) || !c->multi) {
         o = RC_ANSWER_BROKEN;
     }
     else if ((o = transfer(c, &code)) == RC_ANSWER_DONE) {

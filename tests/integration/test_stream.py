@@ -2,7 +2,7 @@
 import re
 import time
 
-from conftest import UUID4, events_named, final_event, sse_events, tokens_of
+from conftest import UUID4, ApiClient, events_named, final_event, sse_events, tokens_of
 
 
 def test_tokens_arrive_before_backend_hold_ends(api, backend, sse):
@@ -117,3 +117,27 @@ def test_concurrent_streams(api, api_bob, backend):
     rb.close()
     assert final_event(ea)[1]["content"] + final_event(eb)[1]["content"] in (
         "a1 a2 a3b1 b2 b3", "b1 b2 b3a1 a2 a3")
+
+
+def test_both_relays_stream_alike(make_server, backend_proc, backend, sse):
+    """An http:// backend is relayed by the module's own client (one
+    connection per answer, closed after it); a URL it does not take (user
+    info here; https:// in production) by libcurl, with a connection kept
+    per thread. Both stream the tokens as they come and end the same."""
+    libcurl = make_server(backend_url=backend_proc.url.replace("http://", "http://relay:pw@"))
+    for srv, own in ((make_server(), True), (libcurl, False)):
+        client = ApiClient(srv, "alice")
+        toks = ["one ", "two ", "three ", "four"]
+        backend.reset()
+        backend.script({"tokens": toks, "hold_after": 2, "hold_seconds": 1.0})
+        events = list(sse(client.chat("both relays")))
+        assert tokens_of(events) == toks
+        assert final_event(events)[0] == "done"
+        got = events_named(events, "token")
+        assert got[2][2] - got[1][2] >= 0.8, "tokens were held back"
+        assert final_event(events)[1]["content"] == "".join(toks)
+        req = backend.chat_requests()[-1]
+        headers = {k.lower(): v for k, v in req["headers"].items()}
+        assert headers["authorization"] == "Bearer " + srv.key
+        assert headers["user-agent"] == "mod_ragchat/1.0"
+        assert (headers.get("connection") == "close") == own, headers
