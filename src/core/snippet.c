@@ -81,72 +81,9 @@ static size_t char_start(const char *s, size_t i)
     return i;
 }
 
-char *rc_snippet(apr_pool_t *p, const char *text, const char *q, size_t width)
-{
-    const char *t, *hit;
-    char *fq;
-    size_t len, at, qn, from, to, lead;
-
-    if (!text || !q) {
-        return NULL;
-    }
-    fq = fold(p, q);
-    qn = strlen(fq);
-    if (!qn) {
-        return NULL;
-    }
-    /* the match in the text without markdown, else as written */
-    t = fold(p, plain(p, text));
-    if (!(hit = find_nocase(t, fq))) {
-        t = fold(p, text);
-        if (!(hit = find_nocase(t, fq))) {
-            return NULL;
-        }
-    }
-    len = strlen(t);
-    at = (size_t)(hit - t);
-    if (width < qn + 20) {
-        width = qn + 20;
-    }
-    /* about a third of the room before the match */
-    lead = (width - qn) / 3;
-    from = at > lead ? at - lead : 0;
-    to = from + width < len ? from + width : len;
-    if (to < at + qn) {
-        to = at + qn;
-    }
-    if (to == len && len > width) {
-        from = len - width < at ? len - width : at;
-    }
-    from = char_start(t, from);
-    to = to < len ? char_start(t, to) : len;
-    /* whole words: forward to a word start, back to a word end */
-    if (from > 0 && !is_space(t[from - 1])) {
-        size_t k = from;
-        while (k < at && t[k] != ' ') {
-            k++;
-        }
-        from = k < at ? k + 1 : from;
-    }
-    if (to < len && t[to] != ' ') {
-        size_t k = to;
-        while (k > at + qn && t[k - 1] != ' ') {
-            k--;
-        }
-        to = k > at + qn ? k - 1 : to;
-    }
-    while (to > from && t[to - 1] == ' ') {
-        to--;
-    }
-    return apr_pstrcat(p, from > 0 ? ELLIPSIS : "", apr_pstrmemdup(p, t + from, to - from),
-                       to < len ? ELLIPSIS : "", NULL);
-}
-
-#define MARK_ON  '\x02'
-#define MARK_OFF '\x03'
-
 /* The window [*from, *to) of about width bytes of t around the span
- * [at, at + n), cut on characters and words (rc_snippet's rule). */
+ * [at, at + n), cut on characters and words (about a third of the room before the
+ * span; whole words where they fit). */
 static void window(const char *t, size_t at, size_t n, size_t width, size_t *from, size_t *to)
 {
     size_t len = strlen(t), lead, f, e;
@@ -185,6 +122,38 @@ static void window(const char *t, size_t at, size_t n, size_t width, size_t *fro
     *from = f;
     *to = e;
 }
+
+char *rc_snippet(apr_pool_t *p, const char *text, const char *q, size_t width)
+{
+    const char *t, *hit;
+    char *fq;
+    size_t len, at, qn, from, to;
+
+    if (!text || !q) {
+        return NULL;
+    }
+    fq = fold(p, q);
+    qn = strlen(fq);
+    if (!qn) {
+        return NULL;
+    }
+    /* the match in the text without markdown, else as written */
+    t = fold(p, plain(p, text));
+    if (!(hit = find_nocase(t, fq))) {
+        t = fold(p, text);
+        if (!(hit = find_nocase(t, fq))) {
+            return NULL;
+        }
+    }
+    len = strlen(t);
+    at = (size_t)(hit - t);
+    window(t, at, qn, width, &from, &to);
+    return apr_pstrcat(p, from > 0 ? ELLIPSIS : "", apr_pstrmemdup(p, t + from, to - from),
+                       to < len ? ELLIPSIS : "", NULL);
+}
+
+#define MARK_ON  '\x02'
+#define MARK_OFF '\x03'
 
 apr_array_header_t *rc_snippet_parts(apr_pool_t *p, const char *marked, size_t width)
 {
