@@ -1,7 +1,7 @@
 // Login, streaming, live markdown, stop, reload/resume, errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { login, appReady, ask, answered, currentThread, script, release, api, artifact, openSession, closeSession } from './helpers.mjs';
+import { login, appReady, ask, answered, currentThread, script, release, api, artifact, openSession, closeSession, sql } from './helpers.mjs';
 
 let server, browser, page;
 
@@ -183,5 +183,31 @@ test('a stream cut mid-answer is reported, and the saved part can be reloaded', 
   const last = t.json.steps[t.json.steps.length - 1];
   assert.equal(last.type, 'assistant_message');
   assert.match(last.output, /Half of it/);
+  assert.deepEqual(page.errors, []);
+});
+
+test('a question the database refuses: the answer stops, the chat leaves the list, Retry sends it again', async () => {
+  const words = 'Please do not keep me';
+  // A trigger that works 0.4 s, then refuses the question: the answer has begun.
+  sql(server, `CREATE TRIGGER rc_e2e_reject BEFORE INSERT ON steps WHEN new.output = '${words}' BEGIN SELECT RAISE(ABORT, 'rejected by the test') WHERE length(hex(randomblob(20000000))) > 0; END;`);
+  await page.click('#new-chat');
+  await script(server, { tokens: ['Never ', 'kept ', 'at ', 'all ', 'here.'], delay: 0.3 });
+  await ask(page, words);
+  await page.waitForSelector('.msg.assistant .notice', { timeout: 15000 });
+  assert.match(await page.textContent('.msg.assistant .notice'), /could not be saved/);
+  assert.equal(await currentThread(page), null, 'the address names no chat');
+  const names = await page.$$eval('.thread', (els) => els.map((e) => e.textContent));
+  assert.ok(!names.some((n) => n.includes(words)), 'the unsaved chat is not listed: ' + names);
+  assert.equal(await page.isEditable('#composer-input'), true, 'the composer is usable again');
+  sql(server, 'DROP TRIGGER rc_e2e_reject;');
+  await script(server, { tokens: ['Kept ', 'now.'] });
+  await page.click('.msg.assistant .notice [data-act=retry]');
+  await answered(page);
+  assert.match(await page.textContent('.msg.assistant.latest .md'), /Kept now\./);
+  const tid = await currentThread(page);
+  assert.ok(tid, 'the chat saved on Retry is the current one');
+  const t = await api(page, 'GET', 'api/threads/' + tid);
+  assert.deepEqual(t.json.steps.map((s) => s.output), [words, 'Kept now.']);
+  assert.equal(await page.$$eval('.msg.user', (els) => els.length), 1, 'the question is shown once');
   assert.deepEqual(page.errors, []);
 });
