@@ -106,16 +106,25 @@ deb:
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 
-$(BUILD)/unit/%: tests/unit/%.c $(CORE_SRCS) $(HDRS) tests/unit/unit.h
-	@mkdir -p $(BUILD)/unit
-	$(CC) -g -O1 -std=gnu11 $(WARN) -fsanitize=address,undefined -fno-omit-frame-pointer \
-	    -Isrc/core -Itests/unit $(APR_CFLAGS) $(PKG_CFLAGS) $< $(CORE_SRCS) -o $@ \
-	    $(PKG_LIBS) $(APR_LIBS)
+# The core is compiled once for all the unit tests (and once for all the
+# fuzzers), two files at a time: each test links the same objects.
+UNIT_CFLAGS := -g -O1 -std=gnu11 $(WARN) -fsanitize=address,undefined -fno-omit-frame-pointer
+UNIT_CORE   := $(patsubst src/core/%.c,$(BUILD)/unit/core/%.o,$(CORE_SRCS))
+
+$(BUILD)/unit/core/%.o: src/core/%.c $(HDRS)
+	@mkdir -p $(BUILD)/unit/core
+	@$(CC) $(UNIT_CFLAGS) -Isrc/core $(APR_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_CORE) $(HDRS) tests/unit/unit.h
+	@echo "cc $< + the core -> $@"
+	@$(CC) $(UNIT_CFLAGS) -Isrc/core -Itests/unit $(APR_CFLAGS) $(PKG_CFLAGS) $< $(UNIT_CORE) \
+	    -o $@ $(PKG_LIBS) $(APR_LIBS)
 
 # fontconfig's configuration, loaded once per process, is never freed.
 LSAN_SUPP := LSAN_OPTIONS=suppressions=$(CURDIR)/tests/unit/lsan.supp:print_suppressions=0
 
-test-unit: $(UNIT_TESTS)
+test-unit:
+	@$(MAKE) --no-print-directory -j2 $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do $(LSAN_SUPP) ASAN_OPTIONS=detect_leaks=1 $$t; done
 
 # The browser app's pure modules (htdocs/js) under node's test runner.
@@ -124,20 +133,33 @@ test-js:
 
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(HDRS)
-	@mkdir -p $(BUILD)/fuzz
-	clang -g -O1 -std=gnu11 $(WARN) -fsanitize=fuzzer,address,undefined \
-	    -Isrc/core $(APR_CFLAGS) $(PKG_CFLAGS) $< $(CORE_SRCS) -o $@ $(PKG_LIBS) $(APR_LIBS)
+FUZZ_CFLAGS := -g -O1 -std=gnu11 $(WARN)
+FUZZ_CORE   := $(patsubst src/core/%.c,$(BUILD)/fuzz/core/%.o,$(CORE_SRCS))
+# Kept between runs (make would delete them as intermediate files).
+.SECONDARY: $(UNIT_CORE) $(FUZZ_CORE)
 
-# Each fuzzer runs for a bounded time over its seed corpus.
+$(BUILD)/fuzz/core/%.o: src/core/%.c $(HDRS)
+	@mkdir -p $(BUILD)/fuzz/core
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -Isrc/core $(APR_CFLAGS) \
+	    $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE) $(HDRS)
+	@echo "clang $< + the core -> $@"
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -Isrc/core $(APR_CFLAGS) \
+	    $(PKG_CFLAGS) $< $(FUZZ_CORE) -o $@ $(PKG_LIBS) $(APR_LIBS)
+
+# Each fuzzer runs for a bounded time over its seed corpus, two at a time (one
+# per core: each gets the CPU time it had alone).
 FUZZ_SECONDS ?= 30
-test-fuzz: $(FUZZERS)
-	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(BUILD)/corpus/$$n; \
-	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	    rc=0; $(LSAN_SUPP) $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
-	        $(BUILD)/corpus/$$n tests/fuzz/corpus/$$n > $(BUILD)/fuzz/$$n.log 2>&1 || rc=$$?; \
-	    grep -E '^Done [0-9]+ runs|ERROR|SUMMARY' $(BUILD)/fuzz/$$n.log; \
-	    test $$rc -eq 0 || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; done
+test-fuzz:
+	@$(MAKE) --no-print-directory -j2 $(FUZZERS)
+	@printf '%s\n' $(FUZZERS) | xargs -P2 -I{} sh -c 'f={}; n=$$(basename $$f); \
+	    mkdir -p $(BUILD)/corpus/$$n; rc=0; \
+	    $(LSAN_SUPP) $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
+	        -artifact_prefix=$(BUILD)/fuzz/$$n- $(BUILD)/corpus/$$n tests/fuzz/corpus/$$n > $(BUILD)/fuzz/$$n.log 2>&1 || rc=$$?; \
+	    echo "fuzz: $$n for $(FUZZ_SECONDS)s: $$(grep -E "^Done [0-9]+ runs|ERROR|SUMMARY" \
+	        $(BUILD)/fuzz/$$n.log | tr "\n" " ")"; \
+	    test $$rc -eq 0 || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }'
 
 # The core stays pure: no httpd header in src/core (APR is fine).
 lint:

@@ -52,6 +52,9 @@ static int status_line(rc_http_response *h, const char *l)
         return fail(h, "the backend's answer does not start with an HTTP/1.x status line");
     }
     h->status = atoi(l + 9);
+    if (h->status < 100) {
+        return fail(h, "the backend's answer has a status below 100");
+    }
     h->chunked = h->has_length = 0;
     h->content_type[0] = '\0';
     h->st = S_HEADERS;

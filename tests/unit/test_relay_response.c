@@ -117,6 +117,7 @@ int main(void)
     /* not HTTP, bad numbers, bad framing */
     check_all_splits(p, "SSH-2.0-OpenSSH\r\n\r\n", 0, RC_HTTP_MALFORMED, 0, NULL);
     CHECK(feed3(p, &s, "HTTP/1.1 2000 OK\r\n\r\n", 0, 0, 0) == RC_HTTP_MALFORMED);
+    CHECK(feed3(p, &s, "HTTP/1.1 099 Low\r\n\r\n", 0, 0, 0) == RC_HTTP_MALFORMED);
     CHECK(feed3(p, &s, "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 0, 0, 0)
           == RC_HTTP_MALFORMED);
     CHECK(feed3(p, &s, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
