@@ -13,6 +13,7 @@
  * the new rows and the old ones indexed so far (the oldest first). The
  * builder that indexes the last batch logs it, with the build's duration. */
 #include "search_build.h"
+#include "helper_thread.h"
 #include "db.h"
 #include "store.h"
 
@@ -154,7 +155,7 @@ void rc_search_build_child_init(apr_pool_t *pchild, server_rec *s)
         || apr_thread_cond_create(&B.wake, B.pool) != APR_SUCCESS) {
         return;
     }
-    rv = apr_thread_create(&B.thread, NULL, build_thread, NULL, B.pool);
+    rv = rc_helper_thread_create(&B.thread, build_thread, NULL, B.pool);
     if (rv != APR_SUCCESS) {
         B.thread = NULL;
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "RC0109: the search index builder thread"

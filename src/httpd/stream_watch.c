@@ -19,6 +19,7 @@
  * The watch of an answer lives in its request's pool and leaves the list by
  * that pool's cleanup, so the thread never sees a finished request's memory. */
 #include "stream_watch.h"
+#include "helper_thread.h"
 #include "db.h"
 #include "store.h"
 
@@ -352,7 +353,7 @@ rc_stream_watch *rc_stream_watch_add(request_rec *r, const char *step_id)
     w->step_id = apr_pstrdup(r->pool, step_id);
     apr_thread_mutex_lock(W.lock);
     if (!W.thread) {
-        rv = apr_thread_create(&W.thread, NULL, watch_thread, NULL, W.pool);
+        rv = rc_helper_thread_create(&W.thread, watch_thread, NULL, W.pool);
         if (rv != APR_SUCCESS) {
             W.broken = 1;
             W.thread = NULL;

@@ -25,6 +25,7 @@
  * was most of the time to the first token), looking at the result between
  * reads and waiting for it before the answer is saved. */
 #include "writer.h"
+#include "helper_thread.h"
 
 #include "http_log.h"
 #include "apr_thread_cond.h"
@@ -239,7 +240,7 @@ static int run_alone(request_rec *r, rc_write_fn fn, void *baton)
 /* Starts the writer thread; under G.lock. */
 static int start_thread(request_rec *r)
 {
-    apr_status_t rv = apr_thread_create(&G.thread, NULL, writer_thread, NULL, G.pool);
+    apr_status_t rv = rc_helper_thread_create(&G.thread, writer_thread, NULL, G.pool);
 
     if (rv != APR_SUCCESS) {
         G.broken = 1;
