@@ -359,7 +359,8 @@ rc_write_ticket *rc_writer_submit(request_rec *r, const char *order, rc_write_fn
     return t;
 }
 
-int rc_writer_result(rc_write_ticket *t)
+/* The ticket's result; with block, once the write has ended. */
+static int ticket_result(rc_write_ticket *t, int block)
 {
     int rv;
 
@@ -367,20 +368,17 @@ int rc_writer_result(rc_write_ticket *t)
         return t->rv;
     }
     apr_thread_mutex_lock(G.lock);
-    rv = t->job.done ? t->job.rv != 0 : -1;
+    rv = block ? wait_job(&t->job) : t->job.done ? t->job.rv != 0 : -1;
     apr_thread_mutex_unlock(G.lock);
     return rv;
 }
 
+int rc_writer_result(rc_write_ticket *t)
+{
+    return ticket_result(t, 0);
+}
+
 int rc_writer_wait(rc_write_ticket *t)
 {
-    int rv;
-
-    if (!t->queued) {
-        return t->rv;
-    }
-    apr_thread_mutex_lock(G.lock);
-    rv = wait_job(&t->job);
-    apr_thread_mutex_unlock(G.lock);
-    return rv;
+    return ticket_result(t, 1);
 }
