@@ -2,17 +2,14 @@
 #include "backend_http.h"
 
 #include "apr_strings.h"
-#include "apr_uri.h"
 #include "apr_network_io.h"
 
 #define RC_HTTP_READ 1024
 
-int rc_http_can_post(apr_pool_t *p, const char *url)
+int rc_http_can_post(apr_pool_t *p, const char *url, apr_uri_t *u)
 {
-    apr_uri_t u;
-
-    return apr_uri_parse(p, url, &u) == APR_SUCCESS && u.scheme && u.hostname
-        && strcasecmp(u.scheme, "http") == 0 && !u.user && !u.password;
+    return apr_uri_parse(p, url, u) == APR_SUCCESS && u->scheme && u->hostname
+        && strcasecmp(u->scheme, "http") == 0 && !u->user && !u->password;
 }
 
 /* Tries each address of the name in turn. */
@@ -163,26 +160,21 @@ static rc_http_end read_response(apr_socket_t *s, rc_http_response *h, char *buf
     }
 }
 
-rc_http_end rc_http_post(request_rec *r, const char *url, const char *const *headers,
+rc_http_end rc_http_post(request_rec *r, const apr_uri_t *u, const char *const *headers,
                          const char *body, apr_size_t len,
                          apr_interval_time_t connect_timeout, apr_interval_time_t send_timeout,
                          const rc_http_hooks *hooks, void *ctx, const char **why)
 {
-    apr_uri_t u;
     apr_socket_t *s = NULL;
     rc_http_end end;
     rc_http_response *h;
 
     *why = NULL;
-    if (apr_uri_parse(r->pool, url, &u) != APR_SUCCESS || !u.hostname) {
-        *why = "the backend's URL cannot be parsed";
-        return RC_HTTP_UNREACHABLE;
-    }
-    if ((end = connect_to(r, &u, connect_timeout, &s, why)) != RC_HTTP_OK) {
+    if ((end = connect_to(r, u, connect_timeout, &s, why)) != RC_HTTP_OK) {
         return end;
     }
     apr_socket_timeout_set(s, send_timeout);
-    end = send_all(s, request_head(r, &u, headers, len), body, len, why, r->pool);
+    end = send_all(s, request_head(r, u, headers, len), body, len, why, r->pool);
     if (end == RC_HTTP_OK) {
         h = rc_http_response_create(r->pool, hooks->head, hooks->body, ctx);
         end = read_response(s, h, apr_palloc(r->pool, RC_HTTP_READ), hooks, ctx, why, r->pool);

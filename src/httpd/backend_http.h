@@ -8,6 +8,7 @@
 
 #include "httpd.h"
 #include "relay_response.h"
+#include "apr_uri.h"
 
 typedef struct {
     rc_http_head_fn head;
@@ -33,14 +34,14 @@ typedef enum {
 } rc_http_end;
 
 /* 1 when url (the backend + a path) is for this client: http://, no user
- * name or password in it. */
-int rc_http_can_post(apr_pool_t *p, const char *url);
+ * name or password in it; *u is then the URL, parsed. */
+int rc_http_can_post(apr_pool_t *p, const char *url, apr_uri_t *u);
 
-/* POSTs body to url with headers ("Name: value", NULL-terminated, besides
+/* POSTs body to u (rc_http_can_post's) with headers ("Name: value", NULL-terminated, besides
  * Host, Content-Length, Connection: close and our User-Agent), connecting
  * within connect_timeout and sending within send_timeout. *why says what
  * failed, for the log. */
-rc_http_end rc_http_post(request_rec *r, const char *url, const char *const *headers,
+rc_http_end rc_http_post(request_rec *r, const apr_uri_t *u, const char *const *headers,
                          const char *body, apr_size_t len,
                          apr_interval_time_t connect_timeout, apr_interval_time_t send_timeout,
                          const rc_http_hooks *hooks, void *ctx, const char **why);

@@ -368,20 +368,29 @@ static rc_answer_outcome json_reply_answer(relay *c)
     return RC_ANSWER_DONE;
 }
 
+/* The backend is about to be called (by either client): the idle clock
+ * starts (the wait for the first byte counts as well as gaps later on). */
+static void begin_call(relay *c)
+{
+    rc_answer *a = c->a;
+
+    c->idle = apr_time_from_sec(rc_conf_idle_timeout(a->q->conf));
+    c->last_data = apr_time_now();
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, a->r,
+                  "RC0205: answer %s: calling the backend %" APR_TIME_T_FMT " us after the "
+                  "request arrived", a->step_id, c->last_data - a->r->request_time);
+}
+
 /* Runs the transfer until it ends (*code: how), is stopped, or goes idle too
  * long. */
 static rc_answer_outcome transfer(relay *c, CURLcode *code)
 {
     rc_answer *a = c->a;
     CURLM *m = c->multi;
-    apr_time_t idle = apr_time_from_sec(rc_conf_idle_timeout(a->q->conf));
     rc_answer_outcome outcome = RC_ANSWER_DONE;
     int running = 1;
 
-    c->last_data = apr_time_now();
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, a->r,
-                  "RC0205: answer %s: calling the backend %" APR_TIME_T_FMT " us after the "
-                  "request arrived", a->step_id, c->last_data - a->r->request_time);
+    begin_call(c);
     curl_multi_add_handle(m, c->curl);
     while (running) {
         CURLMsg *msg;
@@ -404,8 +413,7 @@ static rc_answer_outcome transfer(relay *c, CURLcode *code)
             outcome = RC_ANSWER_STOPPED;
             break;
         }
-        /* Idle covers the wait for the first byte as well as gaps later on. */
-        if (apr_time_now() - c->last_data > idle) {
+        if (apr_time_now() - c->last_data > c->idle) {
             outcome = RC_ANSWER_TIMEOUT;
             break;
         }
@@ -504,7 +512,7 @@ static int http_tick(void *ctx, int more)
 static const rc_http_hooks http_hooks = { relay_head, relay_body, http_batch, http_tick };
 
 /* How the own client's request went, as transfer_result says it for libcurl's. */
-static rc_answer_outcome http_transfer(relay *c, const char *url, const char *body)
+static rc_answer_outcome http_transfer(relay *c, const apr_uri_t *url, const char *body)
 {
     static const char *const headers[] = {
         "Content-Type: application/json", "Accept: text/event-stream", NULL
@@ -518,11 +526,7 @@ static rc_answer_outcome http_transfer(relay *c, const char *url, const char *bo
     if (conf->backend_key) {
         hdrs[2] = apr_pstrcat(a->r->pool, "Authorization: Bearer ", conf->backend_key, NULL);
     }
-    c->idle = apr_time_from_sec(rc_conf_idle_timeout(conf));
-    c->last_data = apr_time_now();
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, a->r,
-                  "RC0205: answer %s: calling the backend %" APR_TIME_T_FMT " us after the "
-                  "request arrived", a->step_id, c->last_data - a->r->request_time);
+    begin_call(c);
     end = rc_http_post(a->r, url, hdrs, body, strlen(body),
                        apr_time_from_sec(rc_conf_connect_timeout(conf)), c->idle, &http_hooks,
                        c, &why);
@@ -555,13 +559,14 @@ static rc_answer_outcome remote_answer(rc_answer *a)
     rc_answer_outcome o;
     CURLcode code = CURLE_OK;
     const char *url;
+    apr_uri_t uri;
 
     c->a = a;
     c->errbody = rc_buf_make(a->r->pool, 256);
     c->sse = rc_sse_create(a->r->pool, RC_MAX_SSE_EVENT, on_sse_event, c);
     url = apr_pstrcat(a->r->pool, a->q->conf->backend, "/v1/chat/completions", NULL);
-    if (rc_http_can_post(a->r->pool, url)) {
-        o = http_transfer(c, url, request_body(a));
+    if (rc_http_can_post(a->r->pool, url, &uri)) {
+        o = http_transfer(c, &uri, request_body(a));
     }
     else if (!make_curl(c, request_body(a)) || !c->multi) {
         o = RC_ANSWER_BROKEN;

@@ -571,6 +571,17 @@ static void log_answer(chat_ctx *c, const char *outcome, const char *error)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "RC0206: answer %s", fields);
 }
 
+/* The stream's last event (its JSON freed with the request), then its end. */
+static void end_stream(chat_ctx *c, const char *event, json_t *ev)
+{
+    const char *data;
+
+    rc_json_pool(c->r->pool, ev);
+    data = rc_json_dump(c->r->pool, ev);
+    rc_sse_out_event(c->out, event, data, strlen(data));
+    rc_sse_out_finish(c->out);
+}
+
 static void finish_chat(chat_ctx *c, rc_answer_outcome o)
 {
     request_rec *r = c->r;
@@ -608,12 +619,7 @@ static void finish_chat(chat_ctx *c, rc_answer_outcome o)
             json_object_set(ev, "sources", sources);
         }
     }
-    rc_json_pool(r->pool, ev);
-    {
-        const char *data = rc_json_dump(r->pool, ev);
-        rc_sse_out_event(c->out, error ? "error" : "done", data, strlen(data));
-    }
-    rc_sse_out_finish(c->out);
+    end_stream(c, error ? "error" : "done", ev);
 }
 
 /* The question could not be saved (the database layer logged why): the
@@ -632,12 +638,7 @@ static void finish_unsaved(chat_ctx *c)
         return;
     }
     ev = json_pack("{s:s,s:s,s:b}", "message", msg, "code", "not_saved", "saved", 0);
-    rc_json_pool(r->pool, ev);
-    {
-        const char *data = rc_json_dump(r->pool, ev);
-        rc_sse_out_event(c->out, "error", data, strlen(data));
-    }
-    rc_sse_out_finish(c->out);
+    end_stream(c, "error", ev);
 }
 
 int rc_handle_chat(rc_req *q)

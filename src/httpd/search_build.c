@@ -35,13 +35,9 @@ APLOG_USE_MODULE(ragchat);
 #define RC_BUILD_FIRST  apr_time_from_sec(5)
 
 static struct {
-    apr_pool_t *pool;            /* the thread's (an allocator of its own) */
-    apr_thread_mutex_t *lock;
-    apr_thread_cond_t *wake;
-    apr_thread_t *thread;
+    rc_helper h;                 /* the thread, its pool, lock and wake */
     server_rec *s;
     const char *owner;
-    int quit;
     int failures;                /* connections refused in a row */
 } B;
 
@@ -51,12 +47,12 @@ static int wait_or_quit(apr_interval_time_t d)
     apr_time_t until = apr_time_now() + d, now;
     int quit;
 
-    apr_thread_mutex_lock(B.lock);
-    while (!B.quit && (now = apr_time_now()) < until) {
-        apr_thread_cond_timedwait(B.wake, B.lock, until - now);
+    apr_thread_mutex_lock(B.h.lock);
+    while (!B.h.quit && (now = apr_time_now()) < until) {
+        apr_thread_cond_timedwait(B.h.wake, B.h.lock, until - now);
     }
-    quit = B.quit;
-    apr_thread_mutex_unlock(B.lock);
+    quit = B.h.quit;
+    apr_thread_mutex_unlock(B.h.lock);
     return quit;
 }
 
@@ -103,65 +99,36 @@ static void *APR_THREAD_FUNC build_thread(apr_thread_t *t, void *data)
 
     (void)t;
     (void)data;
-    if (apr_pool_create(&p, B.pool) != APR_SUCCESS) {
+    if (apr_pool_create(&p, B.h.pool) != APR_SUCCESS) {
         return NULL;
     }
     while (wait >= 0 && !wait_or_quit(wait)) {
         wait = step(p, &began);
         apr_pool_clear(p);
     }
-    /* A plain return (see stream_watch.c); p goes with B.pool. */
+    /* A plain return (see helper_thread.h); p goes with B.h.pool. */
     return NULL;
-}
-
-/* At the child's end: the thread stops (after its batch) before mod_dbd's
- * pools go. */
-static apr_status_t stop_thread(void *data)
-{
-    apr_status_t rv;
-
-    (void)data;
-    apr_thread_mutex_lock(B.lock);
-    B.quit = 1;
-    apr_thread_cond_broadcast(B.wake);
-    apr_thread_mutex_unlock(B.lock);
-    apr_thread_join(&rv, B.thread);
-    B.thread = NULL;
-    return APR_SUCCESS;
 }
 
 void rc_search_build_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    apr_allocator_t *alloc = NULL;
     char host[256];
     apr_status_t rv;
 
     memset(&B, 0, sizeof(B));
-    if (apr_allocator_create(&alloc) != APR_SUCCESS) {
+    if (rc_helper_init(&B.h, pchild)) {
         return;
     }
-    if (apr_pool_create_ex(&B.pool, pchild, NULL, alloc) != APR_SUCCESS) {
-        apr_allocator_destroy(alloc);
-        return;
-    }
-    apr_allocator_owner_set(alloc, B.pool);
     if (gethostname(host, sizeof(host)) != 0) {
         strcpy(host, "?");
     }
     host[sizeof(host) - 1] = '\0';
     B.s = s;
-    B.owner = apr_psprintf(B.pool, "%s/%ld", host, (long)getpid());
-    if (apr_thread_mutex_create(&B.lock, APR_THREAD_MUTEX_DEFAULT, B.pool) != APR_SUCCESS
-        || apr_thread_cond_create(&B.wake, B.pool) != APR_SUCCESS) {
-        return;
-    }
-    rv = rc_helper_thread_create(&B.thread, build_thread, NULL, B.pool);
+    B.owner = apr_psprintf(B.h.pool, "%s/%ld", host, (long)getpid());
+    rv = rc_helper_start(&B.h, build_thread, NULL);
     if (rv != APR_SUCCESS) {
-        B.thread = NULL;
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "RC0109: the search index builder thread"
                      " could not start: rows written before the search are not indexed");
         return;
     }
-    /* A pre-cleanup: it runs before the subpool the thread uses goes. */
-    apr_pool_pre_cleanup_register(B.pool, NULL, stop_thread);
 }

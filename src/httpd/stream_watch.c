@@ -52,12 +52,10 @@ struct rc_stream_watch {
 };
 
 static struct {
-    apr_pool_t *pool, *round;    /* the thread's, and one round's (cleared) */
-    apr_thread_mutex_t *lock;
-    apr_thread_cond_t *wake;
-    apr_thread_t *thread;
+    rc_helper h;                 /* the thread, its pool, lock and wake */
+    apr_pool_t *round;           /* one round's (cleared) */
     rc_stream_watch *head;
-    int quit, broken;
+    int broken;
 } W;
 
 /* The node's round, in memory shared by the children (made before the fork). */
@@ -95,31 +93,10 @@ void rc_stream_watch_post_config(apr_pool_t *pconf, server_rec *s)
     memset(shared, 0, sizeof(*shared));
 }
 
-/* The watcher's pools have an allocator of their own, locked: the thread and
- * the request threads that start it allocate from them. */
 void rc_stream_watch_child_init(apr_pool_t *pchild)
 {
-    apr_allocator_t *alloc = NULL;
-    apr_thread_mutex_t *amutex = NULL;
-
     memset(&W, 0, sizeof(W));
-    if (apr_allocator_create(&alloc) != APR_SUCCESS
-        || apr_pool_create_ex(&W.pool, pchild, NULL, alloc) != APR_SUCCESS) {
-        if (alloc) {
-            apr_allocator_destroy(alloc);
-        }
-        W.broken = 1;
-        return;
-    }
-    apr_allocator_owner_set(alloc, W.pool);
-    if (apr_thread_mutex_create(&amutex, APR_THREAD_MUTEX_DEFAULT, W.pool) != APR_SUCCESS) {
-        W.broken = 1;
-        return;
-    }
-    apr_allocator_mutex_set(alloc, amutex);
-    if (apr_pool_create(&W.round, W.pool) != APR_SUCCESS
-        || apr_thread_mutex_create(&W.lock, APR_THREAD_MUTEX_DEFAULT, W.pool) != APR_SUCCESS
-        || apr_thread_cond_create(&W.wake, W.pool) != APR_SUCCESS) {
+    if (rc_helper_init(&W.h, pchild) || apr_pool_create(&W.round, W.h.pool) != APR_SUCCESS) {
         W.broken = 1;
     }
 }
@@ -230,16 +207,16 @@ static void mark(server_rec *s, const apr_array_header_t *ids)
     for (i = 0; i < ids->nelts; i++) {
         apr_hash_set(stopping, APR_ARRAY_IDX(ids, i, const char *), APR_HASH_KEY_STRING, "");
     }
-    apr_thread_mutex_lock(W.lock);
+    apr_thread_mutex_lock(W.h.lock);
     for (w = W.head; w; w = w->next) {
         if (w->s == s && apr_hash_get(stopping, w->step_id, APR_HASH_KEY_STRING)) {
             w->stop = 1;
         }
     }
-    apr_thread_mutex_unlock(W.lock);
+    apr_thread_mutex_unlock(W.h.lock);
 }
 
-/* The distinct servers of the watched answers (W.lock held). */
+/* The distinct servers of the watched answers (W.h.lock held). */
 static int watched_servers(server_rec **servers)
 {
     rc_stream_watch *w;
@@ -262,21 +239,21 @@ static void *APR_THREAD_FUNC watch_thread(apr_thread_t *t, void *data)
 
     (void)t;
     (void)data;
-    apr_thread_mutex_lock(W.lock);
+    apr_thread_mutex_lock(W.h.lock);
     for (;;) {
         server_rec *servers[RC_WATCH_SERVERS];
         apr_time_t now;
         int n, i;
 
         /* Idle until an answer starts; its first look comes a tick later. */
-        while (!W.quit && !W.head) {
-            apr_thread_cond_wait(W.wake, W.lock);
+        while (!W.h.quit && !W.head) {
+            apr_thread_cond_wait(W.h.wake, W.h.lock);
             next = apr_time_now() + RC_WATCH_TICK;
         }
-        while (!W.quit && W.head && (now = apr_time_now()) < next) {
-            apr_thread_cond_timedwait(W.wake, W.lock, next - now);
+        while (!W.h.quit && W.head && (now = apr_time_now()) < next) {
+            apr_thread_cond_timedwait(W.h.wake, W.h.lock, next - now);
         }
-        if (W.quit) {
+        if (W.h.quit) {
             break;
         }
         if (!W.head) {
@@ -285,7 +262,7 @@ static void *APR_THREAD_FUNC watch_thread(apr_thread_t *t, void *data)
         n = watched_servers(servers);
         next = apr_time_now() + RC_WATCH_TICK;
         ticks++;
-        apr_thread_mutex_unlock(W.lock);
+        apr_thread_mutex_unlock(W.h.lock);
         for (i = 0; i < n; i++) {
             int own;
             apr_array_header_t *ids = node_round(servers[i], &own);
@@ -295,36 +272,19 @@ static void *APR_THREAD_FUNC watch_thread(apr_thread_t *t, void *data)
             mark(servers[i], ids);
         }
         apr_pool_clear(W.round);
-        apr_thread_mutex_lock(W.lock);
+        apr_thread_mutex_lock(W.h.lock);
     }
-    apr_thread_mutex_unlock(W.lock);
-    /* A plain return, not apr_thread_exit: pthread_exit's unwinding trips
-     * AddressSanitizer (sigaltstack), and the thread's pool goes with W.pool. */
-    return NULL;
+    apr_thread_mutex_unlock(W.h.lock);
+    return NULL;       /* not apr_thread_exit: see helper_thread.h */
 }
 
 /* ---- the thread and the watches ------------------------------------------- */
-
-/* At the child's end: the thread stops before mod_dbd's pools go. */
-static apr_status_t stop_thread(void *data)
-{
-    apr_status_t rv;
-
-    (void)data;
-    apr_thread_mutex_lock(W.lock);
-    W.quit = 1;
-    apr_thread_cond_broadcast(W.wake);
-    apr_thread_mutex_unlock(W.lock);
-    apr_thread_join(&rv, W.thread);
-    W.thread = NULL;
-    return APR_SUCCESS;
-}
 
 static apr_status_t unlink_watch(void *data)
 {
     rc_stream_watch *w = data;
 
-    apr_thread_mutex_lock(W.lock);
+    apr_thread_mutex_lock(W.h.lock);
     if (w->prev) {
         w->prev->next = w->next;
     }
@@ -335,7 +295,7 @@ static apr_status_t unlink_watch(void *data)
         w->next->prev = w->prev;
     }
     w->prev = w->next = NULL;
-    apr_thread_mutex_unlock(W.lock);
+    apr_thread_mutex_unlock(W.h.lock);
     return APR_SUCCESS;
 }
 
@@ -344,34 +304,31 @@ rc_stream_watch *rc_stream_watch_add(request_rec *r, const char *step_id)
     rc_stream_watch *w;
     apr_status_t rv;
 
-    if (W.broken || !W.lock) {
+    if (W.broken || !W.h.lock) {
         return NULL;
     }
     w = apr_pcalloc(r->pool, sizeof(*w));
     w->pool = r->pool;
     w->s = r->server;
     w->step_id = apr_pstrdup(r->pool, step_id);
-    apr_thread_mutex_lock(W.lock);
-    if (!W.thread) {
-        rv = rc_helper_thread_create(&W.thread, watch_thread, NULL, W.pool);
+    apr_thread_mutex_lock(W.h.lock);
+    if (!W.h.thread) {
+        rv = rc_helper_start(&W.h, watch_thread, NULL);
         if (rv != APR_SUCCESS) {
             W.broken = 1;
-            W.thread = NULL;
-            apr_thread_mutex_unlock(W.lock);
+            apr_thread_mutex_unlock(W.h.lock);
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "RC0206: the stop watcher thread "
                           "could not start: each answer reads its stop flag itself");
             return NULL;
         }
-        /* A pre-cleanup: it runs before the subpools the thread uses go. */
-        apr_pool_pre_cleanup_register(W.pool, NULL, stop_thread);
     }
     w->next = W.head;
     if (W.head) {
         W.head->prev = w;
     }
     W.head = w;
-    apr_thread_cond_signal(W.wake);
-    apr_thread_mutex_unlock(W.lock);
+    apr_thread_cond_signal(W.h.wake);
+    apr_thread_mutex_unlock(W.h.lock);
     apr_pool_cleanup_register(r->pool, w, unlink_watch, apr_pool_cleanup_null);
     return w;
 }
@@ -380,9 +337,9 @@ int rc_stream_watch_stopped(rc_stream_watch *w)
 {
     int stop;
 
-    apr_thread_mutex_lock(W.lock);
+    apr_thread_mutex_lock(W.h.lock);
     stop = w->stop;
-    apr_thread_mutex_unlock(W.lock);
+    apr_thread_mutex_unlock(W.h.lock);
     return stop;
 }
 

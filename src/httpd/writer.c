@@ -28,9 +28,6 @@
 #include "helper_thread.h"
 
 #include "http_log.h"
-#include "apr_thread_cond.h"
-#include "apr_thread_mutex.h"
-#include "apr_thread_proc.h"
 
 APLOG_USE_MODULE(ragchat);
 
@@ -48,40 +45,17 @@ struct write_job {
 };
 
 static struct {
-    apr_pool_t *pool, *batch;    /* the thread's, and one batch's (cleared) */
-    apr_thread_mutex_t *lock;
-    apr_thread_cond_t *wake;
-    apr_thread_t *thread;
+    rc_helper h;                 /* the thread, its pool, lock and wake */
+    apr_pool_t *batch;           /* one batch's (cleared) */
     write_job *head;
     int busy;                    /* a batch, or a lone request, is writing */
-    int quit, broken;
+    int broken;
 } G;
 
 void rc_writer_child_init(apr_pool_t *pchild)
 {
-    apr_allocator_t *alloc = NULL;
-    apr_thread_mutex_t *amutex = NULL;
-
     memset(&G, 0, sizeof(G));
-    /* An allocator of its own, locked: the writer and the requests that start
-     * it allocate from these pools. */
-    if (apr_allocator_create(&alloc) != APR_SUCCESS
-        || apr_pool_create_ex(&G.pool, pchild, NULL, alloc) != APR_SUCCESS) {
-        if (alloc) {
-            apr_allocator_destroy(alloc);
-        }
-        G.broken = 1;
-        return;
-    }
-    apr_allocator_owner_set(alloc, G.pool);
-    if (apr_thread_mutex_create(&amutex, APR_THREAD_MUTEX_DEFAULT, G.pool) != APR_SUCCESS) {
-        G.broken = 1;
-        return;
-    }
-    apr_allocator_mutex_set(alloc, amutex);
-    if (apr_pool_create(&G.batch, G.pool) != APR_SUCCESS
-        || apr_thread_mutex_create(&G.lock, APR_THREAD_MUTEX_DEFAULT, G.pool) != APR_SUCCESS
-        || apr_thread_cond_create(&G.wake, G.pool) != APR_SUCCESS) {
+    if (rc_helper_init(&G.h, pchild) || apr_pool_create(&G.batch, G.h.pool) != APR_SUCCESS) {
         G.broken = 1;
     }
 }
@@ -149,7 +123,7 @@ static void sort_batch(write_job **jobs, int n)
 }
 
 /* Takes the first queued job and those of the same database after it (in
- * their order), up to RC_BATCH_MAX; under G.lock. */
+ * their order), up to RC_BATCH_MAX; under G.h.lock. */
 static int take_batch(write_job **jobs)
 {
     write_job **at = &G.head;
@@ -174,46 +148,30 @@ static void *APR_THREAD_FUNC writer_thread(apr_thread_t *t, void *data)
 
     (void)t;
     (void)data;
-    apr_thread_mutex_lock(G.lock);
+    apr_thread_mutex_lock(G.h.lock);
     for (;;) {
         int n, i;
 
-        while ((!G.quit && !G.head) || G.busy) {
-            apr_thread_cond_wait(G.wake, G.lock);
+        while ((!G.h.quit && !G.head) || G.busy) {
+            apr_thread_cond_wait(G.h.wake, G.h.lock);
         }
         if (!G.head) {
             break;             /* quitting, nothing left to write */
         }
         n = take_batch(jobs);
         G.busy = 1;
-        apr_thread_mutex_unlock(G.lock);
+        apr_thread_mutex_unlock(G.h.lock);
         sort_batch(jobs, n);
         run_batch(jobs, n);
-        apr_thread_mutex_lock(G.lock);
+        apr_thread_mutex_lock(G.h.lock);
         G.busy = 0;
         for (i = 0; i < n; i++) {
             jobs[i]->done = 1;
             apr_thread_cond_signal(jobs[i]->done_cond);
         }
     }
-    apr_thread_mutex_unlock(G.lock);
-    return NULL;       /* not apr_thread_exit: see stream_watch.c */
-}
-
-/* At the child's end: what is queued is written, then the thread stops,
- * before mod_dbd's pools go. */
-static apr_status_t stop_thread(void *data)
-{
-    apr_status_t rv;
-
-    (void)data;
-    apr_thread_mutex_lock(G.lock);
-    G.quit = 1;
-    apr_thread_cond_broadcast(G.wake);
-    apr_thread_mutex_unlock(G.lock);
-    apr_thread_join(&rv, G.thread);
-    G.thread = NULL;
-    return APR_SUCCESS;
+    apr_thread_mutex_unlock(G.h.lock);
+    return NULL;       /* not apr_thread_exit: see helper_thread.h */
 }
 
 /* The request's own transaction, on a connection of its own: when it writes
@@ -237,45 +195,42 @@ static int run_alone(request_rec *r, rc_write_fn fn, void *baton)
     return rv;
 }
 
-/* Starts the writer thread; under G.lock. */
+/* Starts the writer thread; under G.h.lock. */
 static int start_thread(request_rec *r)
 {
-    apr_status_t rv = rc_helper_thread_create(&G.thread, writer_thread, NULL, G.pool);
+    apr_status_t rv = rc_helper_start(&G.h, writer_thread, NULL);
 
     if (rv != APR_SUCCESS) {
         G.broken = 1;
-        G.thread = NULL;
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "RC0109: the writer thread could not "
                       "start: each request writes in a transaction of its own");
         return -1;
     }
-    /* A pre-cleanup: it runs before the subpools the thread uses go. */
-    apr_pool_pre_cleanup_register(G.pool, NULL, stop_thread);
     return 0;
 }
 
 /* Queues job (its cond made) and wakes the writer, starting it when needed;
- * under G.lock. Non-zero when there is no writer thread. */
+ * under G.h.lock. Non-zero when there is no writer thread. */
 static int enqueue(request_rec *r, write_job *job)
 {
     write_job **at;
 
-    if (!G.thread && start_thread(r)) {
+    if (!G.h.thread && start_thread(r)) {
         return -1;
     }
     for (at = &G.head; *at; at = &(*at)->next) {
         /* to the end: the queue is short (what arrived during one batch) */
     }
     *at = job;
-    apr_thread_cond_signal(G.wake);
+    apr_thread_cond_signal(G.h.wake);
     return 0;
 }
 
-/* Waits for a queued job's end; under G.lock. */
+/* Waits for a queued job's end; under G.h.lock. */
 static int wait_job(write_job *job)
 {
     while (!job->done) {
-        apr_thread_cond_wait(job->done_cond, G.lock);
+        apr_thread_cond_wait(job->done_cond, G.h.lock);
     }
     return job->rv != 0;
 }
@@ -295,32 +250,32 @@ int rc_writer_run(request_rec *r, const char *order, rc_write_fn fn, void *baton
     write_job job;
     int rv;
 
-    if (G.broken || !G.lock) {
+    if (G.broken || !G.h.lock) {
         return run_alone(r, fn, baton);
     }
     init_job(&job, r, order, fn, baton);
     if (apr_thread_cond_create(&job.done_cond, r->pool) != APR_SUCCESS) {
         return run_alone(r, fn, baton);
     }
-    apr_thread_mutex_lock(G.lock);
+    apr_thread_mutex_lock(G.h.lock);
     if (!G.busy && !G.head) {
         /* Nothing to join: written at once on this thread, without waking
          * the writer; requests arriving meanwhile queue for it. */
         G.busy = 1;
-        apr_thread_mutex_unlock(G.lock);
+        apr_thread_mutex_unlock(G.h.lock);
         rv = run_alone(r, fn, baton);
-        apr_thread_mutex_lock(G.lock);
+        apr_thread_mutex_lock(G.h.lock);
         G.busy = 0;
-        apr_thread_cond_signal(G.wake);     /* the queue, or the end of the child */
-        apr_thread_mutex_unlock(G.lock);
+        apr_thread_cond_signal(G.h.wake);     /* the queue, or the end of the child */
+        apr_thread_mutex_unlock(G.h.lock);
         return rv;
     }
     if (enqueue(r, &job)) {
-        apr_thread_mutex_unlock(G.lock);
+        apr_thread_mutex_unlock(G.h.lock);
         return run_alone(r, fn, baton);
     }
     rv = wait_job(&job);
-    apr_thread_mutex_unlock(G.lock);
+    apr_thread_mutex_unlock(G.h.lock);
     return rv;
 }
 
@@ -345,11 +300,11 @@ rc_write_ticket *rc_writer_submit(request_rec *r, const char *order, rc_write_fn
     rc_write_ticket *t = apr_pcalloc(r->pool, sizeof(*t));
 
     init_job(&t->job, r, order, fn, baton);
-    if (!G.broken && G.lock
+    if (!G.broken && G.h.lock
         && apr_thread_cond_create(&t->job.done_cond, r->pool) == APR_SUCCESS) {
-        apr_thread_mutex_lock(G.lock);
+        apr_thread_mutex_lock(G.h.lock);
         t->queued = enqueue(r, &t->job) == 0;
-        apr_thread_mutex_unlock(G.lock);
+        apr_thread_mutex_unlock(G.h.lock);
     }
     if (!t->queued) {
         t->rv = run_alone(r, fn, baton) != 0;
@@ -367,9 +322,9 @@ static int ticket_result(rc_write_ticket *t, int block)
     if (!t->queued) {
         return t->rv;
     }
-    apr_thread_mutex_lock(G.lock);
+    apr_thread_mutex_lock(G.h.lock);
     rv = block ? wait_job(&t->job) : t->job.done ? t->job.rv != 0 : -1;
-    apr_thread_mutex_unlock(G.lock);
+    apr_thread_mutex_unlock(G.h.lock);
     return rv;
 }
 
