@@ -44,6 +44,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, HERE)
 
 import chat_bench  # noqa: E402
+from soak_bench import rss_kib  # noqa: E402
 import harness  # noqa: E402
 
 PEOPLE = int(os.environ.get("BENCH_BURST_PEOPLE", "1000"))
@@ -111,19 +112,6 @@ def fresh_server(bport, db):
     write_htpasswd(s)
     s.start(timeout=30)
     return s
-
-
-def rss_kib(pids):
-    total = 0
-    for pid in pids:
-        try:
-            with open("/proc/%d/status" % pid) as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
 
 
 def smaps_kib(pids):
@@ -356,38 +344,12 @@ def interleaved_ttft(proxy_path, module_path):
     samples = {proxy_path.name: [], module_path.name: []}
     for _ in range(ROUNDS):
         for p in (proxy_path, module_path):
-            samples[p.name] += ttft_samples(p, seconds)
+            samples[p.name] += chat_bench.ttft_samples(p, seconds)
 
     def stats(v):
         v.sort()
         return v[len(v) // 2], v[max(0, int(len(v) * 0.99) - 1)], len(v)
     return stats(samples[proxy_path.name]), stats(samples[module_path.name])
-
-
-def ttft_samples(path, seconds):
-    """chat_bench.ttft's workload for `seconds`: 50 workers running streams
-    back to back (200 tokens 2 ms apart), started at staggered times."""
-    samples, errors = [], []
-    deadline = time.monotonic() + seconds
-    n = chat_bench.CONCURRENCY
-
-    def worker(i):
-        time.sleep(0.4 * i / n)
-        while time.monotonic() < deadline:
-            try:
-                samples.append(path.stream("tokens=200 gapus=2000")[0])
-            except Exception as e:  # noqa: BLE001 - reported below
-                errors.append(e)
-                return
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise RuntimeError("%s: %d streams failed: %s" % (path.name, len(errors), errors[0]))
-    return samples
 
 
 def main():

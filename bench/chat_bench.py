@@ -135,11 +135,19 @@ def throughput(path, server_pids):
 
 
 def ttft(path):
-    """TTFT while CONCURRENCY streams are open: each worker runs streams back to
-    back (200 tokens, 2 ms apart, about 0.4 s each), started at staggered times,
-    so every new stream starts among ~50 running ones, as on a busy server."""
+    """TTFT while CONCURRENCY streams are open (ttft_samples for TTFT_SECONDS):
+    p50, p99 and the number of samples."""
+    samples = sorted(ttft_samples(path, TTFT_SECONDS))
+    return samples[len(samples) // 2], samples[int(len(samples) * 0.99) - 1], len(samples)
+
+
+def ttft_samples(path, seconds):
+    """First-token waits of new streams for `seconds`: each of CONCURRENCY
+    workers runs streams back to back (200 tokens, 2 ms apart, about 0.4 s
+    each), started at staggered times, so every new stream starts among ~50
+    running ones, as on a busy server."""
     samples, errors = [], []
-    deadline = time.monotonic() + TTFT_SECONDS
+    deadline = time.monotonic() + seconds
 
     def worker(i):
         time.sleep(0.4 * i / CONCURRENCY)
@@ -158,8 +166,7 @@ def ttft(path):
         t.join()
     if errors:
         raise RuntimeError("%s: %d streams failed: %s" % (path.name, len(errors), errors[0]))
-    samples.sort()
-    return samples[len(samples) // 2], samples[int(len(samples) * 0.99) - 1], len(samples)
+    return samples
 
 
 def ttft_single(path, n=60):

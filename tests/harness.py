@@ -475,6 +475,12 @@ class HttpdServer:
                                    % self.root)
         return env
 
+    def configtest(self, conf_path=None):
+        """`apache2 -t` on the written config (or on conf_path): what
+        `apache2ctl configtest` says of it."""
+        return subprocess.run([APACHE, "-t", "-f", conf_path or self.conf_path],
+                              capture_output=True, text=True, env=self.env(), timeout=30)
+
     # ---- lifecycle ---------------------------------------------------------
     def start(self, timeout=10):
         attempts = 1 if self.fixed_port else 3

@@ -5,7 +5,6 @@ threads each streaming an answer (RC0010). Neither stops the server."""
 import os
 import re
 import stat
-import subprocess
 
 import harness
 
@@ -32,8 +31,7 @@ def test_streams_is_for_the_main_configuration_only(make_server):
     s = make_server(start=False, extra_location="RagChatStreams 10")
     s.port = harness.free_port()
     s.write_config()
-    r = subprocess.run([harness.APACHE, "-t", "-f", s.conf_path], capture_output=True,
-                       text=True, env=s.env())
+    r = s.configtest()
     assert r.returncode != 0
     assert "RagChatStreams" in r.stderr and "not allowed" in r.stderr, r.stderr
 
@@ -42,8 +40,7 @@ def test_streams_takes_a_count(make_server):
     s = make_server(start=False, extra_server="RagChatStreams many\n")
     s.port = harness.free_port()
     s.write_config()
-    r = subprocess.run([harness.APACHE, "-t", "-f", s.conf_path], capture_output=True,
-                       text=True, env=s.env())
+    r = s.configtest()
     assert r.returncode != 0
     assert "RagChatStreams: 'many' is not a count" in r.stderr, r.stderr
 

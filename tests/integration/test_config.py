@@ -51,8 +51,7 @@ def configtest(server, location_lines):
     server.extra_location = location_lines
     server.port = server.port or 1
     server.write_config()
-    return subprocess.run(["/usr/sbin/apache2", "-t", "-f", server.conf_path],
-                          capture_output=True, text=True, env=server.env(), timeout=30)
+    return server.configtest()
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +114,7 @@ def test_missing_mod_dbd_is_a_startup_error(unstarted):
     with open(path, "w") as f:
         f.write(conf)
     # configtest already says so, and a start fails with the same message
-    t = subprocess.run(["/usr/sbin/apache2", "-t", "-f", path], capture_output=True,
-                       text=True, env=unstarted.env(), timeout=30)
+    t = unstarted.configtest(path)
     assert t.returncode != 0 and "RC0003: mod_ragchat needs mod_dbd" in t.stderr, t.stderr
     r = subprocess.run(["/usr/sbin/apache2", "-f", path, "-k", "start"], capture_output=True,
                        text=True, env=unstarted.env(), timeout=30)
@@ -190,8 +188,7 @@ def configtest_conf(srv, edit):
     path = os.path.join(srv.root, "edited.conf")
     with open(path, "w") as f:
         f.write(conf)
-    return subprocess.run(["/usr/sbin/apache2", "-t", "-f", path], capture_output=True,
-                          text=True, env=srv.env(), timeout=30)
+    return srv.configtest(path)
 
 
 def test_configtest_names_the_location_of_a_form_app_without_secret(unstarted):
