@@ -271,11 +271,10 @@ static int init_connection(rc_db *db)
          * a long thread's outline reads thousands of rows. */
         if (run_pragma(db, "PRAGMA journal_mode = WAL")
             || rc_db_run(db, "PRAGMA synchronous = NORMAL")
-            /* Each connection's page cache (2 MiB by default) grew with the
-             * database and never shrank: a child's RSS rose 0.5-0.8 MiB per
-             * 1000 requests (bench/soak_bench.py), and a burst's streams each
-             * carried ~10 KiB of it. Reads go through the map above; 512 KiB
-             * holds a batch's writes. */
+            /* Each connection's page cache (2 MiB by default) grows with the
+             * database and never shrinks: under a burst of new threads it was
+             * ~10 KiB per open stream (bench/burst_bench.py). Reads go through
+             * the map below; 512 KiB holds a batch's writes. */
             || rc_db_run(db, "PRAGMA cache_size = -512")
             || run_pragma(db, "PRAGMA mmap_size = 268435456")) {
             unlock_writes(db);
